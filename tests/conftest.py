@@ -1,0 +1,40 @@
+"""Shared fixtures: the demo catalog, a parser over it, and fresh shop databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voice_shop.cli import demo_file
+from voice_shop.dialog import Dialog
+from voice_shop.intent.parser import IntentParser
+from voice_shop.shop.catalog_csv import read_catalog_csv
+from voice_shop.shop.engine import Shop
+from voice_shop.shop.models import Product
+
+DEMO_CSV = demo_file("demo_catalog.csv")
+
+
+@pytest.fixture(scope="session")
+def demo_products() -> list[Product]:
+    return read_catalog_csv(DEMO_CSV)
+
+
+@pytest.fixture(scope="session")
+def parser(demo_products: list[Product]) -> IntentParser:
+    return IntentParser(demo_products)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    shop = Shop.open(tmp_path / "shop.db", create=True)
+    shop.import_catalog(DEMO_CSV)
+    yield shop
+    shop.close()
+
+
+@pytest.fixture
+def dialog(shop: Shop, parser: IntentParser) -> Dialog:
+    return Dialog(shop, parser)

@@ -1,0 +1,103 @@
+"""The intent messages: what a shopper asked for, as typed slots (JSON in DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class IntentName(StrEnum):
+    ADD_ITEM = "add_item"
+    REMOVE_ITEM = "remove_item"
+    SET_QUANTITY = "set_quantity"
+    VIEW_CART = "view_cart"
+    CLEAR_CART = "clear_cart"
+    PRICE_QUERY = "price_query"
+    PRODUCT_INFO = "product_info"
+    SEARCH = "search"
+    RECOMMEND = "recommend"
+    DEALS = "deals"
+    CHECKOUT = "checkout"
+    CONFIRM = "confirm"
+    DENY = "deny"
+    CANCEL = "cancel"
+    UNDO = "undo"
+    REPEAT = "repeat"
+    REORDER = "reorder"
+    ORDER_STATUS = "order_status"
+    ADD_TO_LIST = "add_to_list"
+    VIEW_LIST = "view_list"
+    FEEDBACK = "feedback"
+    HELP = "help"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ItemSlot:
+    """One product mentioned in an utterance."""
+
+    query: str
+    """The words that named the product, as heard."""
+    sku: str | None = None
+    """Matched catalog sku, None when nothing in the catalog matches."""
+    name: str | None = None
+    quantity: int | None = None
+    """Units asked for; None when no quantity was said."""
+    unit: str | None = None
+    """Pack or measure word said ("bag", "pound"), singular; None when none was said."""
+    options: dict[str, str] = field(default_factory=dict)
+    """Option group -> value heard, spelled as in the catalog."""
+    alternatives: list[str] = field(default_factory=list)
+    """Other close skus when the match is ambiguous."""
+    score: float = 0.0
+    """Match score 0..1 of the product match."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "sku": self.sku, "name": self.name,
+                "quantity": self.quantity, "unit": self.unit, "options": dict(self.options),
+                "alternatives": list(self.alternatives)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemSlot:
+        return cls(query=data["query"], sku=data.get("sku"), name=data.get("name"),
+                   quantity=data.get("quantity"), unit=data.get("unit"),
+                   options=dict(data.get("options") or {}),
+                   alternatives=list(data.get("alternatives") or []))
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A parsed utterance."""
+
+    intent: IntentName
+    items: tuple[ItemSlot, ...] = ()
+    category: str | None = None
+    """Catalog category named in a search, as spelled in the catalog."""
+    tags: tuple[str, ...] = ()
+    """Catalog tags named ("gluten free", "vegan")."""
+    rating: int | None = None
+    """Stars (1-5) in feedback."""
+    text: str = ""
+    """The utterance as given."""
+    confidence: float = 0.0
+    """0..1: how sure the parser is of intent and slots together."""
+    list_name: str | None = None
+    """"shopping" or "wish" for list intents."""
+    quantity: int | None = None
+    """A bare quantity with no product ("make it three")."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
+                "category": self.category, "tags": list(self.tags), "rating": self.rating,
+                "text": self.text, "confidence": round(self.confidence, 3),
+                "list": self.list_name, "quantity": self.quantity}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Intent:
+        return cls(intent=IntentName(data["intent"]),
+                   items=tuple(ItemSlot.from_dict(i) for i in data.get("items") or []),
+                   category=data.get("category"), tags=tuple(data.get("tags") or []),
+                   rating=data.get("rating"), text=data.get("text", ""),
+                   confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
+                   quantity=data.get("quantity"))

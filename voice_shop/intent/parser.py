@@ -1,0 +1,556 @@
+"""Text to intent: what the shopper wants done, with products, quantities, units and options.
+
+The intent comes from trigger patterns tried in priority order; the slots come from the words
+left once triggers and politeness are removed, split into one segment per product. Products are
+matched against the live catalog (``CatalogIndex``), so nothing here knows any product.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..shop.models import Product
+from ..text import normalize, singular
+from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
+from .model import Intent, IntentName, ItemSlot
+from .quantities import leading_quantity, leading_unit
+
+I = IntentName  # noqa: E741 - short alias keeps the rule table readable
+
+# Politeness, hesitations and hedges that carry no meaning for the shop.
+_FILLERS = re.compile(
+    r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so|well|like um|please|pls|thanks|thank you|"
+    r"kindly|could you|can you|would you|will you|would you mind|do me a favou?r and|"
+    r"i was wondering if you could|i wonder if you could|go ahead and|just|actually|also|"
+    r"hey there|hi|hello|for me|real quick|if you can|if you could|right now)\b")
+
+_CONFIRM = re.compile(
+    r"^(yes|yeah|yea|yep|yup|sure|ok|okay|correct|confirm(ed)?|right|absolutely|definitely|"
+    r"affirmative|of course|certainly|fine|perfect|great|sounds good|that's right|"
+    r"that is right|that's correct|do it|go ahead|place it|yes place (it|the order)|"
+    r"place the order|i confirm|i do|go for it|that's fine|looks good|alright|all right)"
+    r"( (yes|please|do it|go ahead|place (it|the order)|that's (right|correct)|"
+    r"order it|buy it|sure|thanks|confirm))*$")
+_DENY = re.compile(
+    r"^(no|nope|nah|no thanks|no thank you|not now|negative|don't|do not|wrong|"
+    r"that's wrong|that's not right|that is not right|not really|i don't think so|"
+    r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait)"
+    r"( (no|thanks|don't|not now|that's wrong|do not|please))*$")
+
+# (intent, pattern) in priority order; the first that matches decides the intent.
+_RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
+    (intent, re.compile(pattern)) for intent, pattern in (
+        (I.CANCEL, r"^(cancel|cancel (that|it|this|everything)|never ?mind|forget (it|about it|"
+                   r"that)|stop|abort|quit|cancel (my|the) (last |latest )?order)$"),
+        (I.UNDO, r"^(undo|undo (that|it|the last (thing|change|one|item))|take (that|it) back|"
+                 r"scratch that|revert( that)?|go back|oops|put it back)$"),
+        (I.REPEAT, r"^(repeat|repeat (that|it|yourself|please)|say (that|it) again|come again|"
+                   r"pardon( me)?|what did you (just )?say|sorry what|what was that|"
+                   r"i didn't (catch|hear) (that|you))$"),
+        (I.HELP, r"^(help|help me|what can (you|i) (do|say|ask)|what do|what can i (do|say)|how does (this|it) work|"
+                 r"what do you do|how do i (use|shop|order).*|what are my options)$"),
+        (I.CLEAR_CART, r"\b(clear|empty|reset|wipe|dump|delete) (out )?(my|the|our|this) "
+                       r"(whole |entire )?(cart|basket|trolley|order)\b|\b(remove|delete|"
+                       r"take out) everything\b|\bstart (over|again|from scratch)\b"),
+        (I.VIEW_LIST, r"\b(what's|what is|what do i have|what have i got|read|show|check|"
+                      r"view|open|list|tell me what's) .*\b(shopping|wish|grocery)? ?list\b|"
+                      r"\bwhat did i save for later\b"),
+        (I.ADD_TO_LIST, r"\b(to|on|onto|in) (my|the|our) (shopping |wish |grocery )?list\b|"
+                        r"\bwish ?list\b|\bfor later\b|\bremind me to (buy|get)\b"),
+        (I.ORDER_STATUS, r"\b(where('s| is)|status of|track|tracking|when (will|is|does))\b"
+                         r".*\b(order|delivery|package|groceries|shopping)\b|\b(has|did|is) "
+                         r"my (last )?(order|delivery|package)\b|\border status\b"),
+        (I.REORDER, r"\b(my|the) usual\b|\bsame (as|thing as|order as) (last time|before|"
+                    r"last week|usual)\b|\b(re ?order|order again|buy again|order it again)\b|"
+                    r"\b(repeat|redo) my (last|previous) order\b|\bwhat i (got|bought|"
+                    r"ordered) last (time|week)\b|\bmy (last|previous) order again\b"),
+        (I.VIEW_CART, r"\b(what's|what is|whats|what do i have|what have i got|what have i "
+                      r"added|show|read|list|check|review|view|open|tell me what's|how much is"
+                      r"|what's the total|how many items are)\b.*\b(cart|basket|trolley)\b|"
+                      r"\bwhat('s| is) (my|the) total\b|^(my |the )?(cart|basket)$|"
+                      r"\bwhat have i (got|ordered) so far\b|\bhow much (do i owe|so far)\b"),
+        (I.CHECKOUT, r"\b(check ?out|place (my|the|an|this) order|complete (my|the) (order|"
+                     r"purchase)|finish (my|the) order|submit (my|the) order|buy (it all|"
+                     r"everything|them all|all of it|what's in my cart)|pay( now| for (it|"
+                     r"everything|my order))?|i'm (done|ready to (pay|order))|that's "
+                     r"(all|everything|it)|proceed to checkout|order now|ready to (pay|check "
+                     r"out|order)|place order|complete purchase)\b"),
+        (I.DEALS, r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|"
+                  r"discounts?|discounted|coupons?|offers|bargains?|what's cheap)\b"),
+        (I.FEEDBACK, r"\b(feedback|rate|rating|stars?|review|complain(t)?|(loved|hated|enjoyed"
+                     r"|liked|disliked) (it|the (service|delivery|app|shopping))|the (service|"
+                     r"delivery|app|experience) (was|is))\b"),
+        (I.RECOMMEND, r"\b(recommend|recommendations?|suggest|suggestions?|what should i (buy|"
+                      r"get|cook|make|eat|order)|any ideas|what goes (well )?with|what else "
+                      r"(should|do|would|could) i|anything else i (need|might|should))\b"),
+        (I.PRICE_QUERY, r"\b(how much (is|are|does|do|for|would|will|'s)|how much|price|"
+                        r"prices|cost|costs|how expensive|what do .* go for)\b"),
+        (I.PRODUCT_INFO, r"\b(tell me (more )?about|what is in|what's in|ingredients|"
+                         r"describe|information (on|about)|info (on|about)|details (on|about|"
+                         r"of)|what brand|who makes|how big is|what size is|is (it|the|that|"
+                         r"your) .* (vegan|gluten free|organic|dairy free|kosher|halal))\b"),
+        (I.SEARCH, r"\b(do you (have|sell|carry|stock|got)|have you got|you got any|search|"
+                   r"find|look(ing)? for|show me|what (kind|kinds|type|types|sort|sorts) of|"
+                   r"which .* do you have|what .* do you (have|sell|carry)|is there any|"
+                   r"are there any|got any|browse|in stock)\b"),
+        (I.REMOVE_ITEM, r"\b(remove|take (out|off|away)|delete|drop|get rid of|no more|"
+                        r"(don't|do not|no longer) (want|need)|cross off|lose the|minus|"
+                        r"cancel the|take .* (out|off))\b"),
+        (I.SET_QUANTITY, r"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
+                         r"this)|i only (want|need)|only (want|need)|instead)\b"),
+        (I.ADD_ITEM, r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
+                     r"we need|we want|get me|give me|buy|order|grab|pick up|throw in|toss in|"
+                     r"include|can i (get|have)|could i (get|have)|may i have|let me (get|"
+                     r"have)|also|another|more|need|want|get|bring)\b"),
+    ))
+
+# Words that name the action rather than the product; removed before slots are read.
+_TRIGGER_PHRASES = (
+    "what is the price of", "what goes well with", "what's the price of", "tell me more about",
+    "how expensive are", "information about", "how expensive is", "remind me to buy",
+    "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
+    "no longer need", "no longer want", "what goes with", "are there any", "details about",
+    "how expensive", "how much does", "how much will", "tell me about", "what brand is",
+    "what kinds of", "what types of", "could i have", "do you carry", "do you stock",
+    "have you got", "how much are", "how much for", "i would like", "i would love",
+    "is there any", "remind me to", "what kind of", "what sort of", "what type of",
+    "could i get", "do not want", "do you have", "do you sell", "how much do", "how much is",
+    "i only need", "i only want", "ingredients", "let me have", "looking for", "you got any",
+    "can i have", "details of", "details on", "do you got", "don't need", "don't want",
+    "get rid of", "info about", "let me get", "make those", "may i have", "search for",
+    "what is in", "available", "can i get", "cross off", "for later", "i'll have", "i'll take",
+    "make that", "make them", "only need", "only want", "price for", "prices of", "recommend",
+    "take away", "what's in", "who makes", "describe", "how much", "i'd like", "i'd love",
+    "i'll get", "in stock", "look for", "price of", "quantity", "remember", "take off",
+    "take out", "as well", "find me", "give me", "go with", "got any", "include", "info on",
+    "instead", "is that", "make it", "no more", "pick up", "show me", "suggest", "we need",
+    "we want", "what is", "adjust", "amount", "cancel", "change", "delete", "do you", "get me",
+    "i need", "i want", "is the", "number", "prices", "remove", "search", "switch", "update",
+    "what's", "bring", "carry", "costs", "is it", "minus", "order", "price", "stock", "there",
+    "throw", "which", "also", "cost", "does", "drop", "find", "grab", "have", "keep", "lose",
+    "make", "need", "only", "save", "sell", "take", "toss", "want", "what", "add", "any", "are",
+    "buy", "get", "off", "out", "put", "set", "too", "do", "is",
+)
+_TRIGGER_WORDS = re.compile(
+    r"\b(" + "|".join(sorted(_TRIGGER_PHRASES, key=len, reverse=True)) + r")\b")
+_CART_WORDS = re.compile(
+    r"\b(to|in|into|on|onto|from|off|out of) (my|the|our) (shopping |grocery |wish )?"
+    r"(cart|basket|trolley|order|list|wish ?list)\b|\b(my|the|our) (shopping |grocery |wish )?"
+    r"(cart|basket|trolley|list)\b")
+_SPLIT_WORDS = {"and", "plus", "then", "along", "as well as"}
+_EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these", "that", "this",
+               "a", "an", "them", "it", "in", "on", "for", "to", "more", "extra", "please",
+               "one", "ones", "any", "your", "you", "i", "me", "we", "us", "have", "got",
+               "again", "instead", "too", "also", "now", "today", "just"}
+_NON_PRODUCT_WORDS = re.compile(
+    r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|discounts?|"
+    r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"
+    r"suggestions?|what should i (buy|get|cook|make|eat|order)|ideas|anything else|"
+    r"what else|should i|might like)\b")
+_LEADING_WORDS = {"in", "the", "some", "of", "with", "my", "our", "those", "these", "that",
+                  "this", "for", "to", "on", "too"}
+_STAR_RATING = re.compile(
+    r"\b(one|two|three|four|five|1|2|3|4|5)( out of (five|5))? stars?\b|"
+    r"\b(one|two|three|four|five) out of (five|5)\b")
+_WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
+FALLBACK_THRESHOLD = 0.8
+"""A bare product name with no verb must match this well to count as an order."""
+
+
+@dataclass
+class _Segment:
+    """One product mention being read."""
+
+    tokens: list[str]
+    quantity: int | None = None
+    unit: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    match: Match | None = None
+    query: str = ""
+
+
+class IntentParser:
+    """Parses utterances against one catalog; build once, call ``parse`` per utterance."""
+
+    def __init__(self, products: Iterable[Product], wake_phrase: str | None = "hey shop") -> None:
+        self.index = CatalogIndex(products)
+        self.wake_tokens = tuple(normalize(wake_phrase).split()) if wake_phrase else ()
+        self._options = self._option_phrases(self.index.products)
+        self._longest_option = max((len(k) for k in self._options), default=0)
+        self._protected = self._phrases_with_split_words(self.index.products)
+        self._trigger_labels = self._labels_with_trigger_words(self.index.products)
+        self._tags = self._phrase_table(t for p in self.index.products for t in p.tags)
+        self._categories = self._phrase_table(
+            p.category for p in self.index.products if p.category)
+
+    # ---- catalog-derived vocabularies ----------------------------------------------------
+    @staticmethod
+    def _phrase_table(values: Iterable[str]) -> dict[tuple[str, ...], str]:
+        """Spoken forms (singular too) of tags or categories -> the catalog spelling."""
+        table: dict[tuple[str, ...], str] = {}
+        for value in set(values):
+            words = tuple(normalize(value).split())
+            if words:
+                table[words] = value
+                table[tuple(singular(w) for w in words)] = value
+        return table
+
+    @staticmethod
+    def _option_phrases(products: Sequence[Product]) -> dict[tuple[str, ...], set[str]]:
+        """Every option value's words (singular) -> the catalog spellings."""
+        phrases: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for product in products:
+            for values in product.options.values():
+                for value in values:
+                    phrases[tuple(singular(w) for w in normalize(value).split())].add(value)
+        return dict(phrases)
+
+    @staticmethod
+    def _phrases_with_split_words(products: Sequence[Product]) -> set[tuple[str, ...]]:
+        """Names, aliases and option values that contain "and" ("mac and cheese")."""
+        found: set[tuple[str, ...]] = set()
+        for product in products:
+            labels = [product.name, *product.aliases,
+                      *(v for vs in product.options.values() for v in vs)]
+            for label in labels:
+                words = tuple(normalize(label).split())
+                if any(w in _SPLIT_WORDS for w in words[1:-1]):
+                    found.add(words)
+        return found
+
+    @staticmethod
+    def _labels_with_trigger_words(products: Sequence[Product],
+                                   ) -> dict[str, list[tuple[str, ...]]]:
+        """Multi-word names and aliases holding a trigger word ("chicken stock"), by first
+        word: they are shielded so removing triggers never eats part of a product."""
+        labels: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for product in products:
+            for label in (product.name, *product.aliases):
+                words = tuple(normalize(label).split())
+                if len(words) > 1 and _TRIGGER_WORDS.search(" ".join(words)):
+                    labels[words[0]].append(words)
+        for options in labels.values():
+            options.sort(key=len, reverse=True)
+        return dict(labels)
+
+    def _strip_triggers(self, sentence: str) -> list[str]:
+        """Remove action words, except inside catalog names ("chicken stock")."""
+        words = sentence.split()
+        joined: list[str] = []
+        i = 0
+        while i < len(words):
+            for label in self._trigger_labels.get(words[i], ()):
+                if tuple(words[i:i + len(label)]) == label:
+                    joined.append("_".join(label))
+                    i += len(label)
+                    break
+            else:
+                joined.append(words[i])
+                i += 1
+        return _TRIGGER_WORDS.sub(" ", " ".join(joined)).replace("_", " ").split()
+
+    # ---- the parse ---------------------------------------------------------------------------
+    def parse(self, text: str) -> Intent:
+        words = self._clean(text)
+        sentence = " ".join(words)
+        if not words:
+            return Intent(IntentName.UNKNOWN, text=text, confidence=0.0)
+        if _CONFIRM.match(sentence):
+            return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
+        if _DENY.match(sentence):
+            return Intent(IntentName.DENY, text=text, confidence=0.95)
+        for intent, pattern in _RULES:
+            if pattern.search(sentence):
+                return self._with_slots(intent, sentence, text)
+        return self._fallback(sentence, text)
+
+    def _clean(self, text: str) -> list[str]:
+        sentence = normalize(text.replace(",", " and ").replace(";", " and "))
+        words = sentence.split()
+        if self.wake_tokens and tuple(words[:len(self.wake_tokens)]) == self.wake_tokens:
+            words = words[len(self.wake_tokens):]
+        sentence = _FILLERS.sub(" ", " ".join(words))
+        words = sentence.split()
+        while words and words[0] in _SPLIT_WORDS:
+            words = words[1:]
+        while words and words[-1] in _SPLIT_WORDS:
+            words = words[:-1]
+        return words
+
+    def _fallback(self, sentence: str, text: str) -> Intent:
+        """No verb: a bare product list ("two bananas and a latte") is an order."""
+        items = self._items(sentence.split())
+        if items and all(i.sku and i.score >= FALLBACK_THRESHOLD for i in items):
+            return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,
+                          confidence=0.75 * min(i.score for i in items))
+        return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
+
+    def _with_slots(self, intent: IntentName, sentence: str, text: str) -> Intent:
+        rest = _CART_WORDS.sub(" ", sentence)
+        list_name = None
+        if intent in (IntentName.ADD_TO_LIST, IntentName.VIEW_LIST):
+            list_name = "wish" if re.search(r"\bwish ?list\b|\bfor later\b", sentence) \
+                else "shopping"
+            rest = re.sub(r"\b(shopping|grocery|wish) ?list\b|\blist\b", " ", rest)
+        if intent is IntentName.FEEDBACK:
+            return self._feedback(sentence, text)
+        if intent is IntentName.SET_QUANTITY:
+            return self._set_quantity(rest, text)
+        if intent not in _SLOT_INTENTS:
+            return Intent(intent, text=text, confidence=0.95, list_name=list_name)
+        words = self._strip_triggers(_NON_PRODUCT_WORDS.sub(" ", rest))
+        tags, category, rest_words = self._tags_and_category(words, intent)
+        items = self._items(words)
+        if rest_words != words and not all(i.sku and i.score >= 0.99 for i in items):
+            items = self._items(rest_words)
+        if intent in (IntentName.DEALS, IntentName.RECOMMEND):
+            items = [i for i in items if i.sku]
+        return Intent(intent, items=tuple(items), category=category, tags=tuple(tags), text=text,
+                      confidence=self._confidence(items, 0.95), list_name=list_name)
+
+    @staticmethod
+    def _confidence(items: Sequence[ItemSlot], base: float) -> float:
+        if not items:
+            return base
+        return base * min((i.score if i.sku else 0.4) for i in items)
+
+    def _feedback(self, sentence: str, text: str) -> Intent:
+        found = _STAR_RATING.search(sentence)
+        rating = None
+        if found:
+            word = found.group(1) or found.group(4)
+            rating = _WORD_VALUES.get(word, int(word) if word.isdigit() else None)
+        return Intent(IntentName.FEEDBACK, rating=rating, text=text, confidence=0.9)
+
+    def _set_quantity(self, rest: str, text: str) -> Intent:
+        """"change the bananas to three", "make it five", "I only want two apples"."""
+        quantity: int | None = None
+        tail = _TO_NUMBER.search(rest)
+        if tail:
+            number, used = leading_quantity(tail.group(2).split())
+            if number is not None and used == len(tail.group(2).split()):
+                quantity, rest = number, rest[:tail.start()]
+        items = self._items(self._strip_triggers(rest))
+        if quantity is not None:
+            items = [ItemSlot(query=i.query, sku=i.sku, name=i.name, quantity=quantity,
+                              unit=i.unit, options=i.options, alternatives=i.alternatives,
+                              score=i.score) for i in items]
+        elif len(items) == 1 and items[0].sku is None and items[0].quantity is not None \
+                and not items[0].query:
+            quantity, items = items[0].quantity, []
+        if len(items) == 1 and items[0].sku is None and quantity is not None:
+            items = []
+        if quantity is None and not any(i.sku for i in items):
+            return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
+        return Intent(IntentName.SET_QUANTITY, items=tuple(items), text=text,
+                      confidence=self._confidence(items, 0.9),
+                      quantity=quantity if not items else None)
+
+    def _tags_and_category(self, words: list[str], intent: IntentName,
+                           ) -> tuple[list[str], str | None, list[str]]:
+        """Pull catalog tags ("gluten free") and a category ("snacks") out of a search."""
+        if intent not in (IntentName.SEARCH, IntentName.RECOMMEND, IntentName.DEALS):
+            return [], None, words
+        tags, rest = self._take_phrases(words, self._tags)
+        categories, rest = self._take_phrases(rest, self._categories)
+        category = categories[0] if categories else None
+        if category and not [w for w in rest if w not in _EDGE_WORDS]:
+            return tags, category, []
+        return tags, category, rest if (tags or category) else words
+
+    @staticmethod
+    def _take_phrases(words: list[str], table: dict[tuple[str, ...], str],
+                      ) -> tuple[list[str], list[str]]:
+        found: list[str] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(words):
+            for width in (3, 2, 1):
+                key = tuple(words[i:i + width])
+                if len(key) == width and key in table:
+                    found.append(table[key])
+                    i += width
+                    break
+            else:
+                rest.append(words[i])
+                i += 1
+        return found, rest
+
+    # ---- items -----------------------------------------------------------------------------
+    def _items(self, words: Sequence[str]) -> list[ItemSlot]:
+        items: list[ItemSlot] = []
+        previous: _Segment | None = None
+        for tokens in self._segments(words):
+            segment = self._read_segment(tokens, previous)
+            if segment is None:
+                continue
+            if segment.match is None and not segment.query and segment.options and previous:
+                assert previous.match is not None
+                product = previous.match.product
+                for value in segment.options.values():
+                    group = product.option_group_of(value)
+                    if group:
+                        previous.options[group] = value
+                items[-1] = self._slot(previous)
+                continue
+            if not segment.query and segment.match is None:
+                if segment.quantity is not None:
+                    items.append(self._slot(segment))
+                continue
+            items.append(self._slot(segment))
+            previous = segment
+        return items
+
+    def _segments(self, words: Sequence[str]) -> list[list[str]]:
+        """Split on "and"/"plus", but not inside a catalog phrase ("half and half")."""
+        segments: list[list[str]] = [[]]
+        i = 0
+        while i < len(words):
+            protected = self._protected_at(words, i)
+            if protected:
+                segments[-1].extend(words[i:i + protected])
+                i += protected
+                continue
+            word = words[i]
+            if word in _SPLIT_WORDS or (word == "as" and words[i + 1:i + 3] == ["well", "as"]):
+                i += 3 if word == "as" else 1
+                if word == "along" and i < len(words) and words[i] == "with":
+                    i += 1
+                segments.append([])
+                continue
+            segments[-1].append(word)
+            i += 1
+        return [s for s in segments if s]
+
+    def _protected_at(self, words: Sequence[str], start: int) -> int:
+        for phrase in self._protected:
+            if tuple(words[start:start + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+    def _read_segment(self, tokens: list[str], previous: _Segment | None) -> _Segment | None:
+        with_options = self._interpret(tokens, use_options=True)
+        plain = self._interpret(tokens, use_options=False)
+        candidates = [s for s in (with_options, plain) if s is not None]
+        if not candidates:
+            return None
+        best = max(candidates, key=self._segment_rank)
+        if previous is not None and with_options is not None and not with_options.query \
+                and with_options.options and previous.match is not None:
+            valid = all(previous.match.product.option_group_of(v) for v in
+                        with_options.options.values())
+            if valid and (best.match is None or best.match.score < 0.9):
+                return with_options
+        return best
+
+    @staticmethod
+    def _segment_rank(segment: _Segment) -> tuple[float, int]:
+        score = segment.match.score if segment.match else 0.0
+        return score + 0.03 * len(segment.options), len(segment.options)
+
+    def _interpret(self, tokens: list[str], *, use_options: bool) -> _Segment | None:
+        options: dict[str, tuple[str, ...]] = {}
+        words = list(tokens)
+        if use_options:
+            found, words = self._take_options(words)
+            if not found:
+                return None
+            options = found
+        while words and words[0] in _LEADING_WORDS:
+            words = words[1:]
+        quantity, used = leading_quantity(words)
+        words = words[used:]
+        if words[:1] == ["more"]:
+            words = words[1:]
+        unit, used = leading_unit(words)
+        words = words[used:]
+        if words[:2] == ["of", "the"] or words[:2] == ["of", "those"]:
+            words = words[2:]
+        query_words = self._trim(words)
+        segment = _Segment(tokens=tokens, quantity=quantity, unit=unit,
+                           query=" ".join(query_words))
+        if not query_words:
+            segment.options = {group_values[0]: group_values[1] for group_values in
+                               ((g, v[0]) for g, v in options.items())}
+            return segment
+        self._match_with_number_names(segment, tokens, query_words, quantity)
+        if segment.match is None:
+            return segment if not use_options else None
+        if use_options and not self._resolve_options(segment, options):
+            return None
+        return segment
+
+    def _match_with_number_names(self, segment: _Segment, tokens: list[str],
+                                 query_words: list[str], quantity: int | None) -> None:
+        """Match the product; a leading number may belong to the name ("seven up")."""
+        segment.match = self.index.match([singular(w) for w in query_words])
+        if quantity is None or segment.unit is not None:
+            return
+        whole = self._trim(tokens)
+        if whole == query_words or not whole:
+            return
+        whole_match = self.index.match([singular(w) for w in whole])
+        best = segment.match.score if segment.match else 0.0
+        if whole_match is not None and whole_match.score >= 0.99 and whole_match.score > best:
+            segment.match, segment.quantity, segment.query = whole_match, None, " ".join(whole)
+
+    def _take_options(self, words: list[str]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+        """Option values said in the segment (longest phrases first) and the words left."""
+        singular_words = [singular(w) for w in words]
+        found: dict[str, tuple[str, ...]] = {}
+        keep = [True] * len(words)
+        for width in range(self._longest_option, 0, -1):
+            for start in range(len(words) - width + 1):
+                key = tuple(singular_words[start:start + width])
+                if key in self._options and all(keep[start:start + width]):
+                    found[" ".join(key)] = tuple(sorted(self._options[key]))
+                    keep[start:start + width] = [False] * width
+        rest = [w for w, k in zip(words, keep, strict=True) if k]
+        return found, rest
+
+    @staticmethod
+    def _resolve_options(segment: _Segment, found: dict[str, tuple[str, ...]]) -> bool:
+        """Keep the options only if the matched product has every one of them."""
+        assert segment.match is not None
+        product = segment.match.product
+        for spellings in found.values():
+            for value in spellings:
+                group = product.option_group_of(value)
+                if group:
+                    segment.options[group] = value
+                    break
+            else:
+                return False
+        return True
+
+    @staticmethod
+    def _trim(words: Sequence[str]) -> list[str]:
+        words = list(words)
+        while words and words[0] in _EDGE_WORDS:
+            words.pop(0)
+        while words and words[-1] in _EDGE_WORDS:
+            words.pop()
+        return words
+
+    @staticmethod
+    def _slot(segment: _Segment) -> ItemSlot:
+        match = segment.match
+        if match is None:
+            return ItemSlot(query=segment.query, quantity=segment.quantity, unit=segment.unit,
+                            options=dict(segment.options))
+        return ItemSlot(query=segment.query, sku=match.product.sku, name=match.product.name,
+                        quantity=segment.quantity, unit=segment.unit,
+                        options=dict(segment.options),
+                        alternatives=[p.sku for p in match.alternatives], score=match.score)
+
+
+_SLOT_INTENTS = frozenset({
+    IntentName.ADD_ITEM, IntentName.REMOVE_ITEM, IntentName.PRICE_QUERY,
+    IntentName.PRODUCT_INFO, IntentName.SEARCH, IntentName.ADD_TO_LIST, IntentName.RECOMMEND,
+    IntentName.DEALS,
+})
+assert MATCH_THRESHOLD < FALLBACK_THRESHOLD

@@ -1,0 +1,96 @@
+"""Spoken quantities and pack words: "a couple of", "half a dozen", "two bags of".
+
+Plain number words ("twenty four") are read by the text2num library; the phrases people use
+instead of numbers are listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from text_to_num import text2num
+
+NUMBER_WORDS = frozenset({
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    "hundred", "thousand", "million",
+})
+
+# Longest first; each maps a leading word sequence to a quantity.
+_PHRASES: tuple[tuple[tuple[str, ...], int], ...] = tuple(sorted(
+    ((tuple(k.split()), v) for k, v in {
+        "a couple of": 2, "a couple": 2, "couple of": 2, "a pair of": 2, "pair of": 2,
+        "a few": 3, "a few of": 3, "few": 3, "half a dozen": 6, "a half dozen": 6,
+        "half dozen": 6, "a dozen": 12, "dozen": 12, "a": 1, "an": 1, "a single": 1,
+        "single": 1, "another": 1, "one more": 1, "a baker's dozen": 13, "both": 2,
+    }.items()),
+    key=lambda kv: -len(kv[0])))
+
+UNITS = {
+    "bag": "bag", "box": "box", "bottle": "bottle", "can": "can", "tin": "can",
+    "carton": "carton", "pack": "pack", "packet": "pack", "package": "pack", "jar": "jar",
+    "loaf": "loaf", "bunch": "bunch", "head": "head", "tub": "tub", "cup": "cup",
+    "bar": "bar", "roll": "roll", "case": "case", "crate": "case", "block": "block",
+    "pint": "pint", "quart": "quart", "gallon": "gallon", "liter": "liter", "litre": "liter",
+    "pound": "pound", "lb": "pound", "lbs": "pound", "kilo": "kilogram", "kilogram": "kilogram",
+    "kg": "kilogram", "gram": "gram", "ounce": "ounce", "oz": "ounce", "dozen": "dozen",
+    "piece": "piece", "slice": "slice", "tube": "tube", "wedge": "wedge", "canister": "canister",
+    "container": "container", "punnet": "punnet", "sack": "bag", "six pack": "six pack",
+    "twelve pack": "twelve pack", "each": "each",
+}
+MAX_SPOKEN_QUANTITY = 1_000_000
+
+
+def _number_at(tokens: Sequence[str], start: int) -> tuple[int, int] | None:
+    """The longest run of number words at ``start`` that text2num reads, and its end."""
+    end = start
+    while end < len(tokens) and (tokens[end] in NUMBER_WORDS or (
+            tokens[end] == "and" and end > start and end + 1 < len(tokens)
+            and tokens[end + 1] in NUMBER_WORDS and tokens[end - 1] in {"hundred", "thousand"})):
+        end += 1
+    while end > start:
+        try:
+            return min(int(text2num(" ".join(tokens[start:end]), "en")), MAX_SPOKEN_QUANTITY), end
+        except ValueError:
+            end -= 1
+    return None
+
+
+def leading_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
+    """Quantity said at the start of ``tokens`` and how many tokens it used."""
+    number = _number_at(tokens, 0)
+    if number is not None:
+        value, end = number
+        if end < len(tokens) and tokens[end] == "dozen":
+            return value * 12, end + 1
+        return value, end
+    for phrase, value in _PHRASES:
+        if tuple(tokens[:len(phrase)]) == phrase:
+            return value, len(phrase)
+    return None, 0
+
+
+def leading_unit(tokens: Sequence[str]) -> tuple[str | None, int]:
+    """A pack or measure word at the start ("bags of"), singular, and tokens used."""
+    for width in (2, 1):
+        if len(tokens) < width:
+            continue
+        words = tokens[:width]
+        key = " ".join(words)
+        singular_key = " ".join((*words[:-1], _singular_unit(words[-1])))
+        unit = UNITS.get(key) or UNITS.get(singular_key)
+        if unit:
+            used = width + (1 if len(tokens) > width and tokens[width] == "of" else 0)
+            return unit, used
+    return None, 0
+
+
+def _singular_unit(word: str) -> str:
+    if word.endswith("ves"):
+        return word[:-3] + "f"
+    if word.endswith(("xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

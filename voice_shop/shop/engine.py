@@ -1,0 +1,530 @@
+"""The shop engine: catalog, cart, orders, lists, profiles, promotions on SQLite.
+
+It knows nothing about audio or dialog; every method is a plain, typed operation and every
+multi-step change runs inside one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import CartError, CatalogError, DatabaseError, OrderError, ProfileError
+from ..money import apply_percent_off
+from .catalog_csv import read_catalog_csv
+from .db import connect, migrate, schema_version, transaction
+from .models import (
+    Cart,
+    CartLine,
+    ImportReport,
+    ListItem,
+    ListName,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Profile,
+    Promotion,
+    Role,
+)
+
+MAX_LINE_QUANTITY = 99
+"""Larger quantities are refused as absurd for a household order."""
+HOUSEHOLD = "home"
+
+
+def _options_key(options: dict[str, str]) -> str:
+    return json.dumps(options, sort_keys=True)
+
+
+def _product_from_row(row: sqlite3.Row) -> Product:
+    return Product(
+        sku=row["sku"], name=row["name"], category=row["category"] or "",
+        unit=row["unit"] or "", price_cents=row["price_cents"],
+        aliases=tuple(json.loads(row["aliases"] or "[]")),
+        tags=tuple(json.loads(row["tags"] or "[]")), stock=row["stock"],
+        brand=row["brand"] or "", description=row["description"] or "",
+        options={k: tuple(v) for k, v in json.loads(row["options"] or "{}").items()},
+    )
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """PBKDF2 hash of a purchase PIN, stored as ``salt$hash`` (hex)."""
+    salt = salt or os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, 100_000)
+    return f"{salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    salt_hex, _, _ = stored.partition("$")
+    return hash_pin(pin, bytes.fromhex(salt_hex)) == stored
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One suggested product and the reason it is suggested."""
+
+    product: Product
+    reason: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"sku": self.product.sku, "name": self.product.name, "reason": self.reason,
+                "score": round(self.score, 3), "price_cents": self.product.price_cents}
+
+
+class Shop:
+    """All shop state of one household, in one SQLite file."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = False) -> Shop:
+        if not create and not path.exists():
+            raise DatabaseError(
+                f"no database at {path}: run 'voice-shop init --demo' (or pass --db)")
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+        try:
+            migrate(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise DatabaseError(f"{path} is not a voice-shop database: {exc}") from exc
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ---- bookkeeping -------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.conn)
+
+    def log_event(self, kind: str, speaker: str | None, data: dict[str, Any]) -> None:
+        """Audit trail; never holds a PIN."""
+        self.conn.execute("INSERT INTO events (t, kind, speaker, data) VALUES (?, ?, ?, ?)",
+                          (time.time(), kind, speaker, json.dumps(data)))
+
+    def events(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def catalog_version(self) -> str:
+        """Changes whenever the catalog changes; speech models key their caches on it."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
+        return row["value"] if row else "0"
+
+    def _bump_catalog_version(self) -> None:
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('catalog_version', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{time.time():.6f}",))
+
+    # ---- catalog ------------------------------------------------------------------------
+    def import_catalog(self, path: Path) -> ImportReport:
+        started = time.perf_counter()
+        products = read_catalog_csv(path)
+        return self.upsert_products(products, started)
+
+    def upsert_products(self, products: Sequence[Product], started: float | None = None,
+                        ) -> ImportReport:
+        started = started or time.perf_counter()
+        now = time.time()
+        with transaction(self.conn):
+            existing = {r[0] for r in self.conn.execute("SELECT sku FROM products")}
+            self.conn.executemany(
+                "INSERT INTO products (sku, name, category, unit, price_cents, aliases, tags, "
+                "stock, brand, description, options, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET "
+                "name=excluded.name, category=excluded.category, unit=excluded.unit, "
+                "price_cents=excluded.price_cents, aliases=excluded.aliases, tags=excluded.tags, "
+                "stock=excluded.stock, brand=excluded.brand, description=excluded.description, "
+                "options=excluded.options, updated_at=excluded.updated_at",
+                [(p.sku, p.name, p.category, p.unit, p.price_cents, json.dumps(list(p.aliases)),
+                  json.dumps(list(p.tags)), p.stock, p.brand, p.description,
+                  json.dumps({k: list(v) for k, v in p.options.items()}), now)
+                 for p in products])
+            self._bump_catalog_version()
+            self.log_event("catalog_import", None, {"products": len(products)})
+        added = sum(1 for p in products if p.sku not in existing)
+        total = self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
+        return ImportReport(added=added, updated=len(products) - added, total=total,
+                            seconds=time.perf_counter() - started)
+
+    def products(self) -> list[Product]:
+        return [_product_from_row(r) for r in
+                self.conn.execute("SELECT * FROM products ORDER BY sku")]
+
+    def product(self, sku: str) -> Product:
+        row = self.conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
+        if row is None:
+            raise CatalogError(f"no product with sku {sku}")
+        return _product_from_row(row)
+
+    def substitute_for(self, product: Product) -> Product | None:
+        """An in-stock product of the same category sharing a name word, else None."""
+        words = set(product.name.lower().split())
+        best: tuple[int, Product] | None = None
+        for row in self.conn.execute(
+                "SELECT * FROM products WHERE category = ? AND sku != ? "
+                "AND (stock IS NULL OR stock > 0)", (product.category, product.sku)):
+            other = _product_from_row(row)
+            shared = len(words & set(other.name.lower().split()))
+            if shared and (best is None or shared > best[0]):
+                best = (shared, other)
+        return best[1] if best else None
+
+    # ---- promotions ------------------------------------------------------------------
+    def add_promotion(self, sku: str, percent_off: int, description: str) -> None:
+        if not 0 < percent_off < 100:
+            raise ValueError("percent_off must be between 1 and 99")
+        self.product(sku)
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO promotions (sku, percent_off, description, starts_at, ends_at) "
+                "VALUES (?, ?, ?, ?, NULL)", (sku, percent_off, description, time.time()))
+
+    def active_promotions(self) -> list[Promotion]:
+        now = time.time()
+        rows = self.conn.execute(
+            "SELECT * FROM promotions WHERE (starts_at IS NULL OR starts_at <= ?) "
+            "AND (ends_at IS NULL OR ends_at > ?) ORDER BY percent_off DESC, id", (now, now))
+        return [Promotion(r["id"], r["sku"], r["percent_off"], r["description"]) for r in rows]
+
+    def unit_price_cents(self, product: Product) -> int:
+        best = max((p.percent_off for p in self.active_promotions() if p.sku == product.sku),
+                   default=0)
+        return apply_percent_off(product.price_cents, best) if best else product.price_cents
+
+    # ---- cart -------------------------------------------------------------------------
+    def cart(self) -> Cart:
+        rows = self.conn.execute(
+            "SELECT c.*, p.name, p.price_cents FROM cart_lines c JOIN products p "
+            "ON p.sku = c.sku ORDER BY c.id").fetchall()
+        discounts = {p.sku: p.percent_off for p in self.active_promotions()}
+        lines = tuple(
+            CartLine(id=r["id"], sku=r["sku"], name=r["name"], quantity=r["quantity"],
+                     options=json.loads(r["options"]),
+                     unit_price_cents=apply_percent_off(r["price_cents"],
+                                                        discounts.get(r["sku"], 0)),
+                     added_by=r["added_by"])
+            for r in rows)
+        return Cart(lines)
+
+    @staticmethod
+    def _check_quantity(quantity: int) -> None:
+        if quantity < 1:
+            raise CartError("the quantity must be at least one", code="bad_quantity")
+        if quantity > MAX_LINE_QUANTITY:
+            raise CartError(f"{quantity} is more than the {MAX_LINE_QUANTITY} a line can hold",
+                            code="absurd_quantity")
+
+    def add_to_cart(self, sku: str, quantity: int = 1, options: dict[str, str] | None = None,
+                    added_by: str | None = None) -> CartLine:
+        """Add to the line with the same product and options, or start a new line."""
+        self._check_quantity(quantity)
+        product = self.product(sku)
+        options = options or {}
+        for group, value in options.items():
+            if value not in product.options.get(group, ()):
+                raise CartError(f"{product.name} has no option {group}={value}")
+        key = _options_key(options)
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT id, quantity FROM cart_lines WHERE sku = ? AND "
+                                    "options = ?", (sku, key)).fetchone()
+            new_quantity = quantity + (row["quantity"] if row else 0)
+            self._check_quantity(new_quantity)
+            if row:
+                self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
+                                  (new_quantity, row["id"]))
+            else:
+                self.conn.execute(
+                    "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
+                    "VALUES (?, ?, ?, ?, ?)", (sku, quantity, key, added_by, time.time()))
+            self.log_event("cart_add", added_by, {"sku": sku, "quantity": quantity,
+                                                  "options": options})
+        return next(line for line in self.cart().lines
+                    if line.sku == sku and line.options == options)
+
+    def lines_for(self, sku: str) -> list[CartLine]:
+        return [line for line in self.cart().lines if line.sku == sku]
+
+    def remove_from_cart(self, sku: str, quantity: int | None = None,
+                         by: str | None = None) -> int:
+        """Remove ``quantity`` units (all when None), newest lines first; returns units removed."""
+        lines = self.lines_for(sku)
+        if not lines:
+            raise CartError(f"{self.product(sku).name} is not in the cart", code="not_in_cart")
+        remaining = sum(line.quantity for line in lines) if quantity is None else quantity
+        removed = 0
+        with transaction(self.conn):
+            for line in reversed(lines):
+                take = min(remaining, line.quantity)
+                if take == line.quantity:
+                    self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line.id,))
+                else:
+                    self.conn.execute("UPDATE cart_lines SET quantity = quantity - ? "
+                                      "WHERE id = ?", (take, line.id))
+                remaining -= take
+                removed += take
+                if remaining == 0:
+                    break
+            self.log_event("cart_remove", by, {"sku": sku, "quantity": removed})
+        return removed
+
+    def set_quantity(self, sku: str, quantity: int, by: str | None = None) -> None:
+        """Make the product's total quantity in the cart exactly ``quantity`` (0 removes it)."""
+        if quantity == 0:
+            self.remove_from_cart(sku, None, by)
+            return
+        self._check_quantity(quantity)
+        lines = self.lines_for(sku)
+        if not lines:
+            self.add_to_cart(sku, quantity, None, by)
+            return
+        with transaction(self.conn):
+            keep = lines[-1]
+            for line in lines[:-1]:
+                self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line.id,))
+            self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
+                              (quantity, keep.id))
+            self.log_event("cart_set_quantity", by, {"sku": sku, "quantity": quantity})
+
+    def clear_cart(self, by: str | None = None) -> None:
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM cart_lines")
+            self.log_event("cart_clear", by, {})
+
+    def snapshot_cart(self) -> list[dict[str, Any]]:
+        """The raw cart lines, for undo."""
+        rows = self.conn.execute("SELECT sku, quantity, options, added_by, added_at "
+                                 "FROM cart_lines ORDER BY id")
+        return [dict(r) for r in rows]
+
+    def restore_cart(self, snapshot: Iterable[dict[str, Any]], by: str | None = None) -> None:
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM cart_lines")
+            self.conn.executemany(
+                "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
+                "VALUES (:sku, :quantity, :options, :added_by, :added_at)", list(snapshot))
+            self.log_event("cart_restore", by, {})
+
+    # ---- orders -----------------------------------------------------------------------
+    def checkout(self, placed_by: str | None = None,
+                 status: OrderStatus = OrderStatus.PLACED) -> Order:
+        """Turn the cart into an order, take the stock and empty the cart, atomically."""
+        with transaction(self.conn):
+            cart = self.cart()
+            if cart.is_empty:
+                raise OrderError("the cart is empty", code="empty_cart")
+            self._take_stock(cart)
+            now = time.time()
+            cur = self.conn.execute(
+                "INSERT INTO orders (status, placed_by, total_cents, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)", (str(status), placed_by, cart.total_cents, now, now))
+            order_id = int(cur.lastrowid or 0)
+            self.conn.executemany(
+                "INSERT INTO order_lines (order_id, sku, name, quantity, options, "
+                "unit_price_cents, line_total_cents, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(order_id, ln.sku, ln.name, ln.quantity, _options_key(ln.options),
+                  ln.unit_price_cents, ln.line_total_cents, ln.added_by) for ln in cart.lines])
+            self.conn.execute("DELETE FROM cart_lines")
+            self.log_event("checkout", placed_by, {"order_id": order_id, "status": str(status),
+                                                    "total_cents": cart.total_cents})
+        return self.order(order_id)
+
+    def _take_stock(self, cart: Cart) -> None:
+        needed = Counter[str]()
+        for line in cart.lines:
+            needed[line.sku] += line.quantity
+        for sku, quantity in needed.items():
+            product = self.product(sku)
+            if product.stock is not None and product.stock < quantity:
+                raise OrderError(f"only {product.stock} {product.name} left in stock",
+                                 code="out_of_stock")
+            if product.stock is not None:
+                self.conn.execute("UPDATE products SET stock = stock - ? WHERE sku = ?",
+                                  (quantity, sku))
+
+    def order(self, order_id: int) -> Order:
+        row = self.conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
+        if row is None:
+            raise OrderError(f"no order number {order_id}", code="no_such_order")
+        lines = tuple(
+            OrderLine(sku=r["sku"], name=r["name"], quantity=r["quantity"],
+                      options=json.loads(r["options"]), unit_price_cents=r["unit_price_cents"],
+                      added_by=r["added_by"])
+            for r in self.conn.execute("SELECT * FROM order_lines WHERE order_id = ? "
+                                       "ORDER BY id", (order_id,)))
+        return Order(id=row["id"], status=OrderStatus(row["status"]), placed_by=row["placed_by"],
+                     total_cents=row["total_cents"], created_at=row["created_at"], lines=lines,
+                     approved_by=row["approved_by"])
+
+    def orders(self, limit: int = 20, placed_by: str | None = None) -> list[Order]:
+        if placed_by is None:
+            rows = self.conn.execute("SELECT id FROM orders ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self.conn.execute("SELECT id FROM orders WHERE placed_by = ? "
+                                     "ORDER BY id DESC LIMIT ?", (placed_by, limit))
+        return [self.order(r["id"]) for r in rows.fetchall()]
+
+    def set_order_status(self, order_id: int, status: OrderStatus,
+                         approved_by: str | None = None) -> Order:
+        with transaction(self.conn):
+            self.order(order_id)
+            self.conn.execute("UPDATE orders SET status = ?, approved_by = COALESCE(?, "
+                              "approved_by), updated_at = ? WHERE id = ?",
+                              (str(status), approved_by, time.time(), order_id))
+            self.log_event("order_status", approved_by, {"order_id": order_id,
+                                                          "status": str(status)})
+        return self.order(order_id)
+
+    def reorder(self, order: Order, added_by: str | None = None) -> list[OrderLine]:
+        """Put an earlier order's lines back in the cart in one transaction; returns what was
+        added (lines whose product is gone or out of stock are skipped)."""
+        added: list[OrderLine] = []
+        with transaction(self.conn):
+            for line in order.lines:
+                row = self.conn.execute("SELECT * FROM products WHERE sku = ?",
+                                        (line.sku,)).fetchone()
+                if row is None or not _product_from_row(row).is_in_stock:
+                    continue
+                key = _options_key(line.options)
+                self.conn.execute(
+                    "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sku, options) DO UPDATE SET "
+                    "quantity = MIN(quantity + excluded.quantity, ?)",
+                    (line.sku, line.quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
+                added.append(line)
+            self.log_event("reorder", added_by, {"order_id": order.id, "lines": len(added)})
+        return added
+
+    # ---- lists and feedback -----------------------------------------------------------
+    def add_to_list(self, list_name: ListName, label: str, sku: str | None = None,
+                    quantity: int = 1, added_by: str | None = None) -> None:
+        self._check_quantity(quantity)
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO list_items (list_name, sku, label, quantity, added_by, added_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (str(list_name), sku, label, quantity, added_by, time.time()))
+            self.log_event("list_add", added_by, {"list": str(list_name), "sku": sku})
+
+    def list_items(self, list_name: ListName) -> list[ListItem]:
+        rows = self.conn.execute("SELECT * FROM list_items WHERE list_name = ? ORDER BY id",
+                                 (str(list_name),))
+        return [ListItem(r["id"], ListName(r["list_name"]), r["sku"], r["label"], r["quantity"],
+                         r["added_by"]) for r in rows]
+
+    def add_feedback(self, text: str, rating: int | None, speaker: str | None) -> None:
+        if rating is not None and not 1 <= rating <= 5:
+            raise ValueError("rating must be 1 to 5 stars")
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO feedback (rating, text, speaker, created_at) "
+                              "VALUES (?, ?, ?, ?)", (rating, text, speaker, time.time()))
+            self.log_event("feedback", speaker, {"rating": rating})
+
+    # ---- profiles and settings --------------------------------------------------------
+    def add_profile(self, name: str, role: Role = Role.ADULT) -> Profile:
+        if not name.strip():
+            raise ProfileError("a profile needs a name")
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+                (name, str(role), time.time()))
+        return self.profile(name)
+
+    def profile(self, name: str) -> Profile:
+        row = self.conn.execute("SELECT * FROM profiles WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise ProfileError(f"no profile named {name}", code="no_such_profile")
+        return Profile(row["name"], Role(row["role"]), bool(row["pin_hash"]),
+                       row["spending_limit_cents"])
+
+    def find_profile(self, name: str | None) -> Profile | None:
+        if name is None:
+            return None
+        try:
+            return self.profile(name)
+        except ProfileError:
+            return None
+
+    def profiles(self) -> list[Profile]:
+        return [self.profile(r["name"]) for r in
+                self.conn.execute("SELECT name FROM profiles ORDER BY name").fetchall()]
+
+    def remove_profile(self, name: str) -> None:
+        self.profile(name)
+        with transaction(self.conn):
+            self.conn.execute("DELETE FROM profiles WHERE name = ?", (name,))
+
+    def set_pin(self, name: str, pin: str | None) -> None:
+        """Set (or clear, with None) a profile's purchase PIN; only its hash is stored."""
+        self.profile(name)
+        if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise ValueError("a PIN is 4 to 8 digits")
+        with transaction(self.conn):
+            self.conn.execute("UPDATE profiles SET pin_hash = ? WHERE name = ?",
+                              (hash_pin(pin) if pin else None, name))
+            self.log_event("pin_changed", name, {"has_pin": pin is not None})
+
+    def pin_hash(self, name: str) -> str | None:
+        row = self.conn.execute("SELECT pin_hash FROM profiles WHERE name = ?",
+                                (name,)).fetchone()
+        return row["pin_hash"] if row else None
+
+    def set_spending_limit(self, name: str, limit_cents: int | None) -> None:
+        self.profile(name)
+        if limit_cents is not None and limit_cents < 0:
+            raise ValueError("a spending limit cannot be negative")
+        with transaction(self.conn):
+            self.conn.execute("UPDATE profiles SET spending_limit_cents = ? WHERE name = ?",
+                              (limit_cents, name))
+
+    def set_setting(self, key: str, value: str) -> None:
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                              "DO UPDATE SET value = excluded.value", (f"setting.{key}", value))
+
+    def setting(self, key: str, default: str = "") -> str:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?",
+                                (f"setting.{key}",)).fetchone()
+        return row["value"] if row else default
+
+    # ---- dialog state (opaque JSON owned by the dialog layer) -----------------------------
+    def load_dialog_state(self, household: str = HOUSEHOLD) -> tuple[dict[str, Any], float]:
+        row = self.conn.execute("SELECT state, updated_at FROM dialog_state WHERE household = ?",
+                                (household,)).fetchone()
+        return (json.loads(row["state"]), row["updated_at"]) if row else ({}, 0.0)
+
+    def save_dialog_state(self, state: dict[str, Any], household: str = HOUSEHOLD) -> None:
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO dialog_state (household, state, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(household) DO UPDATE SET state = excluded.state, "
+                "updated_at = excluded.updated_at", (household, json.dumps(state), time.time()))
+
+    # ---- recommendations --------------------------------------------------------------
+    def purchase_history(self, placed_by: str | None = None) -> list[tuple[float, list[str]]]:
+        """(order time, skus) for every non-cancelled order, oldest first."""
+        sql = ("SELECT o.id, o.created_at, l.sku FROM orders o JOIN order_lines l "
+               "ON l.order_id = o.id WHERE o.status != 'cancelled'")
+        params: tuple[Any, ...] = ()
+        if placed_by is not None:
+            sql += " AND (o.placed_by = ? OR l.added_by = ?)"
+            params = (placed_by, placed_by)
+        baskets: dict[int, tuple[float, list[str]]] = {}
+        for r in self.conn.execute(sql + " ORDER BY o.id", params):
+            baskets.setdefault(r["id"], (r["created_at"], []))[1].append(r["sku"])
+        return list(baskets.values())

@@ -1,0 +1,187 @@
+"""Typed records of the shop: products, cart, orders, lists, profiles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class OrderStatus(StrEnum):
+    PLACED = "placed"
+    PENDING_APPROVAL = "pending_approval"
+    CANCELLED = "cancelled"
+    DELIVERED = "delivered"
+
+
+class Role(StrEnum):
+    ADULT = "adult"
+    CHILD = "child"
+
+
+class ListName(StrEnum):
+    SHOPPING = "shopping"
+    WISH = "wish"
+
+
+@dataclass(frozen=True)
+class Product:
+    """One catalog product."""
+
+    sku: str
+    name: str
+    category: str = ""
+    unit: str = ""
+    price_cents: int = 0
+    """Shelf price in cents, before promotions."""
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    stock: int | None = None
+    """Units on hand; None when the shop does not track stock for this product."""
+    brand: str = ""
+    description: str = ""
+    options: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Option groups, each with its spoken values as spelled in the catalog."""
+
+    @property
+    def is_in_stock(self) -> bool:
+        return self.stock is None or self.stock > 0
+
+    def option_group_of(self, value: str) -> str | None:
+        for group, values in self.options.items():
+            if value in values:
+                return group
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["aliases"] = list(self.aliases)
+        data["tags"] = list(self.tags)
+        data["options"] = {k: list(v) for k, v in self.options.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A percentage discount on one product."""
+
+    id: int
+    sku: str
+    percent_off: int
+    description: str
+
+
+@dataclass(frozen=True)
+class CartLine:
+    """One line of the household cart."""
+
+    id: int
+    sku: str
+    name: str
+    quantity: int
+    options: dict[str, str]
+    unit_price_cents: int
+    """Price of one unit after any promotion."""
+    added_by: str | None = None
+
+    @property
+    def line_total_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["line_total_cents"] = self.line_total_cents
+        return data
+
+
+@dataclass(frozen=True)
+class Cart:
+    lines: tuple[CartLine, ...]
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.line_total_cents for line in self.lines)
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lines": [line.to_dict() for line in self.lines],
+                "item_count": self.item_count, "total_cents": self.total_cents}
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    name: str
+    quantity: int
+    options: dict[str, str]
+    unit_price_cents: int
+    added_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Order:
+    id: int
+    status: OrderStatus
+    placed_by: str | None
+    total_cents: int
+    created_at: float
+    """Unix time in seconds."""
+    lines: tuple[OrderLine, ...]
+    approved_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = str(self.status)
+        data["lines"] = [line.to_dict() for line in self.lines]
+        return data
+
+
+@dataclass(frozen=True)
+class ListItem:
+    id: int
+    list_name: ListName
+    sku: str | None
+    label: str
+    quantity: int
+    added_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["list_name"] = str(self.list_name)
+        return data
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    role: Role
+    has_pin: bool = False
+    spending_limit_cents: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["role"] = str(self.role)
+        return data
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What a catalog import did."""
+
+    added: int
+    updated: int
+    total: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

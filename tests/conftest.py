@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voice_shop.cli import demo_file
 from voice_shop.dialog import Dialog
 from voice_shop.intent.parser import IntentParser
 from voice_shop.shop.catalog_csv import read_catalog_csv
+from voice_shop.shop.demo import demo_file, load_demo
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import Product
 
@@ -30,7 +30,7 @@ def parser(demo_products: list[Product]) -> IntentParser:
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Shop]:
     shop = Shop.open(tmp_path / "shop.db", create=True)
-    shop.import_catalog(DEMO_CSV)
+    load_demo(shop)
     yield shop
     shop.close()
 

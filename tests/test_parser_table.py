@@ -77,6 +77,7 @@ add 2 heads of broccoli | add_item | P117 2 head
 add a head of romaine lettuce | add_item | P114 1 head
 add a watermelon | add_item | P135 1 -
 add three mangoes | add_item | P137 3 -
+add a pair of avocados and a pair of lemons | add_item | P112 2 - ; P106 2 -
 add cherry tomatoes | add_item | P120 - -
 add a bag of russet potatoes | add_item | P125 1 bag
 add one sweet potato | add_item | P126 1 -

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -43,10 +42,6 @@ def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
         typer.echo(text)
 
 
-def demo_file(name: str) -> Path:
-    return Path(str(resources.files("voice_shop") / "data" / name))
-
-
 def stdin_lines() -> Iterator[str]:
     for line in sys.stdin:
         if line.strip():
@@ -69,17 +64,10 @@ def init(db: DbOption = DEFAULT_DB,
          demo: Annotated[bool, typer.Option("--demo", help="Load the demo catalog.")] = False,
          as_json: JsonOption = False) -> None:
     """Create the database; --demo loads the demo catalog and promotions."""
-    import csv
-
+    from .shop.demo import load_demo
     from .shop.engine import Shop
     shop = Shop.open(db, create=True)
-    report = None
-    if demo:
-        report = shop.import_catalog(demo_file("demo_catalog.csv"))
-        if not shop.active_promotions():
-            with demo_file("demo_promotions.csv").open(newline="") as f:
-                for row in csv.DictReader(f):
-                    shop.add_promotion(row["sku"], int(row["percent_off"]), row["description"])
+    report = load_demo(shop) if demo else None
     products = len(shop.products())
     emit({"db": str(db), "schema_version": shop.schema_version, "products": products,
           "imported": report.to_dict() if report else None}, as_json,
@@ -241,6 +229,17 @@ def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB) -> None:
     """Household setting: may a voice nobody enrolled check out? (default: no)"""
     _open_shop(db).set_setting("allow_unknown_checkout", "1" if allow else "0")
     typer.echo(f"unknown voices {'may' if allow else 'may not'} check out")
+
+
+@app.command()
+def bench(sections: Annotated[str, typer.Option(
+        help="Comma-separated: parse")] = "parse",
+          large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
+          ) -> None:
+    """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
+    from .bench.report import run_report
+    for line in run_report([s.strip() for s in sections.split(",") if s.strip()], large):
+        typer.echo(line)
 
 
 def main() -> None:

@@ -128,7 +128,9 @@ class Dialog:
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
         state = self._load_state()
         self._order_id = None
-        intent = self._resolve_pending(intent, state)
+        intent = self._resolve_pending(intent, state, speaker)
+        if intent.intent not in _ANSWERS:
+            state.pending = None  # the shopper moved on; an old question must not be answered
         reply = self._handlers[intent.intent](intent, state, speaker)
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
@@ -144,12 +146,15 @@ class Dialog:
         return state
 
     # ---- pending questions ---------------------------------------------------------------
-    def _resolve_pending(self, intent: Intent, state: _State) -> Intent:
-        """Answers to "which one?" become an add of the chosen product."""
+    def _resolve_pending(self, intent: Intent, state: _State, speaker: str | None) -> Intent:
+        """Answers to a question: "which one?" becomes an add of the chosen product; a PIN
+        or "check out" again after a read-back is a confirmation."""
         pending = state.pending
-        if not pending or pending["kind"] != "choose":
-            if pending and pending["kind"] == "checkout" and intent.intent is IntentName.CHECKOUT:
+        if pending and pending["kind"] == "checkout":
+            if intent.intent is IntentName.CHECKOUT or _is_spoken_pin(intent.text):
                 return Intent(IntentName.CONFIRM, text=intent.text, confidence=intent.confidence)
+            return intent
+        if not pending or pending["kind"] != "choose":
             return intent
         if intent.intent in (IntentName.CANCEL, IntentName.DENY):
             return intent
@@ -592,6 +597,15 @@ class Dialog:
             return (f"I've saved order number {order.id} for {total}. "
                     "It will be placed when an adult approves it.")
         return f"Your order is placed. Order number {order.id}, {total}. Thank you!"
+
+
+_ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
+                      IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+
+
+def _is_spoken_pin(text: str) -> bool:
+    words = normalize(text).split()
+    return len(words) >= 4 and all(w in _DIGIT_WORDS for w in words)
 
 
 _DIGIT_WORDS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,

@@ -50,8 +50,9 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
         (I.REPEAT, r"^(repeat|repeat (that|it|yourself|please)|say (that|it) again|come again|"
                    r"pardon( me)?|what did you (just )?say|sorry what|what was that|"
                    r"i didn't (catch|hear) (that|you))$"),
-        (I.HELP, r"^(help|help me|what can (you|i) (do|say|ask)|what do|what can i (do|say)|how does (this|it) work|"
-                 r"what do you do|how do i (use|shop|order).*|what are my options)$"),
+        (I.HELP, r"^(help|help me|what can (you|i) (do|say|ask)|what do|what can i (do|say)|"
+                 r"how does (this|it) work|what do you do|how do i (use|shop|order).*|"
+                 r"what are my options)$"),
         (I.CLEAR_CART, r"\b(clear|empty|reset|wipe|dump|delete) (out )?(my|the|our|this) "
                        r"(whole |entire )?(cart|basket|trolley|order)\b|\b(remove|delete|"
                        r"take out) everything\b|\bstart (over|again|from scratch)\b"),
@@ -478,6 +479,8 @@ class IntentParser:
                                ((g, v[0]) for g, v in options.items())}
             return segment
         self._match_with_number_names(segment, tokens, query_words, quantity)
+        if segment.unit == "pair" and segment.match and segment.match.product.unit != "pair":
+            segment.quantity, segment.unit = 2 * (segment.quantity or 1), None  # "a pair of"
         if segment.match is None:
             return segment if not use_options else None
         if use_options and not self._resolve_options(segment, options):

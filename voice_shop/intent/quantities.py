@@ -20,7 +20,7 @@ NUMBER_WORDS = frozenset({
 # Longest first; each maps a leading word sequence to a quantity.
 _PHRASES: tuple[tuple[tuple[str, ...], int], ...] = tuple(sorted(
     ((tuple(k.split()), v) for k, v in {
-        "a couple of": 2, "a couple": 2, "couple of": 2, "a pair of": 2, "pair of": 2,
+        "a couple of": 2, "a couple": 2, "couple of": 2,
         "a few": 3, "a few of": 3, "few": 3, "half a dozen": 6, "a half dozen": 6,
         "half dozen": 6, "a dozen": 12, "dozen": 12, "a": 1, "an": 1, "a single": 1,
         "single": 1, "another": 1, "one more": 1, "a baker's dozen": 13, "both": 2,
@@ -37,7 +37,7 @@ UNITS = {
     "kg": "kilogram", "gram": "gram", "ounce": "ounce", "oz": "ounce", "dozen": "dozen",
     "piece": "piece", "slice": "slice", "tube": "tube", "wedge": "wedge", "canister": "canister",
     "container": "container", "punnet": "punnet", "sack": "bag", "six pack": "six pack",
-    "twelve pack": "twelve pack", "each": "each",
+    "twelve pack": "twelve pack", "each": "each", "pair": "pair",
 }
 MAX_SPOKEN_QUANTITY = 1_000_000
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import CartError, CatalogError, DatabaseError, OrderError, ProfileError
 from ..money import apply_percent_off
+from ..text import match_tokens
 from .catalog_csv import read_catalog_csv
 from .db import connect, migrate, schema_version, transaction
 from .models import (
@@ -54,6 +55,13 @@ def _product_from_row(row: sqlite3.Row) -> Product:
         brand=row["brand"] or "", description=row["description"] or "",
         options={k: tuple(v) for k, v in json.loads(row["options"] or "{}").items()},
     )
+
+
+def _similarity(a: Product, b: Product) -> float:
+    words_a, words_b = set(match_tokens(a.name)), set(match_tokens(b.name))
+    stems = any(x[:4] == y[:4] for x in words_a for y in words_b if len(x) >= 4 and len(y) >= 4)
+    return (2.0 * len(words_a & words_b) + (1.0 if stems else 0.0)
+            + (0.5 if a.unit == b.unit else 0.0) + 0.3 * len(set(a.tags) & set(b.tags)))
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:
@@ -172,16 +180,16 @@ class Shop:
         return _product_from_row(row)
 
     def substitute_for(self, product: Product) -> Product | None:
-        """An in-stock product of the same category sharing a name word, else None."""
-        words = set(product.name.lower().split())
-        best: tuple[int, Product] | None = None
+        """The most similar in-stock product of the same category, or None if nothing is
+        similar: shared name words count most, then a shared word stem, unit and tags."""
+        best: tuple[float, Product] | None = None
         for row in self.conn.execute(
                 "SELECT * FROM products WHERE category = ? AND sku != ? "
                 "AND (stock IS NULL OR stock > 0)", (product.category, product.sku)):
             other = _product_from_row(row)
-            shared = len(words & set(other.name.lower().split()))
-            if shared and (best is None or shared > best[0]):
-                best = (shared, other)
+            score = _similarity(product, other)
+            if score >= 1.0 and (best is None or score > best[0]):
+                best = (score, other)
         return best[1] if best else None
 
     # ---- promotions ------------------------------------------------------------------

@@ -1,0 +1,180 @@
+"""Whole conversations over a real cart in a real database."""
+
+from __future__ import annotations
+
+from voice_shop.dialog import Dialog
+from voice_shop.intent.parser import IntentParser
+from voice_shop.shop.engine import Shop
+from voice_shop.shop.models import ListName, OrderStatus, Role
+from voice_shop.shop.recommend import recommend
+
+
+def say(dialog: Dialog, *lines: str, speaker: str | None = None) -> list[str]:
+    return [dialog.handle_text(line, speaker).reply for line in lines]
+
+
+def cart_of(shop: Shop) -> list[tuple[str, int, dict[str, str]]]:
+    return [(line.sku, line.quantity, line.options) for line in shop.cart().lines]
+
+
+def test_add_change_remove(dialog: Dialog, shop: Shop) -> None:
+    replies = say(dialog, "add two bananas and a large oat milk latte")
+    assert replies[0] == "Added two bananas and one large latte with oat milk."
+    assert cart_of(shop) == [("P101", 2, {}), ("C2101", 1, {"size": "large", "milk": "oat milk"})]
+    say(dialog, "change the bananas to five")
+    assert cart_of(shop)[0] == ("P101", 5, {})
+    say(dialog, "remove the latte")
+    assert cart_of(shop) == [("P101", 5, {})]
+    say(dialog, "make it three")
+    assert cart_of(shop) == [("P101", 3, {})]
+
+
+def test_same_product_and_options_merge_into_one_line(dialog: Dialog, shop: Shop) -> None:
+    say(dialog, "add a large latte", "add two large lattes", "add a small latte")
+    assert cart_of(shop) == [("C2101", 3, {"size": "large"}), ("C2101", 1, {"size": "small"})]
+
+
+def test_checkout_confirm_places_order_and_takes_stock(dialog: Dialog, shop: Shop) -> None:
+    stock = shop.product("Y104").stock
+    assert stock is not None and stock >= 2
+    say(dialog, "add two bags of rice")
+    readback = say(dialog, "check out")[0]
+    assert "two long grain white rice" in readback
+    assert "seven dollars and ninety-eight cents" in readback
+    assert readback.endswith("Shall I place the order?")
+    assert shop.orders() == []
+    placed = say(dialog, "yes")[0]
+    assert placed.startswith("Your order is placed. Order number 1")
+    order = shop.orders()[0]
+    assert order.status is OrderStatus.PLACED and order.total_cents == 798
+    assert shop.cart().is_empty
+    assert shop.product("Y104").stock == stock - 2
+
+
+def test_checkout_deny_keeps_cart(dialog: Dialog, shop: Shop) -> None:
+    say(dialog, "add a pack of bacon", "checkout")
+    assert say(dialog, "no")[0].startswith("Okay, I haven't placed the order")
+    assert shop.orders() == [] and cart_of(shop) == [("M108", 1, {})]
+    assert say(dialog, "yes")[0] == "There's nothing to confirm right now."
+    assert shop.orders() == []
+
+
+def test_cart_change_after_readback_needs_new_readback(dialog: Dialog, shop: Shop) -> None:
+    say(dialog, "add a pack of bacon", "checkout", "add a bag of carrots")
+    say(dialog, "yes")
+    assert shop.orders() == []
+
+
+def test_undo_restores_previous_cart(dialog: Dialog, shop: Shop) -> None:
+    say(dialog, "add two bananas", "add a bag of potatoes", "clear my cart")
+    assert shop.cart().is_empty
+    assert say(dialog, "undo")[0].startswith("Undone. Your cart has two bananas")
+    say(dialog, "undo")
+    assert cart_of(shop) == [("P101", 2, {})]
+    say(dialog, "undo")
+    assert shop.cart().is_empty
+    assert say(dialog, "undo")[0] == "There's nothing to undo."
+
+
+def test_repeat_says_last_reply_again(dialog: Dialog) -> None:
+    first = say(dialog, "how much is the oat milk")[0]
+    assert "three dollars and sixty-five cents" in first  # 15 percent off 4.29
+    assert say(dialog, "say that again")[0] == first
+
+
+def test_ambiguous_product_is_asked_about(dialog: Dialog, shop: Shop) -> None:
+    question = say(dialog, "add milk")[0]
+    assert question.startswith("Which milk:") and "oat milk" in question
+    assert shop.cart().is_empty
+    say(dialog, "the oat one")
+    assert cart_of(shop) == [("D104", 1, {})]
+
+
+def test_out_of_stock_offers_substitute(dialog: Dialog, shop: Shop) -> None:
+    out = next(p for p in shop.products() if p.stock == 0 and shop.substitute_for(p))
+    substitute = shop.substitute_for(out)
+    assert substitute is not None
+    reply = dialog.handle_text(f"add {out.name}").reply
+    assert "out of stock" in reply and substitute.name.lower() in reply
+    say(dialog, "yes")
+    assert cart_of(shop) == [(substitute.sku, 1, {})]
+
+
+def test_absurd_quantity_and_unknown_product_change_nothing(dialog: Dialog, shop: Shop) -> None:
+    assert "the most is ninety-nine" in say(dialog, "add five thousand bananas")[0]
+    assert say(dialog, "add a unicorn")[0] == "Sorry, I couldn't find unicorn in the shop."
+    assert shop.cart().is_empty
+
+
+def test_reorder_repeats_last_order(dialog: Dialog, shop: Shop) -> None:
+    say(dialog, "add two bananas and a dozen eggs", "check out", "yes")
+    assert shop.cart().is_empty
+    reply = say(dialog, "my usual")[0]
+    assert reply.startswith("I've added your usual: two bananas and twelve large eggs")
+    assert cart_of(shop) == [("P101", 2, {}), ("D109", 12, {})]
+
+
+def test_order_status_lists_and_feedback(dialog: Dialog, shop: Shop) -> None:
+    assert say(dialog, "where is my order")[0] == "You haven't placed any orders yet."
+    say(dialog, "add paper towels to my shopping list", "save the red wine for later")
+    assert [i.sku for i in shop.list_items(ListName.SHOPPING)] == ["H101"]
+    assert say(dialog, "what's on my shopping list")[0] == "Your shopping list has paper towels."
+    assert say(dialog, "read my wish list")[0] == "Your wish list has red wine."
+    assert say(dialog, "five stars, great service")[0] == "Thanks for the five-star rating!"
+    rating = shop.conn.execute("SELECT rating FROM feedback").fetchone()[0]
+    assert rating == 5
+
+
+def test_deals_read_active_promotions(dialog: Dialog, shop: Shop) -> None:
+    reply = say(dialog, "any deals")[0]
+    assert reply.startswith("Today's deals: Potato chips are 25 percent off")
+    assert "oat milk" in say(dialog, "any discounts on oat milk")[0].lower()
+
+
+def test_recommend_from_history_and_baskets(dialog: Dialog, shop: Shop) -> None:
+    for _ in range(2):
+        say(dialog, "add spaghetti and marinara sauce", "checkout", "yes")
+    say(dialog, "add spaghetti")
+    reply = say(dialog, "what do you recommend")[0]
+    assert reply.startswith("How about marinara sauce, since")
+    reasons = {r.product.sku: r.reason for r in recommend(shop, None, limit=5)}
+    assert "Y101" not in reasons  # already in the cart
+    assert reasons["Y109"] in {"you usually buy it every day",
+                               "it is often bought with spaghetti"}
+
+
+def test_child_checkout_waits_for_adult(dialog: Dialog, shop: Shop) -> None:
+    shop.add_profile("mum", Role.ADULT)
+    shop.add_profile("kid", Role.CHILD)
+    say(dialog, "add a box of pop tarts", "check out", "yes", speaker="kid")
+    order = shop.orders()[0]
+    assert order.status is OrderStatus.PENDING_APPROVAL and order.placed_by == "kid"
+
+
+def test_unknown_voice_cannot_checkout_when_household_has_profiles(dialog: Dialog,
+                                                                     shop: Shop) -> None:
+    shop.add_profile("mum", Role.ADULT)
+    say(dialog, "add a box of pop tarts")
+    assert "don't recognise your voice" in say(dialog, "check out")[0]
+    say(dialog, "yes")
+    assert shop.orders() == []
+
+
+def test_pin_is_required_when_set(dialog: Dialog, shop: Shop) -> None:
+    shop.add_profile("dad", Role.ADULT)
+    shop.set_pin("dad", "4321")
+    say(dialog, "add a pack of bacon", speaker="dad")
+    assert say(dialog, "check out", speaker="dad")[0].endswith("say your purchase PIN.")
+    assert "PIN isn't right" in say(dialog, "one two three four", speaker="dad")[0]
+    assert shop.orders() == []
+    say(dialog, "check out", speaker="dad")
+    assert say(dialog, "four three two one", speaker="dad")[0].startswith("Your order is placed")
+    events = " ".join(str(e["data"]) for e in shop.events(200))
+    assert "4321" not in events
+
+
+def test_state_survives_a_new_dialog_instance(shop: Shop, parser: IntentParser) -> None:
+    Dialog(shop, parser).handle_text("add a bag of potatoes")
+    Dialog(shop, parser).handle_text("check out")
+    Dialog(shop, parser).handle_text("yes")
+    assert len(shop.orders()) == 1

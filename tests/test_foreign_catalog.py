@@ -1,0 +1,63 @@
+"""Nothing depends on the demo catalog: a hardware store's catalog works the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voice_shop.dialog import Dialog
+from voice_shop.intent.parser import IntentParser
+from voice_shop.shop.engine import Shop
+
+HARDWARE = """sku,name,category,unit,price,aliases,tags,stock,options
+T-1,Claw Hammer,tools,each,12.50,hammer,steel,10,"weight: sixteen ounce|twenty ounce"
+T-2,Wood Screws,fasteners,box,4.99,screws,,200,"length: one inch|two inch|three inch"
+T-3,Duct Tape,supplies,roll,6.00,gaffer tape,,50,"color: silver|black"
+T-4,Paint Roller,paint,each,8.25,roller,,5,
+T-5,Interior Paint,paint,gallon,32.00,wall paint,low voc,30,"finish: matte|eggshell|satin|gloss"
+T-6,Safety Glasses,safety,pair,9.99,goggles,,12,
+T-7,Sandpaper,supplies,pack,5.49,sanding paper,,0,"grit: fine|medium|coarse"
+T-8,Sanding Block,supplies,each,3.99,,,20,
+"""
+
+
+@pytest.fixture
+def hardware(tmp_path: Path) -> tuple[Shop, IntentParser]:
+    path = tmp_path / "hardware.csv"
+    path.write_text(HARDWARE)
+    shop = Shop.open(tmp_path / "hw.db", create=True)
+    shop.import_catalog(path)
+    return shop, IntentParser(shop.products())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("add two boxes of wood screws", [("T-2", 2, "box", {})]),
+    ("add a box of two inch screws and a claw hammer",
+     [("T-2", 1, "box", {"length": "two inch"}), ("T-1", 1, None, {})]),
+    ("I need three gallons of satin wall paint", [("T-5", 3, "gallon", {"finish": "satin"})]),
+    ("add a roll of black duct tape and a pair of goggles",
+     [("T-3", 1, "roll", {"color": "black"}), ("T-6", 1, "pair", {})]),
+    ("put a twenty ounce hammer in my cart", [("T-1", 1, None, {"weight": "twenty ounce"})]),
+])
+def test_foreign_catalog_parses(hardware: tuple[Shop, IntentParser], text: str,
+                                expected: list[tuple[str, int, str | None, dict[str, str]]],
+                                ) -> None:
+    _, parser = hardware
+    intent = parser.parse(text)
+    assert intent.intent == "add_item"
+    assert [(i.sku, i.quantity, i.unit, i.options) for i in intent.items] == expected
+
+
+def test_foreign_catalog_dialog(hardware: tuple[Shop, IntentParser]) -> None:
+    shop, parser = hardware
+    dialog = Dialog(shop, parser)
+    assert dialog.handle_text("add two paint rollers").reply == "Added two paint roller."
+    reply = dialog.handle_text("add sandpaper").reply
+    assert "sandpaper is out of stock" in reply and "sanding block" in reply
+    dialog.handle_text("yes")
+    assert [(line.sku, line.quantity) for line in shop.cart().lines] == [("T-4", 2), ("T-8", 1)]
+    readback = dialog.handle_text("checkout").reply
+    assert "twenty dollars and forty-nine cents" in readback
+    dialog.handle_text("yes please")
+    assert shop.orders()[0].total_cents == 2049

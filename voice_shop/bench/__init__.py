@@ -1,0 +1,1 @@
+"""The benchmark report (``voice-shop bench``): figures and ratios, never pass/fail."""

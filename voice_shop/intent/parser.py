@@ -16,7 +16,7 @@ from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
-from .quantities import leading_quantity, leading_unit
+from .quantities import leading_quantity, leading_unit, spoken_homophone_quantity
 
 I = IntentName  # noqa: E741 - short alias keeps the rule table readable
 
@@ -461,9 +461,14 @@ class IntentParser:
             if not found:
                 return None
             options = found
+        quantity, used = spoken_homophone_quantity(words)
+        words = words[used:]
         while words and words[0] in _LEADING_WORDS:
             words = words[1:]
-        quantity, used = leading_quantity(words)
+        if quantity is None:
+            quantity, used = leading_quantity(words)
+        else:
+            used = 0
         words = words[used:]
         if words[:1] == ["more"]:
             words = words[1:]

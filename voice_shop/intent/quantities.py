@@ -94,3 +94,15 @@ def _singular_unit(word: str) -> str:
     if word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+# Recognisers hear "add two eggs" as "add to eggs"; a number word is what was meant when one of
+# these starts an item and a product follows (a name starting with it wins: "free range eggs").
+_HOMOPHONES = {"to": 2, "too": 2, "for": 4, "free": 3, "won": 1}
+_NOT_AFTER_HOMOPHONE = {"my", "the", "a", "an", "your", "our", "me", "us", "later", "cart"}
+
+
+def spoken_homophone_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
+    if len(tokens) >= 2 and tokens[0] in _HOMOPHONES and tokens[1] not in _NOT_AFTER_HOMOPHONE:
+        return _HOMOPHONES[tokens[0]], 1
+    return None, 0

@@ -1,0 +1,249 @@
+"""Audio at the edges: files and sound devices in, the pipeline's one format inside.
+
+Inside the pipeline audio is always 16 kHz, 16-bit signed, mono PCM, handled as int16 numpy
+arrays or ``AudioChunk``s of ``CHUNK_MS``. Files of any rate and channel count are converted
+here, once, with soxr (resampling) and a plain average (downmix).
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from .errors import AudioInputError, AudioOutputError
+
+SAMPLE_RATE_HZ = 16_000
+SAMPLE_WIDTH_BYTES = 2
+CHANNELS = 1
+CHUNK_MS = 20
+CHUNK_SAMPLES = SAMPLE_RATE_HZ * CHUNK_MS // 1000
+MAX_FILE_SECONDS = 600.0
+"""Longer recordings are refused: a shopping command is seconds long."""
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """A short slice of pipeline audio."""
+
+    samples: np.ndarray
+    """int16 mono samples at SAMPLE_RATE_HZ."""
+    start_s: float
+    """Seconds from the start of the stream to the first sample."""
+    source: str | None = None
+    """File the chunk came from, None for the microphone."""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / SAMPLE_RATE_HZ
+
+
+def to_pipeline_format(data: np.ndarray, rate_hz: int) -> np.ndarray:
+    """Any float/int array (frames x channels, or mono) at any rate -> int16 mono 16 kHz."""
+    audio = np.asarray(data)
+    if audio.dtype.kind in "iu":
+        audio = audio.astype(np.float32) / float(np.iinfo(audio.dtype).max)
+    audio = audio.astype(np.float32)
+    if audio.ndim == 2:
+        audio = audio.mean(axis=1)
+    if rate_hz != SAMPLE_RATE_HZ and len(audio):
+        audio = soxr.resample(audio, rate_hz, SAMPLE_RATE_HZ, quality="HQ")
+    return np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def _check_wav_complete(path: Path) -> None:
+    """libsndfile reads a truncated WAV silently; compare the header with the file size."""
+    with path.open("rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        size = path.stat().st_size
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise AudioInputError(f"{path}: truncated WAV (no audio data chunk)",
+                                      code="truncated_audio")
+            chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if chunk_id == b"data":
+                available = size - f.tell()
+                if chunk_size not in (0, 0xFFFFFFFF) and available < chunk_size:
+                    raise AudioInputError(
+                        f"{path}: truncated WAV: header promises {chunk_size} bytes of audio, "
+                        f"file holds {available}", code="truncated_audio")
+                return
+            f.seek(chunk_size + (chunk_size & 1), 1)
+
+
+def read_audio(path: Path) -> np.ndarray:
+    """Read a WAV/FLAC/OGG file into pipeline format, or raise one clear AudioInputError."""
+    if not path.exists():
+        raise AudioInputError(f"{path}: no such file", code="no_such_file")
+    if path.is_dir():
+        raise AudioInputError(f"{path}: is a directory, not an audio file")
+    _check_wav_complete(path)
+    try:
+        info = sf.info(str(path))
+        if info.frames / max(info.samplerate, 1) > MAX_FILE_SECONDS:
+            raise AudioInputError(f"{path}: longer than {MAX_FILE_SECONDS:.0f} s")
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioInputError(f"{path}: not a readable audio file ({exc})",
+                              code="bad_audio") from exc
+    if len(data) == 0:
+        raise AudioInputError(f"{path}: contains no audio", code="empty_audio")
+    return to_pipeline_format(data, rate)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate_hz: int = SAMPLE_RATE_HZ) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(path), samples, rate_hz, subtype="PCM_16")
+    except (OSError, sf.LibsndfileError) as exc:
+        raise AudioOutputError(f"cannot write {path}: {exc}") from exc
+
+
+def chunks_of(samples: np.ndarray, start_s: float = 0.0, source: str | None = None,
+              chunk_samples: int = CHUNK_SAMPLES) -> Iterator[AudioChunk]:
+    for offset in range(0, len(samples), chunk_samples):
+        yield AudioChunk(samples[offset:offset + chunk_samples],
+                         start_s + offset / SAMPLE_RATE_HZ, source)
+
+
+class AudioSource(Protocol):
+    """Where pipeline audio comes from: a microphone or files, chunk by chunk."""
+
+    def chunks(self) -> Iterator[AudioChunk]: ...
+
+
+class WavSource:
+    """One or more audio files streamed one after another, optionally at real-time pace.
+
+    Each file is followed by a short silence, as a pause between utterances would be."""
+
+    def __init__(self, paths: Sequence[Path], *, realtime: bool = False,
+                 gap_s: float = 0.8) -> None:
+        self.paths = list(paths)
+        self.realtime = realtime
+        self.gap_s = gap_s
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        clock = 0.0
+        started = time.monotonic()
+        for path in self.paths:
+            samples = np.concatenate([read_audio(path),
+                                      np.zeros(int(self.gap_s * SAMPLE_RATE_HZ), np.int16)])
+            for chunk in chunks_of(samples, clock, str(path)):
+                if self.realtime:
+                    delay = chunk.start_s - (time.monotonic() - started)
+                    if delay > 0:
+                        time.sleep(delay)
+                yield chunk
+            clock += len(samples) / SAMPLE_RATE_HZ
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except OSError as exc:  # PortAudio library missing
+        raise AudioInputError(
+            "no audio system: PortAudio is not installed (apt-get install libportaudio2); "
+            "use --wav FILE to feed audio files instead", code="no_portaudio") from exc
+    return sounddevice
+
+
+def input_devices() -> list[dict[str, Any]]:
+    sd = _sounddevice()
+    return [dict(d) for d in sd.query_devices() if d.get("max_input_channels", 0) > 0]
+
+
+def output_devices() -> list[dict[str, Any]]:
+    sd = _sounddevice()
+    return [dict(d) for d in sd.query_devices() if d.get("max_output_channels", 0) > 0]
+
+
+class MicrophoneSource:
+    """The default input device through PortAudio, converted to pipeline chunks."""
+
+    def __init__(self, device: int | str | None = None) -> None:
+        self.device = device
+        self.muted_until_s = 0.0
+        """Stream time before which captured audio is replaced by silence (own speech)."""
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        sd = _sounddevice()
+        if not input_devices():
+            raise AudioInputError("no microphone found; use --wav FILE to feed audio files",
+                                  code="no_input_device")
+        try:
+            info = sd.query_devices(self.device, "input")
+            rate = int(info["default_samplerate"])
+            stream = sd.InputStream(device=self.device, channels=1, samplerate=rate,
+                                    dtype="float32", blocksize=rate * CHUNK_MS // 1000)
+        except Exception as exc:  # PortAudioError and friends: one clear line
+            raise AudioInputError(f"cannot open the microphone ({exc}); use --wav FILE",
+                                  code="mic_open_failed") from exc
+        clock = 0.0
+        with stream:
+            while True:
+                data, _ = stream.read(stream.blocksize)
+                samples = to_pipeline_format(data, rate)
+                if clock < self.muted_until_s:
+                    samples = np.zeros_like(samples)
+                yield AudioChunk(samples, clock, None)
+                clock += len(samples) / SAMPLE_RATE_HZ
+
+
+class AudioSink(Protocol):
+    """Where spoken replies go."""
+
+    def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
+        """Play pipeline-format chunks; return the seconds of audio played."""
+        ...
+
+
+class WavDirectorySink:
+    """Writes each reply to ``DIR/NNN-name.wav`` (16 kHz mono)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.count = 0
+        self.written: list[Path] = []
+
+    def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
+        samples = np.concatenate([np.asarray(c, np.int16) for c in chunks] or
+                                 [np.zeros(0, np.int16)])
+        self.count += 1
+        path = self.directory / f"{self.count:03d}-{name}.wav"
+        write_wav(path, samples)
+        self.written.append(path)
+        return len(samples) / SAMPLE_RATE_HZ
+
+
+class SpeakerSink:
+    """The default output device; plays sentence by sentence as they are synthesised."""
+
+    def __init__(self, device: int | str | None = None) -> None:
+        self.device = device
+
+    def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
+        sd = _sounddevice()
+        if not output_devices():
+            raise AudioOutputError("no speaker found; use --reply-dir DIR to write replies",
+                                   code="no_output_device")
+        played = 0.0
+        try:
+            with sd.OutputStream(device=self.device, channels=1, samplerate=SAMPLE_RATE_HZ,
+                                 dtype="int16") as stream:
+                for chunk in chunks:
+                    stream.write(np.asarray(chunk, np.int16).reshape(-1, 1))
+                    played += len(chunk) / SAMPLE_RATE_HZ
+        except Exception as exc:
+            raise AudioOutputError(f"cannot play audio ({exc}); use --reply-dir DIR") from exc
+        return played

@@ -1,0 +1,58 @@
+"""The speech-to-text interface every engine implements, and its messages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard in one utterance."""
+
+    text: str
+    """Best hypothesis, lower case words; empty when nothing was heard."""
+    is_in_domain: bool
+    """False when the engine itself judged the speech not a shopping command."""
+    confidence: float
+    """0..1, engine-specific."""
+    duration_s: float
+    """Length of the audio decoded."""
+    decode_s: float
+    """Wall-clock seconds the decode took after the last audio arrived."""
+    alternatives: tuple[str, ...] = ()
+    """Other distinct hypotheses, best first (the n-best list), for the intent stage."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
+        return cls(**{**data, "alternatives": tuple(data.get("alternatives", ()))})
+
+
+class RecognizerStream(Protocol):
+    """One utterance being decoded while it is spoken."""
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
+    def finish(self) -> Transcript: ...
+
+
+class SpeechToText(Protocol):
+    """A recogniser: start a stream per utterance, or decode a whole array at once."""
+
+    name: str
+
+    def stream(self) -> RecognizerStream: ...
+
+    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+
+
+def transcribe_with(engine: SpeechToText, samples: np.ndarray) -> Transcript:
+    """Decode a whole utterance through the engine's streaming path."""
+    stream = engine.stream()
+    stream.feed(samples)
+    return stream.finish()

@@ -1,0 +1,160 @@
+"""The shop's language, compiled for the recognisers from command templates and the live catalog.
+
+- ``sentences``: a generated corpus of commands for a trigram language model (PocketSphinx)
+  and the phrase list that biases Vosk;
+- ``words``: the vocabulary, for the pronunciation dictionary.
+Everything is keyed by the catalog version, so a catalog change rebuilds it. (A JSGF grammar
+of the same commands was tried as a cross-check decode: with a 330-product catalog it ran at a
+real-time factor of ~0.65, ten times the LM, so hypotheses are checked against the shop's
+language by the intent parser instead; see ``understand.py``.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..intent.quantities import UNITS
+from ..shop.models import Product
+from ..text import normalize
+
+DOMAIN_VERSION = "3"
+"""Bump when the templates change, so cached models are rebuilt."""
+
+QUANTITIES = ("a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+              "ten", "eleven", "twelve", "fifteen", "twenty", "twenty four", "a couple of",
+              "a few", "half a dozen", "a dozen", "some", "another", "one more", "two more")
+SET_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+               "twelve", "twenty")
+ADD_VERBS = ("add", "please add", "could you add", "can you add", "i'd like", "i want",
+             "i need", "we need", "can i get", "can i have", "could i get", "get me", "give me",
+             "i'll have", "i'll take", "order", "buy", "put", "grab", "let me get", "also add",
+             "and")
+ADD_TAILS = ("", "", "", " to my cart", " to the cart", " please", " in my cart")
+SIMPLE_COMMANDS = (
+    "what's in my cart", "what is in my cart", "what do i have in my cart", "read my cart",
+    "show my cart", "what's my total", "clear my cart", "empty my cart", "start over",
+    "check out", "checkout", "i'm ready to check out", "place my order", "place the order",
+    "that's everything", "yes", "yes please", "yeah", "yep", "sure", "okay", "correct",
+    "that's right", "go ahead", "confirm", "no", "no thanks", "nope", "not now", "cancel",
+    "cancel that", "cancel my order", "never mind", "forget it", "stop", "undo", "undo that",
+    "scratch that", "take that back", "repeat that", "say that again", "what did you say",
+    "help", "what can you do", "any deals", "any deals today", "what's on sale",
+    "are there any discounts", "what are the specials", "what do you recommend",
+    "any suggestions", "what should i buy", "my usual", "the usual please",
+    "same as last time", "reorder my last order", "order it again", "where is my order",
+    "what's the status of my order", "has my order shipped", "when will my order arrive",
+    "what's on my shopping list", "read my shopping list", "what's on my wish list",
+    "five stars", "four stars", "three stars", "i'd rate it five stars", "great service",
+    "the delivery was late", "the first one", "the second one", "the third one",
+    "the last one", "make it two", "make it three", "make that four", "make it one",
+)
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def spoken_forms(label: str) -> set[str]:
+    """How a name is said: as spelled (digits as words), and with the last word singular or
+    plural ("latte", "lattes")."""
+    words = normalize(label).split()
+    if not words:
+        return set()
+    forms = {" ".join(words)}
+    last = words[-1]
+    if last.endswith("ies"):
+        variants = {last[:-3] + "y"}
+    elif last.endswith(("ches", "shes", "xes", "sses", "oes")):
+        variants = {last[:-2]}
+    elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        variants = {last[:-1]}
+    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
+        variants = {last[:-1] + "ies"}
+    elif last.endswith(("ch", "sh", "x", "ss", "o")):
+        variants = {last + "es"}
+    else:
+        variants = {last + "s"}
+    forms |= {" ".join([*words[:-1], v]) for v in variants if len(v) > 1}
+    return forms
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The compiled shop language for one catalog."""
+
+    key: str
+    """Changes whenever the catalog, wake phrase or templates change."""
+    sentences: tuple[str, ...]
+    words: frozenset[str]
+
+
+def _labels(product: Product) -> list[str]:
+    return [product.name, *product.aliases]
+
+
+def _option_values(product: Product) -> list[str]:
+    return [normalize(v) for values in product.options.values() for v in values]
+
+
+def _item_phrase(rng: random.Random, product: Product) -> str:
+    label = rng.choice(sorted(f for lb in _labels(product) for f in spoken_forms(lb)))
+    parts = [rng.choice(QUANTITIES)]
+    if product.unit and rng.random() < 0.3 and normalize(product.unit) in UNITS:
+        parts.append(f"{normalize(product.unit)}s of" if parts[0] not in ("a", "an", "one")
+                     else f"{normalize(product.unit)} of")
+    options = _option_values(product)
+    sizes = [normalize(v) for v in product.options.get("size", ())]
+    if sizes and rng.random() < 0.6:
+        parts.append(rng.choice(sizes))
+    parts.append(label)
+    extras = [o for o in options if o not in sizes]
+    if extras and rng.random() < 0.6:
+        parts.append("with " + " and ".join(rng.sample(extras, k=min(len(extras),
+                                                                     rng.choice((1, 2))))))
+    return " ".join(parts)
+
+
+def _product_sentences(rng: random.Random, product: Product, others: Sequence[Product],
+                       tags: Sequence[str]) -> list[str]:
+    item = _item_phrase(rng, product)
+    name = rng.choice(sorted(f for lb in _labels(product) for f in spoken_forms(lb)))
+    other = _item_phrase(rng, rng.choice(others))
+    return [
+        f"{rng.choice(ADD_VERBS)} {item}{rng.choice(ADD_TAILS)}",
+        f"{rng.choice(ADD_VERBS)} {item} and {other}",
+        f"{rng.choice(('remove', 'take out', 'delete', 'no more', 'remove the'))} {name}",
+        f"{rng.choice(('how much is', 'how much are', 'what is the price of'))} {name}",
+        f"{rng.choice(('do you have', 'do you sell', 'tell me about'))} {name}",
+        f"{rng.choice(('change', 'set'))} the {name} to {rng.choice(SET_NUMBERS)}",
+        f"add {name} to my {rng.choice(('shopping', 'wish'))} list",
+        f"do you have any {rng.choice(tags)} {name}" if tags else f"save {name} for later",
+    ]
+
+
+def _corpus(products: Sequence[Product], wake: str, rng: random.Random) -> list[str]:
+    tags = sorted({normalize(t) for p in products for t in p.tags})
+    categories = sorted({normalize(p.category) for p in products if p.category})
+    sentences: list[str] = []
+    for product in products:
+        sentences += _product_sentences(rng, product, products, tags)
+    for command in SIMPLE_COMMANDS:
+        sentences += [command] * 8
+    sentences += [f"what {c} do you have" for c in categories]
+    sentences += [" ".join(rng.choice(DIGITS) for _ in range(4)) for _ in range(40)]
+    if wake:
+        sentences += [f"{wake} {s}" for s in rng.sample(sentences, k=len(sentences) // 2)]
+        sentences += [wake] * 5
+    return sentences
+
+
+def build_domain(products: Sequence[Product], wake_phrase: str, catalog_version: str,
+                 ) -> Domain:
+    """Compile the shop language for these products (deterministic for a catalog)."""
+    wake = normalize(wake_phrase)
+    key = hashlib.sha256(
+        f"{DOMAIN_VERSION}|{wake}|{catalog_version}|{len(products)}".encode()).hexdigest()[:16]
+    rng = random.Random(key)
+    sentences = _corpus(list(products), wake, rng) if products else list(SIMPLE_COMMANDS)
+    words = {w for s in sentences for w in s.split()}
+    return Domain(key=key, sentences=tuple(sentences), words=frozenset(words))

@@ -1,0 +1,127 @@
+"""Pronunciations (CMU ARPAbet) for every word the shop's recogniser must know.
+
+Words in PocketSphinx's bundled CMU dictionary are taken from it. A missing word gets one by,
+in order: a plural of a known word ("lattes"), espeak-ng's phonemes mapped to ARPAbet
+("kombucha"), a compound of known words ("sourdough"), or spelling it letter by letter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+_VOICELESS = {"P", "T", "K", "F", "TH"}
+_SIBILANT = {"S", "Z", "SH", "ZH", "CH", "JH"}
+_ZWJ = "\u200d"
+_IPA = {
+    "ɑ": "AA", "ɒ": "AA", "a": "AA", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɔ": "AO",
+    "a\u200dʊ": "AW", "a\u200dɪ": "AY", "ɛ": "EH", "e": "EH", "ɚ": "ER", "ɝ": "ER", "ɜ": "ER",
+    "e\u200dɪ": "EY", "ɪ": "IH", "ᵻ": "IH", "i": "IY", "o\u200dʊ": "OW", "o": "OW",
+    "ɔ\u200dɪ": "OY", "ʊ": "UH", "u": "UW", "b": "B", "t\u200dʃ": "CH", "d": "D", "ð": "DH",
+    "f": "F", "ɡ": "G", "g": "G", "h": "HH", "d\u200dʒ": "JH", "k": "K", "l": "L", "m": "M",
+    "n": "N", "ŋ": "NG", "p": "P", "ɹ": "R", "r": "R", "s": "S", "ʃ": "SH", "t": "T",
+    "θ": "TH", "v": "V", "w": "W", "j": "Y", "z": "Z", "ʒ": "ZH", "ɾ": "T", "ʔ": "T",
+    "ɬ": "L", "x": "K", "ɑ\u200dɹ": "AA R", "ɔ\u200dɹ": "AO R", "ɛ\u200dɹ": "EH R",
+    "ɪ\u200dɹ": "IH R", "ʊ\u200dɹ": "UH R", "i\u200də": "IY AH", "e\u200də": "EH R",
+    "a\u200dɪ\u200dɚ": "AY ER", "a\u200dʊ\u200dɚ": "AW ER",
+}
+_LETTERS = {
+    "a": "EY", "b": "B IY", "c": "S IY", "d": "D IY", "e": "IY", "f": "EH F", "g": "JH IY",
+    "h": "EY CH", "i": "AY", "j": "JH EY", "k": "K EY", "l": "EH L", "m": "EH M", "n": "EH N",
+    "o": "OW", "p": "P IY", "q": "K Y UW", "r": "AA R", "s": "EH S", "t": "T IY", "u": "Y UW",
+    "v": "V IY", "w": "D AH B AH L Y UW", "x": "EH K S", "y": "W AY", "z": "Z IY",
+}
+
+
+def bundled_dictionary_path() -> Path:
+    import pocketsphinx
+    return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+
+
+@lru_cache(maxsize=1)
+def cmu_dictionary() -> dict[str, list[str]]:
+    """word -> its pronunciations (variants ``word(2)`` folded in)."""
+    entries: dict[str, list[str]] = {}
+    with bundled_dictionary_path().open(encoding="utf-8") as f:
+        for line in f:
+            word, _, phones = line.strip().partition(" ")
+            if phones:
+                entries.setdefault(word.split("(")[0], []).append(phones.strip())
+    return entries
+
+
+def _plural(word: str, known: dict[str, list[str]]) -> str | None:
+    for stem in (word[:-1], word[:-2]) if word.endswith("es") else (word[:-1],):
+        if word.endswith("s") and stem in known:
+            phones = known[stem][0]
+            last = phones.split()[-1]
+            suffix = "IH Z" if last in _SIBILANT else "S" if last in _VOICELESS else "Z"
+            return f"{phones} {suffix}"
+    return None
+
+
+def ipa_to_arpabet(ipa: str) -> str:
+    text = "".join(c for c in ipa if c not in "ˈˌː ̩-")
+    phones: list[str] = []
+    i = 0
+    while i < len(text):
+        symbol = text[i]
+        while i + 2 < len(text) + 1 and i + 1 < len(text) and text[i + 1] == _ZWJ:
+            symbol += text[i + 1:i + 3]
+            i += 2
+        i += 1
+        mapped = _IPA.get(symbol)
+        if mapped is None and _ZWJ in symbol:  # unknown diphthong: map its parts
+            mapped = " ".join(_IPA[p] for p in symbol.split(_ZWJ) if p in _IPA)
+        if mapped:
+            phones.append(mapped)
+    return " ".join(phones)
+
+
+def _espeak(word: str) -> str | None:
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "-q", "--ipa=3", "-v", "en-us", word], capture_output=True,
+                             text=True, timeout=10, check=True).stdout
+    except (subprocess.SubprocessError, OSError):
+        return None
+    phones = ipa_to_arpabet(out.strip())
+    return phones or None
+
+
+def _compound(word: str, known: dict[str, list[str]]) -> str | None:
+    for cut in range(len(word) - 3, 2, -1):
+        head, tail = word[:cut], word[cut:]
+        if head in known and tail in known:
+            return f"{known[head][0]} {known[tail][0]}"
+    return None
+
+
+def pronounce(word: str) -> list[str]:
+    """Every known pronunciation of ``word``, or one made for it."""
+    known = cmu_dictionary()
+    if word in known:
+        return known[word]
+    made = (_plural(word, known) or _espeak(word) or _compound(word, known)
+            or " ".join(_LETTERS[c] for c in word if c in _LETTERS))
+    return [made] if made else []
+
+
+def write_dictionary(words: Iterable[str], path: Path) -> list[str]:
+    """Write a PocketSphinx dictionary for ``words``; returns the words it had to invent."""
+    known = cmu_dictionary()
+    invented = []
+    lines = []
+    for word in sorted(set(words)):
+        prons = pronounce(word)
+        if word not in known:
+            invented.append(word)
+        for n, phones in enumerate(prons):
+            lines.append(f"{word}{'' if n == 0 else f'({n + 1})'} {phones}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return invented

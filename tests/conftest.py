@@ -14,6 +14,8 @@ from voice_shop.shop.demo import demo_file, load_demo
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import Product
 
+from .speech import SpeechMaker
+
 DEMO_CSV = demo_file("demo_catalog.csv")
 
 
@@ -38,3 +40,18 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
 @pytest.fixture
 def dialog(shop: Shop, parser: IntentParser) -> Dialog:
     return Dialog(shop, parser)
+
+
+@pytest.fixture(scope="session")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> SpeechMaker:
+    return SpeechMaker(tmp_path_factory.mktemp("speech"))
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database whose compiled speech models are shared by the speech tests."""
+    path = tmp_path_factory.mktemp("voice") / "demo.db"
+    shop = Shop.open(path, create=True)
+    load_demo(shop)
+    shop.close()
+    return path

@@ -148,6 +148,17 @@ class WavSource:
             clock += len(samples) / SAMPLE_RATE_HZ
 
 
+class ArraySource:
+    """Audio already in memory, streamed through the same path as files and microphones."""
+
+    def __init__(self, samples: np.ndarray, name: str | None = None) -> None:
+        self.samples = np.asarray(samples, np.int16)
+        self.name = name
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        return chunks_of(self.samples, 0.0, self.name)
+
+
 def _sounddevice() -> Any:
     try:
         import sounddevice

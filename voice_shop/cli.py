@@ -10,12 +10,19 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .errors import VoiceShopError
 from .money import format_cents
+
+if TYPE_CHECKING:
+    from .assistant import Assistant
+    from .config import AppSettings
+    from .intent.parser import IntentParser
+    from .pipeline import SpeakerIdentifier
+    from .shop.engine import Shop
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="An offline voice shopping assistant.")
@@ -27,6 +34,8 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(cart_app, name="cart")
 app.add_typer(orders_app, name="orders")
 app.add_typer(profiles_app, name="profiles")
+models_app = typer.Typer(no_args_is_help=True, help="Speech models on this device.")
+app.add_typer(models_app, name="models")
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="VOICE_SHOP_DB",
                                         help="SQLite database file.")]
@@ -48,12 +57,12 @@ def stdin_lines() -> Iterator[str]:
             yield line.rstrip("\n")
 
 
-def _open_shop(db: Path):  # type: ignore[no-untyped-def]
+def _open_shop(db: Path) -> Shop:
     from .shop.engine import Shop
     return Shop.open(db)
 
 
-def _parser_for(shop):  # type: ignore[no-untyped-def]
+def _parser_for(shop: Shop) -> IntentParser:
     from .intent.parser import IntentParser
     return IntentParser(shop.products())
 
@@ -229,6 +238,230 @@ def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB) -> None:
     """Household setting: may a voice nobody enrolled check out? (default: no)"""
     _open_shop(db).set_setting("allow_unknown_checkout", "1" if allow else "0")
     typer.echo(f"unknown voices {'may' if allow else 'may not'} check out")
+
+
+# ---- speech -----------------------------------------------------------------------------------
+EngineOption = Annotated[str, typer.Option("--engine", help="auto | pocketsphinx | vosk")]
+ModelOption = Annotated[Path | None, typer.Option("--model", help="A Vosk model folder.")]
+ModelsDirOption = Annotated[Path, typer.Option("--models-dir", help="Installed models.")]
+VoiceOption = Annotated[str, typer.Option("--voice", help="Piper voice name.")]
+WakeOption = Annotated[str, typer.Option("--wake-phrase", help="Wake phrase.")]
+FilesArgument = Annotated[list[Path], typer.Argument(help="Audio files (WAV, FLAC, ...).")]
+
+
+def _settings(db: Path, engine: str = "auto", model: Path | None = None,
+              models_dir: Path = Path("models"), voice: str | None = None,
+              wake_phrase: str = "hey shop", general: bool = False) -> AppSettings:
+    from .config import AppSettings, SpeechSettings
+    from .tts import DEFAULT_VOICE, PiperSettings
+    from .wake import WakeSettings
+    return AppSettings(
+        db_path=db, models_dir=models_dir,
+        speech=SpeechSettings(engine=engine, vosk_model=model, use_domain=not general),
+        wake=WakeSettings(phrase=wake_phrase),
+        tts=PiperSettings(voice=voice or DEFAULT_VOICE, models_dir=models_dir))
+
+
+def _audio_files(files: list[Path], as_json: bool, failed: list[Path]) -> Iterator[Any]:
+    """(path, samples) per readable file; unreadable ones are reported and put in ``failed``."""
+    from .audio import read_audio
+    from .errors import AudioInputError
+    for path in files:
+        try:
+            yield path, read_audio(path)
+        except AudioInputError as exc:
+            failed.append(path)
+            _file_error(path, exc, as_json)
+
+
+def _file_error(path: Path, exc: VoiceShopError, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps({"file": str(path), "error": exc.message, "code": exc.code}))
+    typer.echo(f"error: {exc.message}", err=True)
+
+
+def _no_speech(path: Path) -> VoiceShopError:
+    from .errors import AudioInputError
+    return AudioInputError(f"{path}: no speech heard (silence or noise)", code="no_speech")
+
+
+@app.command()
+def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOption = "auto",
+               model: ModelOption = None, models_dir: ModelsDirOption = Path("models"),
+               general: Annotated[bool, typer.Option(
+                   help="General English instead of the shop's language.")] = False,
+               as_json: JsonOption = False) -> None:
+    """Speech to text per audio file (models load once for all files)."""
+    from .assistant import Assistant
+    assistant = Assistant(_settings(db, engine, model, models_dir, general=general))
+    stt = assistant.stt
+    failed: list[Path] = []
+    for path, samples in _audio_files(files, as_json, failed):
+        transcript = stt.transcribe(samples)
+        if not transcript.text:
+            failed.append(path)
+            _file_error(path, _no_speech(path), as_json)
+            continue
+        emit({"file": str(path), "text": transcript.text, "engine": stt.name,
+              "confidence": round(transcript.confidence, 3),
+              "in_domain": transcript.is_in_domain}, as_json, f"{path}: {transcript.text}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("understand")
+def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
+                   engine: EngineOption = "auto", model: ModelOption = None,
+                   models_dir: ModelsDirOption = Path("models"),
+                   wake_phrase: WakeOption = "hey shop", as_json: JsonOption = False) -> None:
+    """Speech to intent per audio file; changes nothing in the cart."""
+    from .assistant import Assistant
+    from .pipeline import _without_wake
+    from .understand import understand
+    assistant = Assistant(_settings(db, engine, model, models_dir, wake_phrase=wake_phrase))
+    stt, parser = assistant.stt, assistant.parser
+    phrase = tuple(assistant.settings.wake.phrase.split())
+    failed: list[Path] = []
+    for path, samples in _audio_files(files, as_json, failed):
+        transcript = stt.transcribe(samples)
+        if not transcript.text:
+            failed.append(path)
+            _file_error(path, _no_speech(path), as_json)
+            continue
+        if phrase and transcript.text.split()[:len(phrase)] == list(phrase):
+            transcript = _without_wake(transcript, phrase)
+        result = understand(transcript, parser)
+        emit({"file": str(path), "text": result.text, "understood": result.is_understood,
+              "intent": result.intent.to_dict()}, as_json,
+             f"{path}: {result.text!r} -> {result.intent.intent}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
+        help="Write a WAV instead of playing.")] = None,
+        voice: VoiceOption = "en_US-joe-medium",
+        models_dir: ModelsDirOption = Path("models")) -> None:
+    """Text to speech with Piper."""
+    from .audio import SpeakerSink, write_wav
+    from .tts import PiperSettings, PiperTTS
+    tts = PiperTTS(PiperSettings(voice=voice, models_dir=models_dir))
+    if out is None:
+        SpeakerSink().play(tts.synthesize(text), "say")
+        return
+    write_wav(out, tts.synthesize_all(text))
+    typer.echo(str(out))
+
+
+@app.command()
+def listen(db: DbOption = DEFAULT_DB,
+           wav: Annotated[list[Path] | None, typer.Option(
+               "--wav", help="Audio files instead of the microphone (repeatable).")] = None,
+           wake_phrase: WakeOption = "hey shop",
+           no_wake: Annotated[bool, typer.Option("--no-wake",
+                              help="Every utterance is a command.")] = False,
+           reply_dir: Annotated[Path | None, typer.Option(
+               help="Write spoken replies as WAV files here instead of playing them.")] = None,
+           realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
+           engine: EngineOption = "auto", model: ModelOption = None,
+           models_dir: ModelsDirOption = Path("models"), voice: VoiceOption = "en_US-joe-medium",
+           as_json: JsonOption = False) -> None:
+    """The whole loop: wake phrase, speech, dialog, spoken reply."""
+    from .audio import MicrophoneSource, SpeakerSink, WavDirectorySink, WavSource
+    from .pipeline import Pipeline
+    from .wake import WakeGate
+    settings = _settings(db, engine, model, models_dir, voice, "" if no_wake else wake_phrase)
+    source = WavSource(wav, realtime=realtime) if wav else MicrophoneSource()
+    if not wav:
+        from .audio import input_devices
+        if not input_devices():
+            raise VoiceShopError("no microphone found on this machine; feed audio files with "
+                                 "--wav FILE (and --reply-dir DIR for the replies)",
+                                 code="no_input_device")
+    sink = WavDirectorySink(reply_dir) if reply_dir else SpeakerSink()
+    from .assistant import Assistant
+    assistant = Assistant(settings)
+    pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts, sink,
+                        WakeGate(settings.wake), settings.endpointer, is_live=not wav,
+                        identify=_identifier(assistant))
+    for event in pipeline.run(source):
+        data = event.to_dict()
+        emit(data, as_json, _describe_event(data))
+
+
+def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
+    return None
+
+
+def _describe_event(data: dict[str, Any]) -> str:
+    kind = data["event"]
+    if kind == "transcript":
+        return f"[{data['t']:7.2f}] heard: {data['text']}"
+    if kind == "intent":
+        return f"[{data['t']:7.2f}] intent: {data['intent']['intent']}"
+    if kind == "reply":
+        return f"[{data['t']:7.2f}] reply: {data['text']}"
+    if kind == "error":
+        return f"[{data['t']:7.2f}] error: {data['message']}"
+    if kind == "speaker":
+        return f"[{data['t']:7.2f}] speaker: {data['speaker'] or 'unknown'}"
+    return f"[{data['t']:7.2f}] {kind}"
+
+
+@models_app.command("list")
+def models_list(models_dir: ModelsDirOption = Path("models"), as_json: JsonOption = False) -> None:
+    """Installed and downloadable speech models."""
+    from .stt.models import REGISTRY, installed_models
+    from .tts import installed_voices
+    emit({"kind": "stt", "name": "pocketsphinx-en-us", "installed": True, "bundled": True},
+         as_json, "stt  pocketsphinx-en-us  (bundled with the pocketsphinx wheel)")
+    installed = {p.name for p in installed_models(models_dir)}
+    for path in installed_models(models_dir):
+        emit({"kind": "stt", "name": path.name, "installed": True, "path": str(path)}, as_json,
+             f"stt  {path.name}  installed in {path}")
+    for spec in REGISTRY.values():
+        if spec.name not in installed:
+            emit({"kind": "stt", "name": spec.name, "installed": False, "url": spec.url,
+                  "size_mb": spec.size_mb}, as_json,
+                 f"stt  {spec.name}  not installed ({spec.size_mb} MB): {spec.description}")
+    for name in installed_voices(models_dir):
+        emit({"kind": "tts", "name": name, "installed": True}, as_json, f"tts  {name}")
+
+
+@models_app.command("download")
+def models_download(name: str, models_dir: ModelsDirOption = Path("models"),
+                    url: Annotated[str | None, typer.Option(help="Archive URL.")] = None,
+                    sha256: Annotated[str | None, typer.Option(help="Archive digest.")] = None,
+                    replace: bool = False) -> None:
+    """Download, verify (SHA-256) and atomically install a Vosk model."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from .stt.models import install_model
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), transient=True) as progress:
+        task = progress.add_task(name, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        path = install_model(name, models_dir, url=url, sha256=sha256, progress=report,
+                             replace=replace)
+    typer.echo(f"installed {name} in {path}")
+
+
+@app.command()
+def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = Path("models"),
+           as_json: JsonOption = False) -> None:
+    """Check audio devices, models and the database; say what to fix."""
+    from .doctor import run_checks
+    problems = 0
+    for check in run_checks(db, models_dir):
+        problems += not check.ok
+        emit(check.to_dict(), as_json,
+             f"{'ok ' if check.ok else 'FIX'}  {check.name}: {check.detail}")
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -37,7 +37,9 @@ class PiperSettings:
     length_scale: float | None = None
     """Speaking rate: < 1 faster, > 1 slower; None keeps the voice's own."""
     noise_scale: float | None = None
-    """Generator noise; 0 makes the output repeatable."""
+    """Generator noise; 0 (with ``noise_w_scale`` 0) makes the output repeatable."""
+    noise_w_scale: float | None = None
+    """Phoneme-length noise."""
 
 
 def voice_paths(settings: PiperSettings) -> tuple[Path, Path]:
@@ -67,6 +69,20 @@ def installed_voices(models_dir: Path) -> list[str]:
     return found
 
 
+FIRST_PIECE_CHARS = 40
+"""A longer first sentence is cut at a comma so the first audio comes sooner."""
+
+
+def speakable_pieces(text: str) -> list[str]:
+    """Sentences, with a long first sentence split at its commas."""
+    text = re.sub(r"\s+", " ", text).strip()
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+    if sentences and len(sentences[0]) > FIRST_PIECE_CHARS and "," in sentences[0]:
+        head, _, tail = sentences[0].partition(",")
+        sentences[:1] = [head + ",", tail.strip()]
+    return sentences
+
+
 class PiperTTS:
     """A loaded Piper voice (load once: ~1 s and ~180 MB)."""
 
@@ -79,14 +95,13 @@ class PiperTTS:
         except Exception as exc:  # onnxruntime/json errors: one clear line
             raise TextToSpeechError(f"cannot load Piper voice {model}: {exc}") from exc
         self._config = SynthesisConfig(length_scale=self.settings.length_scale,
-                                       noise_scale=self.settings.noise_scale)
+                                       noise_scale=self.settings.noise_scale,
+                                       noise_w_scale=self.settings.noise_w_scale)
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        text = re.sub(r"\s+", " ", text).strip()
-        if not text:
-            return
-        for chunk in self._voice.synthesize(text, self._config):
-            yield to_pipeline_format(chunk.audio_int16_array, chunk.sample_rate)
+        for piece in speakable_pieces(text):
+            for chunk in self._voice.synthesize(piece, self._config):
+                yield to_pipeline_format(chunk.audio_int16_array, chunk.sample_rate)
 
     def synthesize_all(self, text: str) -> np.ndarray:
         parts = list(self.synthesize(text))

@@ -48,9 +48,12 @@ def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
     first = parser.parse(transcript.text)
     if transcript.is_in_domain and first.intent is not IntentName.UNKNOWN:
         # Alternatives may repair a word ("to" -> "two") but not change what was asked.
+        # A top reading with no product at all ("take out" for "check out") is broken
+        # enough that a complete alternative of another intent may replace it.
+        is_broken = first.intent in _ITEM_INTENTS and not first.items
         for text in (transcript.text, *transcript.alternatives):
             intent = first if text == transcript.text else parser.parse(text)
-            if intent.intent is first.intent and is_complete(intent):
+            if (intent.intent is first.intent or is_broken) and is_complete(intent):
                 return Understanding(text, intent, True)
     unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence)
     return Understanding(transcript.text, unknown, False)

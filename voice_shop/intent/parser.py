@@ -105,7 +105,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
         (I.ADD_ITEM, r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
                      r"we need|we want|get me|give me|buy|order|grab|pick up|throw in|toss in|"
                      r"include|can i (get|have)|could i (get|have)|may i have|let me (get|"
-                     r"have)|also|another|more|need|want|get|bring)\b"),
+                     r"have)|also|need|want|get|bring)\b"),
     ))
 
 # Words that name the action rather than the product; removed before slots are read.

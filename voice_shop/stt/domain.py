@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..intent.quantities import UNITS
 from ..shop.models import Product
 from ..text import normalize
 
-DOMAIN_VERSION = "3"
+DOMAIN_VERSION = "4"
 """Bump when the templates change, so cached models are rebuilt."""
 
 QUANTITIES = ("a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -97,39 +96,50 @@ def _option_values(product: Product) -> list[str]:
     return [normalize(v) for values in product.options.values() for v in values]
 
 
-def _item_phrase(rng: random.Random, product: Product) -> str:
-    label = rng.choice(sorted(f for lb in _labels(product) for f in spoken_forms(lb)))
+def _forms(product: Product) -> list[str]:
+    return sorted(f for label in _labels(product) for f in spoken_forms(label))
+
+
+def _item_phrase(rng: random.Random, product: Product, name: str | None = None) -> str:
+    name = name or rng.choice(_forms(product))
     parts = [rng.choice(QUANTITIES)]
-    if product.unit and rng.random() < 0.3 and normalize(product.unit) in UNITS:
-        parts.append(f"{normalize(product.unit)}s of" if parts[0] not in ("a", "an", "one")
-                     else f"{normalize(product.unit)} of")
-    options = _option_values(product)
+    unit = normalize(product.unit)
+    if unit in UNITS and rng.random() < 0.3:
+        parts.append(f"{unit} of" if parts[0] in ("a", "an", "one", "another") else
+                     f"{unit}s of")
     sizes = [normalize(v) for v in product.options.get("size", ())]
     if sizes and rng.random() < 0.6:
         parts.append(rng.choice(sizes))
-    parts.append(label)
-    extras = [o for o in options if o not in sizes]
+    parts.append(name)
+    extras = [o for o in _option_values(product) if o not in sizes]
     if extras and rng.random() < 0.6:
-        parts.append("with " + " and ".join(rng.sample(extras, k=min(len(extras),
-                                                                     rng.choice((1, 2))))))
+        chosen = rng.sample(extras, k=min(len(extras), rng.choice((1, 2))))
+        parts.append("with " + " and ".join(chosen))
     return " ".join(parts)
 
 
 def _product_sentences(rng: random.Random, product: Product, others: Sequence[Product],
                        tags: Sequence[str]) -> list[str]:
-    item = _item_phrase(rng, product)
-    name = rng.choice(sorted(f for lb in _labels(product) for f in spoken_forms(lb)))
-    other = _item_phrase(rng, rng.choice(others))
-    return [
-        f"{rng.choice(ADD_VERBS)} {item}{rng.choice(ADD_TAILS)}",
-        f"{rng.choice(ADD_VERBS)} {item} and {other}",
-        f"{rng.choice(('remove', 'take out', 'delete', 'no more', 'remove the'))} {name}",
-        f"{rng.choice(('how much is', 'how much are', 'what is the price of'))} {name}",
-        f"{rng.choice(('do you have', 'do you sell', 'tell me about'))} {name}",
-        f"{rng.choice(('change', 'set'))} the {name} to {rng.choice(SET_NUMBERS)}",
-        f"add {name} to my {rng.choice(('shopping', 'wish'))} list",
-        f"do you have any {rng.choice(tags)} {name}" if tags else f"save {name} for later",
-    ]
+    """Every way the product is named appears in adds, questions and removals."""
+    sentences = []
+    for name in _forms(product):
+        other = _item_phrase(rng, rng.choice(others))
+        sentences += [
+            f"{rng.choice(ADD_VERBS)} {_item_phrase(rng, product, name)}"
+            f"{rng.choice(ADD_TAILS)}",
+            f"{rng.choice(ADD_VERBS)} {_item_phrase(rng, product, name)} and {other}",
+            f"{rng.choice(ADD_VERBS)} {other} and {_item_phrase(rng, product, name)}",
+            f"{rng.choice(('remove', 'take out', 'delete', 'no more', 'remove the'))} {name}",
+            f"{rng.choice(('how much is', 'how much are', 'what is the price of'))} "
+            f"{rng.choice(('', 'the '))}{name}",
+            f"{rng.choice(('do you have', 'do you sell', 'tell me about'))} {name}",
+        ]
+    name = rng.choice(_forms(product))
+    sentences += [f"{rng.choice(('change', 'set'))} the {name} to {rng.choice(SET_NUMBERS)}",
+                  f"add {name} to my {rng.choice(('shopping', 'wish'))} list",
+                  f"do you have any {rng.choice(tags)} {name}" if tags else
+                  f"save {name} for later"]
+    return sentences
 
 
 def _corpus(products: Sequence[Product], wake: str, rng: random.Random) -> list[str]:

@@ -1,0 +1,57 @@
+"""Speech made at test time: Piper (deterministic settings) and espeak-ng voices, cached per
+session as 16 kHz WAV files, plus helpers to mix noise and run the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from voice_shop.audio import read_audio, write_wav
+from voice_shop.tts import PiperSettings, PiperTTS
+
+ESPEAK_VOICES = ("en-us", "en-us+f3")
+
+
+class SpeechMaker:
+    """Synthesises each (voice, text, rate) once per session."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._piper: dict[float, PiperTTS] = {}
+
+    def _path(self, voice: str, text: str, rate: float) -> Path:
+        digest = hashlib.sha1(f"{voice}|{text}|{rate}".encode()).hexdigest()[:12]
+        return self.folder / f"{voice.replace('+', '_')}-{digest}.wav"
+
+    def piper(self, text: str, length_scale: float = 1.0) -> Path:
+        path = self._path("piper", text, length_scale)
+        if not path.exists():
+            tts = self._piper.get(length_scale)
+            if tts is None:
+                tts = self._piper[length_scale] = PiperTTS(PiperSettings(
+                    length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0))
+            write_wav(path, tts.synthesize_all(text))
+        return path
+
+    def espeak(self, text: str, voice: str = "en-us", words_per_minute: int = 160) -> Path:
+        path = self._path(voice, text, words_per_minute)
+        if not path.exists():
+            raw = path.with_suffix(".raw.wav")
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w",
+                            str(raw), text], check=True, capture_output=True)
+            write_wav(path, read_audio(raw))
+            raw.unlink()
+        return path
+
+
+def mix_noise(clean: Path, snr_db: float, out: Path, seed: int = 0) -> Path:
+    """White noise at ``snr_db`` relative to the speech power."""
+    speech = read_audio(clean).astype(np.float64)
+    power = np.mean(speech[np.abs(speech) > 100] ** 2) if np.any(np.abs(speech) > 100) else 1.0
+    noise = np.random.default_rng(seed).normal(0, np.sqrt(power / 10 ** (snr_db / 10)),
+                                               len(speech))
+    write_wav(out, np.clip(speech + noise, -32768, 32767).astype(np.int16))
+    return out

@@ -1,0 +1,197 @@
+"""Real speech through the real engines: Piper and espeak-ng audio made at test time goes
+through PocketSphinx, the parser, the dialog and the database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voice_shop.audio import ArraySource, read_audio, write_wav
+from voice_shop.errors import AudioInputError
+from voice_shop.pipeline import Pipeline
+from voice_shop.shop.engine import Shop
+from voice_shop.stt.domain import build_domain
+from voice_shop.wake import WakeGate, WakeSettings
+
+from .speech import SpeechMaker
+from .test_cli import run
+
+pytestmark = pytest.mark.slow
+
+
+def _copy_db(demo_db: Path, name: str) -> Path:
+    """A private copy of the demo shop beside it, sharing its compiled speech models."""
+    target = demo_db.with_name(f"{name}.db")
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    return target
+
+
+def _understand(db: Path, *files: Path) -> list[dict]:
+    result = run("understand", "--db", str(db), "--json", *map(str, files))
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def _items(intent: dict) -> list[tuple]:
+    return [(i["sku"], i["quantity"] or 1) for i in intent["items"]]
+
+
+COMMANDS = [
+    ("add two bags of rice", "add_item", [("Y104", 2)]),
+    ("what's in my cart", "view_cart", []),
+    ("remove the paper towels", "remove_item", [("H101", 1)]),
+    ("how much are the strawberries", "price_query", [("P108", 1)]),
+    ("check out", "checkout", []),
+]
+
+
+def test_piper_commands_are_understood(speech: SpeechMaker, demo_db: Path) -> None:
+    files = [speech.piper(text) for text, _, _ in COMMANDS]
+    results = _understand(demo_db, *files)
+    got = [(r["intent"]["intent"], _items(r["intent"])) for r in results]
+    assert got == [(intent, items) for _, intent, items in COMMANDS]
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-us+f3"])
+def test_espeak_voices_never_become_wrong_orders(speech: SpeechMaker, demo_db: Path,
+                                                 voice: str) -> None:
+    """espeak-ng is far harder for the acoustic model than people or Piper: whatever it
+    hears must be right or be "not understood", and some of it must get through."""
+    expected = {"add two bags of rice": ("add_item", [("Y104", 2)]),
+                "what's in my cart": ("view_cart", []), "clear my cart": ("clear_cart", []),
+                "add a pack of bacon": ("add_item", [("M108", 1)])}
+    results = _understand(demo_db, *(speech.espeak(t, voice) for t in expected))
+    understood = [(r["intent"]["intent"], _items(r["intent"]), expected[t])
+                  for r, t in zip(results, expected, strict=True) if r["understood"]]
+    assert understood, "nothing understood"
+    assert all((intent, items) == want for intent, items, want in understood)
+
+
+def test_out_of_domain_speech_is_not_understood(speech: SpeechMaker, demo_db: Path) -> None:
+    texts = ["what's the weather like tomorrow", "turn off the lights in the kitchen",
+             "did you feed the dog this morning"]
+    results = _understand(demo_db, *(speech.piper(t) for t in texts))
+    assert [r["understood"] for r in results] == [False, False, False]
+    assert {r["intent"]["intent"] for r in results} == {"unknown"}
+
+
+def test_listen_places_order_only_after_spoken_yes(speech: SpeechMaker, demo_db: Path,
+                                                   tmp_path: Path) -> None:
+    db = _copy_db(demo_db, "listen-yes")
+    script = ["hey shop, add two bags of rice", "hey shop, check out"]
+    files = [speech.piper(t) for t in script]
+    result = run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path / "r"),
+                 *[arg for f in files for arg in ("--wav", str(f))])
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 0, result.stderr
+    assert Shop.open(db).orders() == []  # read back, but nobody said yes
+    replies = [e for e in events if e["event"] == "reply"]
+    assert replies[-1]["text"].endswith("Shall I place the order?")
+    assert all(Path(e["audio"]).exists() for e in replies)
+    assert sf.info(replies[-1]["audio"]).samplerate == 16000
+    yes = speech.piper("yes")
+    run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path / "r2"),
+        *[arg for f in [*files, yes] for arg in ("--wav", str(f))])
+    orders = Shop.open(db).orders()
+    assert len(orders) == 1
+    assert [(line.sku, line.quantity) for line in orders[0].lines] == [("Y104", 4)]
+
+
+def test_listen_no_means_no_order(speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:
+    db = _copy_db(demo_db, "listen-no")
+    files = [speech.piper(t) for t in ("hey shop, add a pack of bacon", "hey shop, check out",
+                                       "no")]
+    run("listen", "--db", str(db), "--reply-dir", str(tmp_path),
+        *[arg for f in files for arg in ("--wav", str(f))])
+    shop = Shop.open(db)
+    assert shop.orders() == [] and [line.sku for line in shop.cart().lines] == ["M108"]
+
+
+def test_wake_gate_ignores_speech_without_the_phrase(speech: SpeechMaker, demo_db: Path,
+                                                     tmp_path: Path) -> None:
+    db = _copy_db(demo_db, "wake")
+    result = run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path),
+                 "--wav", str(speech.piper("add a pack of bacon")))
+    assert result.stdout == "" and Shop.open(db).cart().is_empty
+    result = run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path), "--no-wake",
+                 "--wav", str(speech.piper("add a pack of bacon")))
+    assert [line.sku for line in Shop.open(db).cart().lines] == ["M108"]
+
+
+def test_device_does_not_hear_its_own_voice(speech: SpeechMaker, demo_db: Path,
+                                            tmp_path: Path) -> None:
+    """Live mode: the microphone picks up the reply; it must not become a command."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.audio import WavDirectorySink
+    from voice_shop.config import AppSettings
+    db = _copy_db(demo_db, "echo")
+    assistant = Assistant(AppSettings(db_path=db))
+    command = read_audio(speech.piper("hey shop, what's in my cart"))
+    echo = read_audio(speech.piper("hey shop, add two bags of rice"))
+    gap = np.zeros(16000, np.int16)
+    stream = np.concatenate([gap, command, gap[:8000], echo, gap])
+    pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts,
+                        WavDirectorySink(tmp_path), WakeGate(WakeSettings()), is_live=True)
+    events = list(pipeline.run(ArraySource(stream)))
+    assert [e.kind for e in events if e.kind == "wake"] == ["wake"]
+    assert Shop.open(db).cart().is_empty
+
+
+def test_8khz_stereo_flac_is_converted_and_understood(speech: SpeechMaker, demo_db: Path,
+                                                     tmp_path: Path) -> None:
+    mono = read_audio(speech.piper("add a pack of bacon")).astype(np.float32) / 32768
+    import soxr
+    low = soxr.resample(mono, 16000, 8000)
+    stereo = np.stack([low, low * 0.8], axis=1)
+    path = tmp_path / "phone.flac"
+    sf.write(str(path), stereo, 8000)
+    [result] = _understand(demo_db, path)
+    assert (result["intent"]["intent"], _items(result["intent"])) == ("add_item", [("M108", 1)])
+
+
+def test_bad_audio_inputs_fail_clearly(speech: SpeechMaker, demo_db: Path,
+                                       tmp_path: Path) -> None:
+    good = speech.piper("check out")
+    truncated = tmp_path / "truncated.wav"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    silence, noise, text = tmp_path / "silence.wav", tmp_path / "noise.wav", tmp_path / "a.wav"
+    write_wav(silence, np.zeros(32000, np.int16))
+    write_wav(noise, (np.random.default_rng(1).normal(0, 3000, 32000)).astype(np.int16))
+    text.write_text("not audio at all")
+    cases = {truncated: "truncated WAV", silence: "no speech heard", text: "not a readable",
+             tmp_path / "absent.wav": "no such file"}
+    for path, message in cases.items():
+        result = run("understand", "--db", str(demo_db), str(path))
+        assert result.returncode == 1, path
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    [noisy] = _understand(demo_db, noise)
+    assert noisy.get("code") == "no_speech" or noisy["intent"]["intent"] == "unknown"
+
+
+def test_truncated_wav_is_refused_by_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "t.wav"
+    write_wav(path, np.ones(16000, np.int16))
+    path.write_bytes(path.read_bytes()[:-1000])
+    with pytest.raises(AudioInputError, match="truncated WAV"):
+        read_audio(path)
+
+
+def test_domain_follows_the_catalog(demo_products: list) -> None:
+    before = build_domain(demo_products, "hey shop", "v1")
+    after = build_domain(demo_products, "hey shop", "v2")
+    assert before.key != after.key
+    assert {"sourdough", "kombucha", "latte", "lattes", "hey", "shop"} <= before.words
+
+
+def test_say_writes_16k_wav(tmp_path: Path) -> None:
+    out = tmp_path / "hello.wav"
+    result = run("say", "Your order is placed.", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    info = sf.info(str(out))
+    assert info.samplerate == 16000 and info.channels == 1 and info.duration > 0.5

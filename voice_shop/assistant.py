@@ -1,0 +1,58 @@
+"""Builds the stages once per process from the settings (models load on first use)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .config import AppSettings
+from .dialog import Dialog
+from .errors import SpeechToTextError
+from .intent.parser import IntentParser
+from .shop.engine import Shop
+from .stt.base import SpeechToText
+from .stt.domain import Domain, build_domain
+from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
+from .stt.vosk_engine import VoskSTT, find_vosk_model
+from .tts import PiperTTS
+
+
+class Assistant:
+    """The shop and every stage that works on it, loaded lazily and only once."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        self.settings = settings
+        self.shop = Shop.open(settings.db_path)
+
+    @cached_property
+    def parser(self) -> IntentParser:
+        return IntentParser(self.shop.products(), wake_phrase=self.settings.wake.phrase)
+
+    @cached_property
+    def domain(self) -> Domain:
+        return build_domain(self.shop.products(), self.settings.wake.phrase,
+                            self.shop.catalog_version())
+
+    @cached_property
+    def stt(self) -> SpeechToText:
+        speech = self.settings.speech
+        domain = self.domain if speech.use_domain else None
+        vosk_model = speech.vosk_model or find_vosk_model(self.settings.models_dir)
+        if speech.engine == "vosk" or (speech.engine == "auto" and vosk_model is not None):
+            if vosk_model is None:
+                raise SpeechToTextError(
+                    f"no Vosk model in {self.settings.models_dir}/; install one with "
+                    "'voice-shop models download vosk-model-small-en-us-0.15' or use "
+                    "--engine pocketsphinx")
+            return VoskSTT(vosk_model, domain)
+        if speech.engine not in ("auto", "pocketsphinx"):
+            raise ValueError(f"unknown speech engine {speech.engine!r}")
+        return PocketSphinxSTT(domain, SphinxSettings(self.settings.cache_dir,
+                                                      use_domain=speech.use_domain))
+
+    @cached_property
+    def tts(self) -> PiperTTS:
+        return PiperTTS(self.settings.tts)
+
+    @cached_property
+    def dialog(self) -> Dialog:
+        return Dialog(self.shop, self.parser, self.settings.dialog)

@@ -134,7 +134,11 @@ class WavSource:
         self.gap_s = gap_s
 
     def chunks(self) -> Iterator[AudioChunk]:
-        clock = 0.0
+        # A short lead-in of silence, as a microphone hears the room before anyone speaks:
+        # the endpointer learns the noise floor from the start of the stream.
+        lead_in = np.zeros(int(0.3 * SAMPLE_RATE_HZ), np.int16)
+        yield from chunks_of(lead_in, 0.0, str(self.paths[0]) if self.paths else None)
+        clock = len(lead_in) / SAMPLE_RATE_HZ
         started = time.monotonic()
         for path in self.paths:
             samples = np.concatenate([read_audio(path),

@@ -73,7 +73,7 @@ class Endpointer:
     def _is_loud(self, level: float) -> bool:
         floor = self.noise_floor_dbfs
         if floor is None:
-            self.noise_floor_dbfs = floor = min(level, -60.0)
+            self.noise_floor_dbfs = floor = level  # the room as the stream begins
         is_loud = level > max(floor + self.settings.threshold_db, self.settings.min_speech_dbfs)
         if level < floor:
             self.noise_floor_dbfs = 0.7 * floor + 0.3 * level

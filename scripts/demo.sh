@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: set up when needed, create the demo shop, and run a
-# demo conversation through the full dialog and cart.
+# The main job on the embedded default: set up when needed, create the demo shop, speak a
+# shopper's lines into WAV files, and run them through the whole listen loop (wake phrase,
+# PocketSphinx, dialog, cart, Piper). Spoken replies land in demo/replies/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 DB=${VOICE_SHOP_DB:-catalog.db}
 [ -f "$DB" ] || .venv/bin/voice-shop init --demo --db "$DB"
-.venv/bin/voice-shop chat --db "$DB" <<'SCRIPT'
-add two bananas and a large oat milk latte
-add milk
-the oat one
-what's in my cart
-check out
-yes
-SCRIPT
+mapfile -t files < <(.venv/bin/python scripts/make_demo_audio.py demo)
+args=()
+for f in "${files[@]}"; do args+=(--wav "$f"); done
+rm -rf demo/replies
+.venv/bin/voice-shop listen --db "$DB" --reply-dir demo/replies "${args[@]}"
+echo "spoken replies: demo/replies/"

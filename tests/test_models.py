@@ -75,7 +75,7 @@ def test_archive_without_a_model_is_refused(server: tuple[str, Path], tmp_path: 
 
 def test_download_errors_are_clear(server: tuple[str, Path], tmp_path: Path) -> None:
     url, _ = server
-    with pytest.raises(ModelError, match="download of .* failed"):
+    with pytest.raises(ModelError, match=r"download of .* failed"):
         install_model("x", tmp_path / "m", url=f"{url}/missing.zip", sha256="0" * 64)
     with pytest.raises(ModelError, match="no checksum is pinned"):
         install_model("vosk-model-en-us-0.22-lgraph", tmp_path / "m")

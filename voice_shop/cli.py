@@ -466,12 +466,15 @@ def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = Path("models
 
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated: parse")] = "parse",
+        help="Comma-separated: parse, speech, loop")] = "parse,speech,loop",
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
+          commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
+          quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,
           ) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
-    for line in run_report([s.strip() for s in sections.split(",") if s.strip()], large):
+    wanted = [s.strip() for s in sections.split(",") if s.strip()]
+    for line in run_report(wanted, large, commands=commands, quick=quick):
         typer.echo(line)
 
 

@@ -22,7 +22,7 @@ from .money import number_to_words, speak_cents
 from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
 from .shop.models import Cart, ListName, Order, OrderStatus, Product, Role
 from .shop.recommend import recommend
-from .text import normalize
+from .text import normalize, singular
 
 UNDO_DEPTH = 10
 _ORDINALS = {"first": 0, "one": 0, "second": 1, "two": 1, "third": 2, "three": 2, "fourth": 3,
@@ -423,7 +423,9 @@ class Dialog:
     def _price_of(self, product: Product, quantity: int | None) -> str:
         unit_price = self.shop.unit_price_cents(product)
         per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
-        text = f"{product.name} is {speak_cents(unit_price)}{per}"
+        last = product.name.lower().split()[-1]
+        verb = "are" if singular(last) != last else "is"
+        text = f"{product.name} {verb} {speak_cents(unit_price)}{per}"
         if unit_price != product.price_cents:
             text += f", on sale from {speak_cents(product.price_cents)}"
         if quantity and quantity > 1:

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import tempfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from . import parse_bench
+from . import loop_bench, parse_bench, speech_bench
+
+SECTIONS = ("parse", "speech", "loop")
 
 
 def machine_line() -> str:
-    import os
     return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
             f"{platform.python_version()}, {platform.system()} {platform.release()}")
 
 
-def run_report(sections: Sequence[str], large_count: int) -> Iterator[str]:
-    yield machine_line()
-    known = {"parse"}
-    unknown = [s for s in sections if s not in known]
+def _speech(count: int, quick: bool) -> Iterator[str]:
+    from ..assistant import Assistant
+    from ..config import AppSettings, SpeechSettings
+    from ..shop.demo import load_demo
+    from ..shop.engine import Shop
+    from ..stt.base import SpeechToText
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        load_demo(Shop.open(db, create=True))
+        assistants: dict[bool, Assistant] = {}
+
+        def make_stt(use_domain: bool) -> SpeechToText:
+            if use_domain not in assistants:
+                assistants[use_domain] = Assistant(AppSettings(
+                    db_path=db, speech=SpeechSettings(engine="pocketsphinx",
+                                                      use_domain=use_domain)))
+            return assistants[use_domain].stt
+
+        make_stt(True)
+        assistant = assistants[True]
+        yield from speech_bench.run(make_stt, assistant.parser, assistant.shop.products(),
+                                    count, quick)
+
+
+def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
+               quick: bool = False) -> Iterator[str]:
+    unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
-                         f"choose from {', '.join(sorted(known))}")
+                         f"choose from {', '.join(SECTIONS)}")
+    yield machine_line()
     if "parse" in sections:
         for figures in parse_bench.run(large_count):
             yield from figures.lines()
+    if "speech" in sections:
+        yield from _speech(commands, quick)
+    if "loop" in sections:
+        yield from loop_bench.run()

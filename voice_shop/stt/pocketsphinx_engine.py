@@ -96,6 +96,8 @@ class _Stream:
         alternatives: list[str] = []
         if text:
             for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
+                if n is None or n.hypstr is None:
+                    break
                 candidate = _clean(n.hypstr)
                 if candidate and candidate != text and candidate not in alternatives:
                     alternatives.append(candidate)

@@ -1,0 +1,32 @@
+"""Speak the demo shopper's lines into WAV files (Piper, a little slower than the device)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from voice_shop.audio import write_wav
+from voice_shop.tts import PiperSettings, PiperTTS
+
+LINES = (
+    "hey shop, add two bags of rice and a pack of bacon",
+    "hey shop, how much are the strawberries",
+    "hey shop, what's in my cart",
+    "hey shop, check out",
+    "yes",
+    "hey shop, where is my order",
+)
+
+
+def main(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tts = PiperTTS(PiperSettings(length_scale=1.1, noise_scale=0.0, noise_w_scale=0.0))
+    for number, line in enumerate(LINES, 1):
+        path = folder / f"{number:02d}.wav"
+        if not path.exists():
+            write_wav(path, tts.synthesize_all(line))
+        print(path)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "demo"))

@@ -1,0 +1,55 @@
+"""End of speech to first reply audio, and peak memory, of the real ``listen`` process."""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..audio import write_wav
+from ..shop.demo import load_demo
+from ..shop.engine import Shop
+from ..tts import PiperTTS
+
+SCRIPT = ("hey shop, add two bags of rice", "hey shop, what's in my cart",
+          "hey shop, how much are the strawberries", "hey shop, add a pack of bacon",
+          "hey shop, remove the bacon", "hey shop, any deals today",
+          "hey shop, add a dozen eggs", "hey shop, what do you recommend",
+          "hey shop, check out", "no", "hey shop, clear my cart", "hey shop, undo that")
+
+
+def run(rounds: int = 2) -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        db = folder / "bench.db"
+        shop = Shop.open(db, create=True)
+        load_demo(shop)
+        shop.close()
+        tts = PiperTTS()
+        files = []
+        for i, text in enumerate(SCRIPT * rounds):
+            path = folder / f"{i:03d}.wav"
+            write_wav(path, tts.synthesize_all(text))
+            files.append(path)
+        exe = Path(sys.executable).with_name("voice-shop")
+        args = [str(exe), "listen", "--db", str(db), "--json", "--reply-dir",
+                str(folder / "replies")]
+        for path in files:
+            args += ["--wav", str(path)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        result = subprocess.run(args, capture_output=True, text=True, check=True)
+        peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+        replies = [e for e in map(json.loads, result.stdout.splitlines())
+                   if e["event"] == "reply"]
+        latencies = sorted(e["first_audio_ms"] for e in replies)
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        yield (f"listen: {len(replies)} replies to {len(files)} utterances; end of speech "
+               f"(endpoint decided) to first reply audio p50 {statistics.median(latencies):.0f} "
+               f"ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms (plus the endpointer's "
+               f"600 ms of silence before it decides)")
+        yield f"listen process peak memory (max RSS): {peak_mb:.0f} MB"

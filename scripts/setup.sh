@@ -29,3 +29,7 @@ if [ ! -x .venv/bin/voice-shop ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]
   .venv/bin/python -m pip install -q -e ".[dev]"
   echo "$want" > "$stamp"
 fi
+
+# GE2E speaker-encoder weights: fetched from the pinned resemblyzer wheel (hash checked,
+# no dependencies, so no torch) and kept in models/.
+[ -f models/ge2e-resemblyzer-0.1.4.pt ] || .venv/bin/python -m voice_shop.speaker.weights models

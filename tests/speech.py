@@ -55,3 +55,18 @@ def mix_noise(clean: Path, snr_db: float, out: Path, seed: int = 0) -> Path:
                                                len(speech))
     write_wav(out, np.clip(speech + noise, -32768, 32767).astype(np.int16))
     return out
+
+
+ENROLL_SENTENCES = (
+    "Good morning, this is my voice for the shopping assistant in our kitchen.",
+    "I usually buy fresh fruit, bread, milk and coffee every week.",
+    "Please remember how I sound so you know when I am talking to you.",
+)
+
+
+def pitched(source: Path, cents: int, out: Path) -> Path:
+    """The same speech a few semitones higher: another voice to the speaker encoder
+    (a child's, in these tests), still clear to the recogniser."""
+    if not out.exists():
+        subprocess.run(["sox", "-q", str(source), str(out), "pitch", str(cents)], check=True)
+    return out

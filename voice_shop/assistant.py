@@ -9,6 +9,7 @@ from .dialog import Dialog
 from .errors import SpeechToTextError
 from .intent.parser import IntentParser
 from .shop.engine import Shop
+from .speaker.identify import SpeakerIdentifier, SpeakerSettings
 from .stt.base import SpeechToText
 from .stt.domain import Domain, build_domain
 from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
@@ -52,6 +53,10 @@ class Assistant:
     @cached_property
     def tts(self) -> PiperTTS:
         return PiperTTS(self.settings.tts)
+
+    @cached_property
+    def speakers(self) -> SpeakerIdentifier:
+        return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
 
     @cached_property
     def dialog(self) -> Dialog:

@@ -36,6 +36,8 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(profiles_app, name="profiles")
 models_app = typer.Typer(no_args_is_help=True, help="Speech models on this device.")
 app.add_typer(models_app, name="models")
+speakers_app = typer.Typer(no_args_is_help=True, help="Household voices: enroll, identify.")
+app.add_typer(speakers_app, name="speakers")
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="VOICE_SHOP_DB",
                                         help="SQLite database file.")]
@@ -391,7 +393,110 @@ def listen(db: DbOption = DEFAULT_DB,
 
 
 def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
-    return None
+    """Attribute every utterance when the encoder weights are installed."""
+    from .speaker.weights import weights_path
+    if not weights_path(assistant.settings.models_dir).exists():
+        return None
+    identifier = assistant.speakers
+
+    def identify(samples: Any, expected: str | None) -> tuple[str | None, float]:
+        found = identifier.identify(samples, expected)
+        return found.speaker, found.score
+    return identify
+
+
+def _speaker_identifier(db: Path, models_dir: Path, threshold: float | None = None,
+                        ) -> Any:
+    from .speaker.identify import SpeakerIdentifier, SpeakerSettings
+    settings = SpeakerSettings(models_dir=models_dir)
+    if threshold is not None:
+        settings = SpeakerSettings(models_dir=models_dir, threshold=threshold)
+    return SpeakerIdentifier(_open_shop(db), settings)
+
+
+@speakers_app.command("enroll")
+def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argument(
+        help="Recordings of the person (three are enough).")] = None,
+                    role: str = "adult", mic: Annotated[bool, typer.Option(
+                        "--mic", help="Record the enrollment phrases from the microphone.")]
+                    = False, db: DbOption = DEFAULT_DB,
+                    models_dir: ModelsDirOption = Path("models"),
+                    as_json: JsonOption = False) -> None:
+    """Create or update a voice profile from recordings (or the microphone)."""
+    from .audio import read_audio
+    from .shop.models import Role
+    if mic:
+        utterances = _record_enrollment(name)
+    elif files:
+        utterances = [read_audio(path) for path in files]
+    else:
+        raise ValueError("give recordings of the speaker, or --mic")
+    identifier = _speaker_identifier(db, models_dir)
+    profile = identifier.enroll(name, utterances, Role(role))
+    emit({**profile.to_dict(), "utterances": len(utterances)}, as_json,
+         f"enrolled {profile.name} ({profile.role}) from {len(utterances)} utterances")
+
+
+ENROLL_PHRASES = ("hey shop, add two bananas to my cart",
+                  "hey shop, what's in my cart",
+                  "hey shop, check out please")
+
+
+def _record_enrollment(name: str) -> list[Any]:
+    import numpy as np
+
+    from .audio import SAMPLE_RATE_HZ, MicrophoneSource, input_devices
+    if not input_devices():
+        raise VoiceShopError("no microphone found; enroll from recordings instead: "
+                             "voice-shop speakers enroll NAME a.wav b.wav c.wav",
+                             code="no_input_device")
+    utterances = []
+    for phrase in ENROLL_PHRASES:
+        typer.echo(f"{name}, please say: \"{phrase}\"")
+        chunks = []
+        for chunk in MicrophoneSource().chunks():
+            chunks.append(chunk.samples)
+            if sum(len(c) for c in chunks) >= 4 * SAMPLE_RATE_HZ:
+                break
+        utterances.append(np.concatenate(chunks))
+    return utterances
+
+
+@speakers_app.command("identify")
+def speakers_identify(files: FilesArgument, db: DbOption = DEFAULT_DB,
+                      models_dir: ModelsDirOption = Path("models"),
+                      threshold: Annotated[float | None, typer.Option(
+                          help="Override the calibrated threshold.")] = None) -> None:
+    """Who is speaking in each file: {"file","speaker","score"}, speaker null if unknown."""
+    identifier = _speaker_identifier(db, models_dir, threshold)
+    failed: list[Path] = []
+    for path, samples in _audio_files(files, True, failed):
+        try:
+            found = identifier.identify(samples)
+        except VoiceShopError as exc:
+            failed.append(path)
+            _file_error(path, exc, True)
+            continue
+        typer.echo(json.dumps({"file": str(path), "speaker": found.speaker,
+                               "score": round(found.score, 4)}))
+    if failed:
+        raise typer.Exit(1)
+
+
+@speakers_app.command("list")
+def speakers_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    shop = _open_shop(db)
+    prints = shop.voiceprints()
+    for profile in shop.profiles():
+        count = len(prints.get(profile.name, []))
+        emit({**profile.to_dict(), "voiceprints": count}, as_json,
+             f"{profile.name} ({profile.role}), {count} voice prints")
+
+
+@speakers_app.command("remove")
+def speakers_remove(name: str, db: DbOption = DEFAULT_DB) -> None:
+    _open_shop(db).remove_profile(name)
+    typer.echo(f"removed {name}")
 
 
 def _describe_event(data: dict[str, Any]) -> str:

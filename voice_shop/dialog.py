@@ -7,6 +7,7 @@ question, the undo stack, the last reply) is kept per household in the database,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,8 @@ class DialogSettings:
     """Whether a voice the device does not recognise may place an order."""
     cross_sell: bool = True
     """After an add, suggest at most one related product."""
+    remind_after_s: float = 3600.0
+    """A shopper back after this long hears once about the cart they left unfinished."""
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,13 @@ class Turn:
     speaker: str | None = None
     order_id: int | None = None
     """The order placed or changed by this turn, if any."""
+    expects_answer: bool = False
+    """True when the reply asked something the shopper should answer (yes, a PIN, which)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "speaker": self.speaker, "intent": self.intent.to_dict(),
-                "reply": self.reply, "cart": self.cart.to_dict(), "order_id": self.order_id}
+                "reply": self.reply, "cart": self.cart.to_dict(), "order_id": self.order_id,
+                "expects_answer": self.expects_answer}
 
 
 @dataclass
@@ -65,17 +71,19 @@ class _State:
     last_reply: str = ""
     last_sku: str | None = None
     reminded: list[str] = field(default_factory=list)
+    last_seen: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _State:
         return cls(pending=data.get("pending"), undo=list(data.get("undo", [])),
                    last_reply=data.get("last_reply", ""), last_sku=data.get("last_sku"),
-                   reminded=list(data.get("reminded", [])))
+                   reminded=list(data.get("reminded", [])),
+                   last_seen=dict(data.get("last_seen", {})))
 
     def to_dict(self) -> dict[str, Any]:
         return {"pending": self.pending, "undo": self.undo[-UNDO_DEPTH:],
                 "last_reply": self.last_reply, "last_sku": self.last_sku,
-                "reminded": self.reminded}
+                "reminded": self.reminded[-50:], "last_seen": self.last_seen}
 
 
 def quantity_words(quantity: int) -> str:
@@ -132,11 +140,13 @@ class Dialog:
         if intent.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
         reply = self._handlers[intent.intent](intent, state, speaker)
+        reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
         self.shop.save_dialog_state(state.to_dict())
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
-        return Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id)
+        return Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
+                    expects_answer=state.pending is not None)
 
     def _load_state(self) -> _State:
         data, updated_at = self.shop.load_dialog_state()
@@ -144,6 +154,23 @@ class Dialog:
         if state.pending and time.time() - updated_at > self.settings.pending_timeout_s:
             state.pending = None
         return state
+
+    def _remind(self, state: _State, speaker: str | None) -> str:
+        """Once per unfinished cart, greet a shopper who comes back after a while."""
+        if speaker is None:
+            return ""
+        now = time.time()
+        last, state.last_seen[speaker] = state.last_seen.get(speaker), now
+        if last is None or now - last < self.settings.remind_after_s:
+            return ""
+        mine = [line for line in self.shop.cart().lines if line.added_by == speaker]
+        key = f"{speaker}:" + ",".join(f"{line.id}x{line.quantity}" for line in mine)
+        if not mine or key in state.reminded:
+            return ""
+        state.reminded.append(key)
+        count = sum(line.quantity for line in mine)
+        return (f"Welcome back, {speaker}. You still have {quantity_words(count)} "
+                f"item{'s' if count != 1 else ''} waiting in your cart. ")
 
     # ---- pending questions ---------------------------------------------------------------
     def _resolve_pending(self, intent: Intent, state: _State, speaker: str | None) -> Intent:
@@ -201,6 +228,9 @@ class Dialog:
             self._order_id = order.id
             return f"Order number {order.id} is cancelled."
         if kind == "approve":
+            profile = self.shop.find_profile(speaker)
+            if profile is None or profile.role is not Role.ADULT:
+                return "Only an adult of the household can approve that order."
             order = self.shop.set_order_status(pending["order_id"], OrderStatus.PLACED, speaker)
             self._order_id = order.id
             return f"Approved. Order number {order.id} is placed."
@@ -387,20 +417,32 @@ class Dialog:
         self.shop.restore_cart(state.undo.pop(), speaker)
         return "Undone. " + self._read_cart(self.shop.cart())
 
+    def _usual_order(self, speaker: str | None) -> Order | None:
+        """The speaker's own lines of the latest order they took part in; for an unknown
+        voice, the household's latest order."""
+        for order in self.shop.orders(50):
+            if order.status is OrderStatus.CANCELLED:
+                continue
+            if speaker is None:
+                return order
+            mine = tuple(ln for ln in order.lines if ln.added_by == speaker or (
+                ln.added_by is None and order.placed_by == speaker))
+            if mine:
+                return dataclasses.replace(order, lines=mine)
+        return None
+
     def _reorder(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        orders = [o for o in self.shop.orders(20, placed_by=speaker)
-                  if o.status is not OrderStatus.CANCELLED] if speaker else []
-        if not orders:
-            orders = [o for o in self.shop.orders(20) if o.status is not OrderStatus.CANCELLED]
-        if not orders:
+        order = self._usual_order(speaker)
+        if order is None:
             return "You haven't ordered anything yet, so there's nothing to repeat."
         self._remember_cart(state)
-        added = self.shop.reorder(orders[0], speaker)
+        added = self.shop.reorder(order, speaker)
         if not added:
             state.undo.pop()
             return "None of the items from your last order are available right now."
         spoken = _join([describe(line.name, line.quantity, line.options) for line in added])
-        return f"I've added your usual: {spoken}. Say check out when you're ready."
+        whose = f"your usual, {speaker}" if speaker else "your usual"
+        return f"I've added {whose}: {spoken}. Say check out when you're ready."
 
     # ---- reading things out -------------------------------------------------------------
     @staticmethod
@@ -488,6 +530,15 @@ class Dialog:
         if not orders:
             return "You haven't placed any orders yet."
         order = orders[0]
+        profile = self.shop.find_profile(speaker)
+        if order.status is OrderStatus.PENDING_APPROVAL and profile \
+                and profile.role is Role.ADULT:
+            lines = _join([describe(ln.name, ln.quantity, ln.options) for ln in order.lines])
+            question = (f"Order number {order.id} from {order.placed_by or 'a child'} is "
+                        f"waiting for your approval: {lines}, "
+                        f"{speak_cents(order.total_cents)}. Approve it?")
+            state.pending = {"kind": "approve", "order_id": order.id, "question": question}
+            return question
         status = {OrderStatus.PLACED: "placed and on its way",
                   OrderStatus.PENDING_APPROVAL: "waiting for an adult to approve it",
                   OrderStatus.CANCELLED: "cancelled",
@@ -557,7 +608,9 @@ class Dialog:
     def _checkout_refusal(self, speaker: str | None, cart: Cart) -> str:
         profiles = self.shop.profiles()
         profile = self.shop.find_profile(speaker)
-        if profiles and profile is None and not self.settings.allow_unknown_checkout:
+        allow_unknown = (self.settings.allow_unknown_checkout
+                         or self.shop.setting("allow_unknown_checkout") == "1")
+        if profiles and profile is None and not allow_unknown:
             return ("I don't recognise your voice, so I can't place orders for you. "
                     "A household member can check out.")
         limit = profile.spending_limit_cents if profile else None
@@ -598,7 +651,8 @@ class Dialog:
         if order.status is OrderStatus.PENDING_APPROVAL:
             return (f"I've saved order number {order.id} for {total}. "
                     "It will be placed when an adult approves it.")
-        return f"Your order is placed. Order number {order.id}, {total}. Thank you!"
+        thanks = f"Thank you, {order.placed_by}!" if order.placed_by else "Thank you!"
+        return f"Your order is placed. Order number {order.id}, {total}. {thanks}"
 
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
@@ -611,4 +665,6 @@ def _is_spoken_pin(text: str) -> bool:
 
 
 _DIGIT_WORDS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                "six": 6, "seven": 7, "eight": 8, "nine": 9}
+                "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                # what recognisers write for digits said one by one
+                "won": 1, "to": 2, "too": 2, "for": 4, "free": 3, "tree": 3, "ate": 8}

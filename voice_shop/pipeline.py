@@ -49,8 +49,9 @@ class PipelineEvent:
         return {"event": self.kind, "t": round(self.t, 3), "file": self.file, **self.data}
 
 
-SpeakerIdentifier = Callable[[np.ndarray], tuple[str | None, float]]
-"""Audio of one utterance -> (speaker name or None when unknown, score)."""
+SpeakerIdentifier = Callable[[np.ndarray, str | None], tuple[str | None, float]]
+"""(audio of one utterance, the speaker just asked a question or None) -> (speaker name or
+None when unknown, score)."""
 
 
 @dataclass
@@ -77,6 +78,9 @@ class Pipeline:
         self.identify = identify
         self._offset_s = 0.0
         self._deaf_until_s = -1.0
+        self._asked: tuple[str | None, float] = (None, -1.0)
+        """Who the device last asked a question, and until when an answer counts."""
+        self._speaker_now: str | None = None
         self.latencies_ms: list[float] = []
         """End of speech (endpoint decided) to first reply audio, per reply."""
 
@@ -122,6 +126,7 @@ class Pipeline:
 
     def _handle(self, utterance: _Utterance, end_s: float,
                 ended: float) -> Iterator[PipelineEvent]:
+        self._speaker_now = None
         transcript = utterance.stream.finish()
         wake = self.gate.check(transcript.text, utterance.start_s)
         if not wake.is_awake:
@@ -135,10 +140,10 @@ class Pipeline:
             "confidence": round(transcript.confidence, 3),
             "duration_s": round(transcript.duration_s, 3)})
         if wake.has_phrase and not wake.command:
-            self.gate.open_follow_up(end_s)
-            yield from self._reply("Yes?", end_s, file, ended)
+            yield from self._reply("Yes?", end_s, file, ended, expects_answer=True)
             return
         speaker = yield from self._speaker(utterance, end_s)
+        self._speaker_now = speaker
         command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
         understood = understand(command, self.parser)
         yield PipelineEvent("intent", end_s, file, {"text": understood.text,
@@ -146,19 +151,23 @@ class Pipeline:
                                                     "intent": understood.intent.to_dict()})
         turn = self.dialog.handle(understood.intent, speaker)
         data = {"order_id": turn.order_id} if turn.order_id is not None else {}
-        yield from self._reply(turn.reply, end_s, file, ended, data)
+        yield from self._reply(turn.reply, end_s, file, ended, data,
+                               expects_answer=turn.expects_answer)
 
     def _speaker(self, utterance: _Utterance,
                  end_s: float) -> Generator[PipelineEvent, None, str | None]:
         if self.identify is None:
             return None
-        name, score = self.identify(np.concatenate(utterance.samples))
+        asked, until_s = self._asked
+        expected = asked if utterance.start_s <= until_s else None
+        name, score = self.identify(np.concatenate(utterance.samples), expected)
         yield PipelineEvent("speaker", end_s, utterance.file,
                             {"speaker": name, "score": round(score, 3)})
         return name
 
     def _reply(self, text: str, end_s: float, file: str | None, ended: float,
-               extra: dict[str, Any] | None = None) -> Iterator[PipelineEvent]:
+               extra: dict[str, Any] | None = None, *,
+               expects_answer: bool = False) -> Iterator[PipelineEvent]:
         first_audio: list[float] = []
 
         def sentences() -> Iterator[np.ndarray]:
@@ -176,8 +185,9 @@ class Pipeline:
         if written:
             data["audio"] = str(written[-1])
         yield PipelineEvent("reply", end_s, file, data)
-        if text.rstrip().endswith("?"):
+        if expects_answer:  # the answer may come without the wake phrase
             self.gate.open_follow_up(end_s + played_s)
+            self._asked = (self._speaker_now, end_s + played_s + self.gate.settings.follow_up_s)
         if self.is_live:
             self._deaf_until_s = end_s + played_s + 0.2
         else:

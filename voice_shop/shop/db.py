@@ -68,7 +68,16 @@ def _v1(db: sqlite_utils.Database) -> None:
                               pk="household")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Voice prints: enrollment embeddings of household profiles."""
+    db.table("voiceprints").create(
+        {"id": int, "profile": str, "embedding": bytes, "created_at": float},
+        pk="id", not_null={"profile", "embedding"},
+        foreign_keys=[("profile", "profiles", "name")])
+    db.table("voiceprints").create_index(["profile"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -475,7 +475,30 @@ class Shop:
     def remove_profile(self, name: str) -> None:
         self.profile(name)
         with transaction(self.conn):
+            self.conn.execute("DELETE FROM voiceprints WHERE profile = ?", (name,))
             self.conn.execute("DELETE FROM profiles WHERE name = ?", (name,))
+
+    def enroll_voice(self, name: str, role: Role, embeddings: Sequence[bytes]) -> Profile:
+        """Create or update a profile and replace its voice prints, in one transaction."""
+        if not name.strip():
+            raise ProfileError("a profile needs a name")
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+                (name, str(role), time.time()))
+            self.conn.execute("DELETE FROM voiceprints WHERE profile = ?", (name,))
+            self.conn.executemany(
+                "INSERT INTO voiceprints (profile, embedding, created_at) VALUES (?, ?, ?)",
+                [(name, e, time.time()) for e in embeddings])
+            self.log_event("enroll", name, {"prints": len(embeddings)})
+        return self.profile(name)
+
+    def voiceprints(self) -> dict[str, list[bytes]]:
+        prints: dict[str, list[bytes]] = {}
+        for row in self.conn.execute("SELECT profile, embedding FROM voiceprints ORDER BY id"):
+            prints.setdefault(row["profile"], []).append(bytes(row["embedding"]))
+        return prints
 
     def set_pin(self, name: str, pin: str | None) -> None:
         """Set (or clear, with None) a profile's purchase PIN; only its hash is stored."""

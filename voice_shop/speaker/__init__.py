@@ -1,0 +1,1 @@
+"""Who is speaking: GE2E speaker embeddings in numpy, voice profiles and identification."""

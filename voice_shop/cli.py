@@ -571,7 +571,8 @@ def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = Path("models
 
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated: parse, speech, loop")] = "parse,speech,loop",
+        help="Comma-separated: parse, speech, loop, speakers, recommend")]
+        = "parse,speech,loop,speakers,recommend",
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
           quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..audio import write_wav
 from ..shop.demo import load_demo
 from ..shop.engine import Shop
+from ..speaker.identify import SpeakerIdentifier, SpeakerSettings
 from ..tts import PiperTTS
 
 SCRIPT = ("hey shop, add two bags of rice", "hey shop, what's in my cart",
@@ -23,14 +24,20 @@ SCRIPT = ("hey shop, add two bags of rice", "hey shop, what's in my cart",
           "hey shop, check out", "no", "hey shop, clear my cart", "hey shop, undo that")
 
 
-def run(rounds: int = 2) -> Iterator[str]:
+def run(models_dir: Path, rounds: int = 2) -> Iterator[str]:
+    """The loop with one enrolled voice, so speaker identification runs per utterance."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db = folder / "bench.db"
         shop = Shop.open(db, create=True)
         load_demo(shop)
-        shop.close()
         tts = PiperTTS()
+        enroll = [tts.synthesize_all(t) for t in (
+            "Good morning, this is my voice for the shopping assistant in our kitchen.",
+            "I usually buy fresh fruit, bread, milk and coffee every week.",
+            "Please remember how I sound so you know when I am talking to you.")]
+        SpeakerIdentifier(shop, SpeakerSettings(models_dir=models_dir)).enroll("sam", enroll)
+        shop.close()
         files = []
         for i, text in enumerate(SCRIPT * rounds):
             path = folder / f"{i:03d}.wav"
@@ -38,18 +45,20 @@ def run(rounds: int = 2) -> Iterator[str]:
             files.append(path)
         exe = Path(sys.executable).with_name("voice-shop")
         args = [str(exe), "listen", "--db", str(db), "--json", "--reply-dir",
-                str(folder / "replies")]
+                str(folder / "replies"), "--models-dir", str(models_dir.resolve())]
         for path in files:
             args += ["--wav", str(path)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         result = subprocess.run(args, capture_output=True, text=True, check=True)
         peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
-        replies = [e for e in map(json.loads, result.stdout.splitlines())
-                   if e["event"] == "reply"]
+        events = [json.loads(line) for line in result.stdout.splitlines()]
+        replies = [e for e in events if e["event"] == "reply"]
+        named = sum(e["speaker"] == "sam" for e in events if e["event"] == "speaker")
         latencies = sorted(e["first_audio_ms"] for e in replies)
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
         yield (f"listen: {len(replies)} replies to {len(files)} utterances; end of speech "
                f"(endpoint decided) to first reply audio p50 {statistics.median(latencies):.0f} "
                f"ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms (plus the endpointer's "
-               f"600 ms of silence before it decides)")
+               f"600 ms of silence before it decides); utterances attributed to the enrolled "
+               f"voice: {named}")
         yield f"listen process peak memory (max RSS): {peak_mb:.0f} MB"

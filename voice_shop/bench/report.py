@@ -8,9 +8,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import loop_bench, parse_bench, speech_bench
+from . import loop_bench, parse_bench, recommend_bench, speaker_bench, speech_bench
 
-SECTIONS = ("parse", "speech", "loop")
+SECTIONS = ("parse", "speech", "loop", "speakers", "recommend")
 
 
 def machine_line() -> str:
@@ -55,4 +55,9 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
     if "speech" in sections:
         yield from _speech(commands, quick)
     if "loop" in sections:
-        yield from loop_bench.run()
+        yield from loop_bench.run(Path("models"))
+    if "speakers" in sections:
+        yield from speaker_bench.run(Path("../shared/audio/librispeech-speakers"),
+                                     Path("models"))
+    if "recommend" in sections:
+        yield from recommend_bench.run()

@@ -329,14 +329,16 @@ class Shop:
 
     # ---- orders -----------------------------------------------------------------------
     def checkout(self, placed_by: str | None = None,
-                 status: OrderStatus = OrderStatus.PLACED) -> Order:
-        """Turn the cart into an order, take the stock and empty the cart, atomically."""
+                 status: OrderStatus = OrderStatus.PLACED, placed_at: float | None = None,
+                 ) -> Order:
+        """Turn the cart into an order, take the stock and empty the cart, atomically.
+        ``placed_at`` (Unix seconds) is for importing or simulating past orders."""
         with transaction(self.conn):
             cart = self.cart()
             if cart.is_empty:
                 raise OrderError("the cart is empty", code="empty_cart")
             self._take_stock(cart)
-            now = time.time()
+            now = placed_at if placed_at is not None else time.time()
             cur = self.conn.execute(
                 "INSERT INTO orders (status, placed_by, total_cents, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)", (str(status), placed_by, cart.total_cents, now, now))

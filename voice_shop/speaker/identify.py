@@ -82,6 +82,8 @@ class SpeakerIdentifier:
 
     def identify(self, samples: np.ndarray, expected: str | None = None) -> Identification:
         """Who is speaking; ``expected`` is the person just asked a question, if any."""
+        if not self._voiceprints():
+            return Identification(None, 0.0, None)  # nobody enrolled: skip the encoder
         found = self.identify_embedding(self.encoder.embed(samples))
         if found.speaker is None and expected is not None and found.closest == expected \
                 and found.score >= self.settings.follow_up_threshold:

@@ -112,7 +112,7 @@ def test_vosk_reports_a_broken_model_clearly(tmp_path: Path) -> None:
 
 
 def test_vosk_grammar_is_a_json_string_of_the_domain(demo_products: list) -> None:
-    domain = build_domain(demo_products, "hey shop", "v")
+    domain = build_domain(demo_products, "hey shop")
     words = json.loads(vosk_grammar(domain))
     assert words[-1] == "[unk]" and "bananas" in words and "kombucha" in words
 

@@ -183,9 +183,13 @@ def test_truncated_wav_is_refused_by_the_reader(tmp_path: Path) -> None:
 
 
 def test_domain_follows_the_catalog(demo_products: list) -> None:
-    before = build_domain(demo_products, "hey shop", "v1")
-    after = build_domain(demo_products, "hey shop", "v2")
-    assert before.key != after.key
+    import dataclasses
+    before = build_domain(demo_products, "hey shop")
+    assert build_domain(list(reversed(demo_products)), "hey shop").key == before.key
+    renamed = [dataclasses.replace(demo_products[0], name="Dragonfruit"), *demo_products[1:]]
+    after = build_domain(renamed, "hey shop")
+    assert before.key != after.key and "dragonfruit" in after.words
+    assert "dragonfruit" not in before.words
     assert {"sourdough", "kombucha", "latte", "lattes", "hey", "shop"} <= before.words
 
 
@@ -195,3 +199,18 @@ def test_say_writes_16k_wav(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     info = sf.info(str(out))
     assert info.samplerate == 16000 and info.channels == 1 and info.duration > 0.5
+
+
+def test_running_assistant_picks_up_a_new_catalog(demo_db: Path, tmp_path: Path) -> None:
+    from voice_shop.assistant import Assistant
+    from voice_shop.config import AppSettings
+    db = _copy_db(demo_db, "refresh")
+    assistant = Assistant(AppSettings(db_path=db))
+    assert assistant.parser.parse("add a dragonfruit").items[0].sku is None
+    assert not assistant.refresh_if_catalog_changed()
+    csv = tmp_path / "new.csv"
+    csv.write_text("sku,name,price\nX1,Dragonfruit,2.50\n")
+    Shop.open(db).import_catalog(csv)  # as another process would
+    assert assistant.refresh_if_catalog_changed()
+    assert assistant.parser.parse("add a dragonfruit").items[0].sku == "X1"
+    assert "dragonfruit" in assistant.domain.words

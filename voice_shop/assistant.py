@@ -23,6 +23,18 @@ class Assistant:
     def __init__(self, settings: AppSettings) -> None:
         self.settings = settings
         self.shop = Shop.open(settings.db_path)
+        self._catalog_version = self.shop.catalog_version()
+
+    def refresh_if_catalog_changed(self) -> bool:
+        """After another process imported a catalog, rebuild what depends on it (parser,
+        recogniser language, dialog) on next use. Cheap when nothing changed."""
+        version = self.shop.catalog_version()
+        if version == self._catalog_version:
+            return False
+        self._catalog_version = version
+        for name in ("parser", "domain", "stt", "dialog"):
+            self.__dict__.pop(name, None)
+        return True
 
     @cached_property
     def parser(self) -> IntentParser:
@@ -30,8 +42,7 @@ class Assistant:
 
     @cached_property
     def domain(self) -> Domain:
-        return build_domain(self.shop.products(), self.settings.wake.phrase,
-                            self.shop.catalog_version())
+        return build_domain(self.shop.products(), self.settings.wake.phrase)
 
     @cached_property
     def stt(self) -> SpeechToText:

@@ -384,9 +384,15 @@ def listen(db: DbOption = DEFAULT_DB,
     sink = WavDirectorySink(reply_dir) if reply_dir else SpeakerSink()
     from .assistant import Assistant
     assistant = Assistant(settings)
+    def pick_up_catalog_changes(running: Pipeline) -> None:
+        if assistant.refresh_if_catalog_changed():
+            running.stt, running.parser, running.dialog = (assistant.stt, assistant.parser,
+                                                           assistant.dialog)
+
     pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts, sink,
                         WakeGate(settings.wake), settings.endpointer, is_live=not wav,
-                        identify=_identifier(assistant))
+                        identify=_identifier(assistant),
+                        between_utterances=pick_up_catalog_changes)
     for event in pipeline.run(source):
         data = event.to_dict()
         emit(data, as_json, _describe_event(data))

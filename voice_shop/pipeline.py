@@ -70,12 +70,15 @@ class Pipeline:
     def __init__(self, stt: SpeechToText, parser: IntentParser, dialog: Dialog,
                  tts: TextToSpeech, sink: AudioSink, gate: WakeGate,
                  endpointer: EndpointerSettings | None = None, *, is_live: bool = False,
-                 identify: SpeakerIdentifier | None = None) -> None:
+                 identify: SpeakerIdentifier | None = None,
+                 between_utterances: Callable[[Pipeline], None] | None = None) -> None:
         self.stt, self.parser, self.dialog, self.tts, self.sink = stt, parser, dialog, tts, sink
         self.gate = gate
         self.endpointer = Endpointer(endpointer)
         self.is_live = is_live
         self.identify = identify
+        self.between_utterances = between_utterances
+        """Called after each utterance (e.g. to pick up a new catalog)."""
         self._offset_s = 0.0
         self._deaf_until_s = -1.0
         self._asked: tuple[str | None, float] = (None, -1.0)
@@ -114,6 +117,8 @@ class Pipeline:
         ended = time.perf_counter()
         try:
             yield from self._handle(utterance, end_s, ended)
+            if self.between_utterances is not None:
+                self.between_utterances(self)
         except VoiceShopError as exc:
             yield PipelineEvent("error", end_s, utterance.file,
                                 {"code": exc.code, "message": exc.message})

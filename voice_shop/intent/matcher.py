@@ -127,10 +127,10 @@ class CatalogIndex:
         """Entries sharing the most (rarest) words with the query, vectorised: a common
         word in a 50,000-product catalog has thousands of entries."""
         touched = []
-        for token in set(tokens):
+        for token in sorted(set(tokens)):  # fixed order: same floats, same ties, every run
             if token in _ENTRY_STOPWORDS:
                 continue
-            for word in sims[token]:
+            for word in sorted(sims[token]):
                 ids = self._postings[word]
                 self._weights[ids] += self._idf[word]  # ids are unique within one posting
                 touched.append(ids)
@@ -153,7 +153,9 @@ class CatalogIndex:
             score = score_tokens(tokens, entry.tokens, sims)
             if score > best.get(entry.product_index, -1.0):
                 best[entry.product_index] = score
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], len(self.products[kv[0]].name)))
+        ranked = sorted(best.items(), key=lambda kv: (-round(kv[1], 9),
+                                                      len(self.products[kv[0]].name),
+                                                      self.products[kv[0]].sku))
         return [(score, self.products[i]) for i, score in ranked]
 
     def match(self, tokens: Sequence[str]) -> Match | None:

@@ -428,10 +428,9 @@ class IntentParser:
         return [s for s in segments if s]
 
     def _protected_at(self, words: Sequence[str], start: int) -> int:
-        for phrase in self._protected:
-            if tuple(words[start:start + len(phrase)]) == phrase:
-                return len(phrase)
-        return 0
+        """Length of the longest catalog phrase with "and" starting here, else 0."""
+        return max((len(p) for p in self._protected
+                    if tuple(words[start:start + len(p)]) == p), default=0)
 
     def _read_segment(self, tokens: list[str], previous: _Segment | None) -> _Segment | None:
         with_options = self._interpret(tokens, use_options=True)

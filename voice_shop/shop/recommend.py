@@ -90,7 +90,7 @@ def recommend(shop: Shop, speaker: str | None = None, limit: int = 3,
         for sku, (score, reason) in signal.items():
             old_score, old_reason = combined.get(sku, (0.0, ""))
             combined[sku] = (old_score + score, old_reason if old_score >= score else reason)
-    ranked = sorted(combined.items(), key=lambda kv: -kv[1][0])
+    ranked = sorted(combined.items(), key=lambda kv: (-round(kv[1][0], 9), kv[0]))
     result: list[Recommendation] = []
     for sku, (score, reason) in ranked:
         product: Product | None = products.get(sku)

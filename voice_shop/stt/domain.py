@@ -158,12 +158,21 @@ def _corpus(products: Sequence[Product], wake: str, rng: random.Random) -> list[
     return sentences
 
 
-def build_domain(products: Sequence[Product], wake_phrase: str, catalog_version: str,
-                 ) -> Domain:
-    """Compile the shop language for these products (deterministic for a catalog)."""
+def catalog_fingerprint(products: Sequence[Product]) -> str:
+    """A hash of everything in the catalog that the recogniser's language depends on."""
+    digest = hashlib.sha256()
+    for p in sorted(products, key=lambda p: p.sku):
+        digest.update(repr((p.sku, p.name, p.aliases, p.tags, p.category, p.unit,
+                            sorted(p.options.items()))).encode())
+    return digest.hexdigest()
+
+
+def build_domain(products: Sequence[Product], wake_phrase: str) -> Domain:
+    """Compile the shop language for these products. The same catalog content always gives
+    the same corpus (and so the same cached models), whatever its import time."""
     wake = normalize(wake_phrase)
-    key = hashlib.sha256(
-        f"{DOMAIN_VERSION}|{wake}|{catalog_version}|{len(products)}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{DOMAIN_VERSION}|{wake}|{catalog_fingerprint(products)}".encode()
+                         ).hexdigest()[:16]
     rng = random.Random(key)
     sentences = _corpus(list(products), wake, rng) if products else list(SIMPLE_COMMANDS)
     words = {w for s in sentences for w in s.split()}

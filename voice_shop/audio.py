@@ -188,10 +188,10 @@ class MicrophoneSource:
 
     def __init__(self, device: int | str | None = None) -> None:
         self.device = device
-        self.muted_until_s = 0.0
-        """Stream time before which captured audio is replaced by silence (own speech)."""
 
     def chunks(self) -> Iterator[AudioChunk]:
+        """Chunks stamped with stream time (samples read); what was captured while the
+        device spoke is dropped by the pipeline by that time."""
         sd = _sounddevice()
         if not input_devices():
             raise AudioInputError("no microphone found; use --wav FILE to feed audio files",
@@ -209,8 +209,6 @@ class MicrophoneSource:
             while True:
                 data, _ = stream.read(stream.blocksize)
                 samples = to_pipeline_format(data, rate)
-                if clock < self.muted_until_s:
-                    samples = np.zeros_like(samples)
                 yield AudioChunk(samples, clock, None)
                 clock += len(samples) / SAMPLE_RATE_HZ
 

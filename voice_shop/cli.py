@@ -276,6 +276,19 @@ def _audio_files(files: list[Path], as_json: bool, failed: list[Path]) -> Iterat
             _file_error(path, exc, as_json)
 
 
+def _transcripts(stt: Any, files: list[Path], as_json: bool,
+                 failed: list[Path]) -> Iterator[Any]:
+    """(path, transcript) per file with speech; silent, noisy or unreadable files are
+    reported and put in ``failed``."""
+    for path, samples in _audio_files(files, as_json, failed):
+        transcript = stt.transcribe(samples)
+        if transcript.text:
+            yield path, transcript
+        else:
+            failed.append(path)
+            _file_error(path, _no_speech(path), as_json)
+
+
 def _file_error(path: Path, exc: VoiceShopError, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps({"file": str(path), "error": exc.message, "code": exc.code}))
@@ -298,12 +311,7 @@ def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOp
     assistant = Assistant(_settings(db, engine, model, models_dir, general=general))
     stt = assistant.stt
     failed: list[Path] = []
-    for path, samples in _audio_files(files, as_json, failed):
-        transcript = stt.transcribe(samples)
-        if not transcript.text:
-            failed.append(path)
-            _file_error(path, _no_speech(path), as_json)
-            continue
+    for path, transcript in _transcripts(stt, files, as_json, failed):
         emit({"file": str(path), "text": transcript.text, "engine": stt.name,
               "confidence": round(transcript.confidence, 3),
               "in_domain": transcript.is_in_domain}, as_json, f"{path}: {transcript.text}")
@@ -324,12 +332,7 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
     stt, parser = assistant.stt, assistant.parser
     phrase = tuple(assistant.settings.wake.phrase.split())
     failed: list[Path] = []
-    for path, samples in _audio_files(files, as_json, failed):
-        transcript = stt.transcribe(samples)
-        if not transcript.text:
-            failed.append(path)
-            _file_error(path, _no_speech(path), as_json)
-            continue
+    for path, transcript in _transcripts(stt, files, as_json, failed):
         if phrase and transcript.text.split()[:len(phrase)] == list(phrase):
             transcript = _without_wake(transcript, phrase)
         result = understand(transcript, parser)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,9 +47,15 @@ def run(models_dir: Path, rounds: int = 2) -> Iterator[str]:
                 str(folder / "replies"), "--models-dir", str(models_dir.resolve())]
         for path in files:
             args += ["--wav", str(path)]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        result = subprocess.run(args, capture_output=True, text=True, check=True)
-        peak_mb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+        # A fresh, small parent runs listen: a child's max RSS counts the pages it inherits
+        # at fork, so measuring from this (large) process would overstate it.
+        wrapper = ("import resource, subprocess, sys; "
+                   "r = subprocess.run(sys.argv[1:]); "
+                   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+                   "file=sys.stderr); sys.exit(r.returncode)")
+        result = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True,
+                                text=True, check=True)
+        peak_mb = int(result.stderr.strip().splitlines()[-1]) / 1024
         events = [json.loads(line) for line in result.stdout.splitlines()]
         replies = [e for e in events if e["event"] == "reply"]
         named = sum(e["speaker"] == "sam" for e in events if e["event"] == "speaker")

@@ -445,14 +445,18 @@ class Shop:
             self.log_event("feedback", speaker, {"rating": rating})
 
     # ---- profiles and settings --------------------------------------------------------
-    def add_profile(self, name: str, role: Role = Role.ADULT) -> Profile:
+    def _upsert_profile(self, name: str, role: Role) -> None:
+        """Inside a transaction: create the profile, or change its role."""
         if not name.strip():
             raise ProfileError("a profile needs a name")
+        self.conn.execute(
+            "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
+            (name, str(role), time.time()))
+
+    def add_profile(self, name: str, role: Role = Role.ADULT) -> Profile:
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
-                (name, str(role), time.time()))
+            self._upsert_profile(name, role)
         return self.profile(name)
 
     def profile(self, name: str) -> Profile:
@@ -482,13 +486,8 @@ class Shop:
 
     def enroll_voice(self, name: str, role: Role, embeddings: Sequence[bytes]) -> Profile:
         """Create or update a profile and replace its voice prints, in one transaction."""
-        if not name.strip():
-            raise ProfileError("a profile needs a name")
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
-                (name, str(role), time.time()))
+            self._upsert_profile(name, role)
             self.conn.execute("DELETE FROM voiceprints WHERE profile = ?", (name,))
             self.conn.executemany(
                 "INSERT INTO voiceprints (profile, embedding, created_at) VALUES (?, ?, ?)",

@@ -49,10 +49,3 @@ class SpeechToText(Protocol):
     def stream(self) -> RecognizerStream: ...
 
     def transcribe(self, samples: np.ndarray) -> Transcript: ...
-
-
-def transcribe_with(engine: SpeechToText, samples: np.ndarray) -> Transcript:
-    """Decode a whole utterance through the engine's streaming path."""
-    stream = engine.stream()
-    stream.feed(samples)
-    return stream.finish()

@@ -20,7 +20,7 @@ from ..intent.quantities import UNITS
 from ..shop.models import Product
 from ..text import normalize
 
-DOMAIN_VERSION = "4"
+DOMAIN_VERSION = "5"
 """Bump when the templates change, so cached models are rebuilt."""
 
 QUANTITIES = ("a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -130,9 +130,13 @@ def _product_sentences(rng: random.Random, product: Product, others: Sequence[Pr
             f"{rng.choice(ADD_VERBS)} {_item_phrase(rng, product, name)} and {other}",
             f"{rng.choice(ADD_VERBS)} {other} and {_item_phrase(rng, product, name)}",
             f"{rng.choice(('remove', 'take out', 'delete', 'no more', 'remove the'))} {name}",
+            rng.choice((f"take the {name} out", f"take {name} out of my cart",
+                        f"i don't want the {name}", f"get rid of the {name}")),
             f"{rng.choice(('how much is', 'how much are', 'what is the price of'))} "
             f"{rng.choice(('', 'the '))}{name}",
             f"{rng.choice(('do you have', 'do you sell', 'tell me about'))} {name}",
+            rng.choice((f"how much does {name} cost", f"what's the price of {name}",
+                        f"is the {name} on sale", f"what's in the {name}")),
         ]
     name = rng.choice(_forms(product))
     sentences += [f"{rng.choice(('change', 'set'))} the {name} to {rng.choice(SET_NUMBERS)}",

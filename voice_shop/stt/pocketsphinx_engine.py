@@ -21,6 +21,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE_HZ
 from ..errors import SpeechToTextError
 from .base import Transcript
+from .denoise import SpectralDenoiser
 from .domain import Domain
 from .pronounce import write_dictionary
 
@@ -40,6 +41,8 @@ class SphinxSettings:
     """Where compiled domain models are kept, one folder per domain key."""
     use_domain: bool = True
     """False decodes with the general English LM (for comparison in the benchmark)."""
+    denoise: bool = True
+    """Spectral subtraction of steady background noise before decoding."""
 
 
 def _model_dir() -> Path:
@@ -78,17 +81,24 @@ def _clean(hypstr: str) -> str:
 
 
 class _Stream:
-    def __init__(self, decoder: Any) -> None:
+    def __init__(self, decoder: Any, denoiser: SpectralDenoiser | None) -> None:
         self._decoder = decoder
+        self._denoiser = denoiser
         self._samples = 0
         decoder.start_utt()
 
+    def _decode(self, samples: np.ndarray) -> None:
+        if len(samples):
+            self._decoder.process_raw(np.asarray(samples, np.int16).tobytes(), False, False)
+
     def feed(self, samples: np.ndarray) -> None:
-        self._decoder.process_raw(np.asarray(samples, np.int16).tobytes(), False, False)
         self._samples += len(samples)
+        self._decode(self._denoiser.feed(samples) if self._denoiser else samples)
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
+        if self._denoiser:
+            self._decode(self._denoiser.flush())
         d = self._decoder
         d.end_utt()
         hyp = d.hyp()
@@ -125,7 +135,7 @@ class PocketSphinxSTT:
                                  lm=str(folder / "domain.lm"))
 
     def stream(self) -> _Stream:
-        return _Stream(self._decoder)
+        return _Stream(self._decoder, SpectralDenoiser() if self.settings.denoise else None)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         stream = self.stream()

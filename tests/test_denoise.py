@@ -1,0 +1,35 @@
+"""The streaming denoiser on PCM built in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voice_shop.stt.denoise import SpectralDenoiser
+
+
+def _run(samples: np.ndarray, chunk: int) -> np.ndarray:
+    denoiser = SpectralDenoiser()
+    parts = [denoiser.feed(samples[i:i + chunk]) for i in range(0, len(samples), chunk)]
+    return np.concatenate([*parts, denoiser.flush()])
+
+
+def test_length_is_kept_whatever_the_chunking() -> None:
+    audio = np.random.default_rng(0).normal(0, 1000, 16000).astype(np.int16)
+    for chunk in (1, 160, 320, 1000, 16000):
+        assert len(_run(audio, chunk)) == len(audio)
+    short = audio[:3000]  # shorter than the warm-up the noise estimate waits for
+    assert len(_run(short, 320)) == len(short)
+
+
+def test_steady_noise_is_reduced_and_a_tone_kept() -> None:
+    rng = np.random.default_rng(1)
+    t = np.arange(48000) / 16000
+    noise = rng.normal(0, 800, len(t))
+    tone = np.where(t > 1.0, 6000 * np.sin(2 * np.pi * 440 * t), 0.0)
+    out = _run(np.clip(noise + tone, -32768, 32767).astype(np.int16), 320).astype(float)
+    quiet_before = np.sqrt(np.mean(noise[8000:15000] ** 2))
+    quiet_after = np.sqrt(np.mean(out[8000:15000] ** 2))
+    assert quiet_after < 0.5 * quiet_before  # the noise before the tone is cut by > 6 dB
+    tone_in = np.sqrt(np.mean(tone[20000:40000] ** 2))
+    tone_out = np.sqrt(np.mean(out[20000:40000] ** 2))
+    assert 0.8 * tone_in < tone_out < 1.2 * tone_in

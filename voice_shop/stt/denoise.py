@@ -1,0 +1,92 @@
+"""Streaming spectral subtraction in front of the recogniser.
+
+PocketSphinx's acoustic model was trained on clean speech; steady background noise (a fan,
+a kettle, a dishwasher) wrecks it. Each 25 ms frame's noise power spectrum is subtracted
+(with a spectral floor), the noise estimate starting from the first frames of the stream
+(the room before anyone speaks: the quietest frames of the first 0.4 s, which is held back
+until then) and following quiet frames afterwards.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_FFT = 400
+HOP = 160
+WARMUP_FRAMES = 40
+"""Frames held back at the start to find the quietest ones (0.4 s of audio)."""
+QUIETEST = 4
+OVER_SUBTRACTION = 2.5
+SPECTRAL_FLOOR = 0.05
+_WINDOW = np.hanning(N_FFT).astype(np.float32)
+
+
+class SpectralDenoiser:
+    """Feed int16 chunks, get int16 chunks back (delayed by less than one frame)."""
+
+    def __init__(self) -> None:
+        self._pending = np.zeros(0, np.float32)
+        self._acc = np.zeros(N_FFT, np.float32)
+        self._norm = np.zeros(N_FFT, np.float32)
+        self._noise: np.ndarray | None = None
+
+    def _estimate_noise(self) -> None:
+        """The mean power of the quietest frames among those held back."""
+        count = max(1, min(WARMUP_FRAMES, 1 + (len(self._pending) - N_FFT) // HOP))
+        powers = []
+        for i in range(count):
+            frame = self._pending[i * HOP:i * HOP + N_FFT]
+            frame = np.pad(frame, (0, N_FFT - len(frame)))
+            powers.append(np.abs(np.fft.rfft(frame * _WINDOW)) ** 2)
+        quiet = sorted(powers, key=lambda p: float(p.sum()))[:QUIETEST]
+        self._noise = np.mean(quiet, axis=0)
+
+    def _frame(self, frame: np.ndarray) -> np.ndarray:
+        assert self._noise is not None
+        spectrum = np.fft.rfft(frame * _WINDOW)
+        power = np.abs(spectrum) ** 2
+        if power.sum() < 2.0 * self._noise.sum():  # a quiet frame: the room as it is now
+            self._noise = 0.95 * self._noise + 0.05 * power
+        clean = np.maximum(power - OVER_SUBTRACTION * self._noise, SPECTRAL_FLOOR * power)
+        gain = np.sqrt(clean / np.maximum(power, 1e-12))
+        return (np.fft.irfft(spectrum * gain, n=N_FFT) * _WINDOW).astype(np.float32)
+
+    def _emit(self, count: int) -> np.ndarray:
+        out = self._acc[:count] / np.maximum(self._norm[:count], 1e-3)
+        self._acc = np.concatenate([self._acc[count:], np.zeros(count, np.float32)])
+        self._norm = np.concatenate([self._norm[count:], np.zeros(count, np.float32)])
+        return out
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        self._pending = np.concatenate([self._pending, samples.astype(np.float32)])
+        if self._noise is None:
+            if len(self._pending) < N_FFT + (WARMUP_FRAMES - 1) * HOP:
+                return np.zeros(0, np.int16)
+            self._estimate_noise()
+        parts = []
+        while len(self._pending) >= N_FFT:
+            self._acc += self._frame(self._pending[:N_FFT])
+            self._norm += _WINDOW ** 2
+            parts.append(self._emit(HOP))
+            self._pending = self._pending[HOP:]
+        return _to_int16(np.concatenate(parts)) if parts else np.zeros(0, np.int16)
+
+    def flush(self) -> np.ndarray:
+        """The rest of the audio; samples no full frame covered pass through as they were."""
+        head = np.zeros(0, np.int16)
+        if self._noise is None and len(self._pending):
+            self._estimate_noise()  # a stream shorter than the warm-up
+            pending, self._pending = self._pending, np.zeros(0, np.float32)
+            head = self.feed(pending)
+        count = len(self._pending)
+        covered = self._norm[:count] > 0.1
+        processed = self._acc[:count] / np.maximum(self._norm[:count], 1e-3)
+        rest = np.where(covered, processed, self._pending)
+        self._pending = np.zeros(0, np.float32)
+        self._acc[:] = 0.0
+        self._norm[:] = 0.0
+        return np.concatenate([head, _to_int16(rest)])
+
+
+def _to_int16(audio: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(audio), -32768, 32767).astype(np.int16)

@@ -174,10 +174,14 @@ class Shop:
                 self.conn.execute("SELECT * FROM products ORDER BY sku")]
 
     def product(self, sku: str) -> Product:
-        row = self.conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
-        if row is None:
+        product = self.find_product(sku)
+        if product is None:
             raise CatalogError(f"no product with sku {sku}")
-        return _product_from_row(row)
+        return product
+
+    def find_product(self, sku: str) -> Product | None:
+        row = self.conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
+        return _product_from_row(row) if row else None
 
     def substitute_for(self, product: Product) -> Product | None:
         """The most similar in-stock product of the same category, or None if nothing is

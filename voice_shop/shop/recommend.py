@@ -75,13 +75,14 @@ def _together_scores(history: Sequence[tuple[float, list[str]]], cart_skus: set[
 
 def recommend(shop: Shop, speaker: str | None = None, limit: int = 3,
               now: float | None = None) -> list[Recommendation]:
-    """Up to ``limit`` in-stock products not already in the cart, best first."""
+    """Up to ``limit`` in-stock products not already in the cart, best first. Only the
+    products that have a score are read, so the cost follows the history, not the catalog."""
     now = now or time.time()
-    products = {p.sku: p for p in shop.products()}
-    cart_skus = {line.sku for line in shop.cart().lines}
+    cart = shop.cart()
+    cart_skus = {line.sku for line in cart.lines}
     own = shop.purchase_history(speaker) if speaker else shop.purchase_history()
     household = shop.purchase_history()
-    names = {sku: p.name.lower() for sku, p in products.items()}
+    names = {line.sku: line.name.lower() for line in cart.lines}
     signals = [_repeat_scores(own, now), _together_scores(household, cart_skus, names),
                {p.sku: (0.3 + p.percent_off / 100, f"it is {p.percent_off} percent off")
                 for p in shop.active_promotions()}]
@@ -93,8 +94,10 @@ def recommend(shop: Shop, speaker: str | None = None, limit: int = 3,
     ranked = sorted(combined.items(), key=lambda kv: (-round(kv[1][0], 9), kv[0]))
     result: list[Recommendation] = []
     for sku, (score, reason) in ranked:
-        product: Product | None = products.get(sku)
-        if product is None or sku in cart_skus or not product.is_in_stock:
+        if sku in cart_skus:
+            continue
+        product: Product | None = shop.find_product(sku)
+        if product is None or not product.is_in_stock:
             continue
         result.append(Recommendation(product, reason, score))
         if len(result) == limit:

@@ -3,8 +3,8 @@
 PocketSphinx's acoustic model was trained on clean speech; steady background noise (a fan,
 a kettle, a dishwasher) wrecks it. Each 25 ms frame's noise power spectrum is subtracted
 (with a spectral floor), the noise estimate starting from the first frames of the stream
-(the room before anyone speaks: the quietest frames of the first 0.4 s, which is held back
-until then) and following quiet frames afterwards.
+(the room before anyone speaks, judged once 0.4 s is in) and following quiet frames
+afterwards.
 """
 
 from __future__ import annotations
@@ -13,10 +13,16 @@ import numpy as np
 
 N_FFT = 400
 HOP = 160
+OVER_SUBTRACTION = 2.5
+SILENT_FRAME_ENERGY = 1e5
+"""Frame power (int16 units) of noise about one bit strong: below it, nothing to remove."""
 WARMUP_FRAMES = 40
 """Frames held back at the start to find the quietest ones (0.4 s of audio)."""
-QUIETEST = 4
-OVER_SUBTRACTION = 2.5
+LEAD_FRAMES = 8
+STEADY_RATIO = 10 ** (4 / 10)
+"""The lead frames' energies must lie within 4 dB of each other."""
+MIN_CONTRAST = 10 ** (6 / 10)
+"""...and be 6 dB below the loud frames of the first 0.4 s (unless all of it is steady)."""
 SPECTRAL_FLOOR = 0.05
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
 
@@ -29,17 +35,36 @@ class SpectralDenoiser:
         self._acc = np.zeros(N_FFT, np.float32)
         self._norm = np.zeros(N_FFT, np.float32)
         self._noise: np.ndarray | None = None
+        self._is_passthrough: bool | None = None
+        """None until the warm-up has been judged."""
 
     def _estimate_noise(self) -> None:
-        """The mean power of the quietest frames among those held back."""
+        """The quietest ``LEAD_FRAMES`` in a row of the first 0.4 s, if they are steady and
+        clearly quieter than the rest: the room. Otherwise (speech from the first sample with
+        no steady gap, as in tightly trimmed recordings) the audio passes through untouched:
+        an estimate taken from speech wrecked espeak-ng recordings (35% -> 14% understood)."""
         count = max(1, min(WARMUP_FRAMES, 1 + (len(self._pending) - N_FFT) // HOP))
         powers = []
         for i in range(count):
             frame = self._pending[i * HOP:i * HOP + N_FFT]
             frame = np.pad(frame, (0, N_FFT - len(frame)))
             powers.append(np.abs(np.fft.rfft(frame * _WINDOW)) ** 2)
-        quiet = sorted(powers, key=lambda p: float(p.sum()))[:QUIETEST]
-        self._noise = np.mean(quiet, axis=0)
+        power = np.array(powers)
+        energy = np.maximum(power.sum(axis=1), 1e-9)
+        self._noise = None
+        self._is_passthrough = True
+        if len(energy) <= LEAD_FRAMES:
+            return
+        windows = [energy[i:i + LEAD_FRAMES] for i in range(len(energy) - LEAD_FRAMES + 1)]
+        start = min(range(len(windows)), key=lambda i: float(windows[i].mean()))
+        quiet = windows[start]
+        is_steady = float(quiet.max() / quiet.min()) < STEADY_RATIO
+        is_quieter = float(quiet.mean()) * MIN_CONTRAST < float(np.percentile(energy, 90))
+        is_all_room = float(energy.max() / energy.min()) < STEADY_RATIO ** 2
+        is_silent = float(quiet.mean()) < SILENT_FRAME_ENERGY  # digital silence: clean audio
+        if is_steady and (is_quieter or is_all_room) and not is_silent:
+            self._noise = power[start:start + LEAD_FRAMES].mean(axis=0)
+            self._is_passthrough = False
 
     def _frame(self, frame: np.ndarray) -> np.ndarray:
         assert self._noise is not None
@@ -59,10 +84,13 @@ class SpectralDenoiser:
 
     def feed(self, samples: np.ndarray) -> np.ndarray:
         self._pending = np.concatenate([self._pending, samples.astype(np.float32)])
-        if self._noise is None:
+        if self._is_passthrough is None:
             if len(self._pending) < N_FFT + (WARMUP_FRAMES - 1) * HOP:
                 return np.zeros(0, np.int16)
             self._estimate_noise()
+        if self._is_passthrough:  # no measurable noise floor: the audio as it came
+            out, self._pending = self._pending, np.zeros(0, np.float32)
+            return _to_int16(out)
         parts = []
         while len(self._pending) >= N_FFT:
             self._acc += self._frame(self._pending[:N_FFT])
@@ -74,7 +102,7 @@ class SpectralDenoiser:
     def flush(self) -> np.ndarray:
         """The rest of the audio; samples no full frame covered pass through as they were."""
         head = np.zeros(0, np.int16)
-        if self._noise is None and len(self._pending):
+        if self._is_passthrough is None and len(self._pending):
             self._estimate_noise()  # a stream shorter than the warm-up
             pending, self._pending = self._pending, np.zeros(0, np.float32)
             head = self.feed(pending)

@@ -9,7 +9,7 @@ from voice_shop.audio import write_wav
 from voice_shop.tts import PiperSettings, PiperTTS
 
 LINES = (
-    "hey shop, add two bags of rice and a pack of bacon",
+    "hey shop, add a dozen eggs and a pack of bacon",
     "hey shop, how much are the strawberries",
     "hey shop, what's in my cart",
     "hey shop, check out",

@@ -214,3 +214,11 @@ def test_running_assistant_picks_up_a_new_catalog(demo_db: Path, tmp_path: Path)
     assert assistant.refresh_if_catalog_changed()
     assert assistant.parser.parse("add a dragonfruit").items[0].sku == "X1"
     assert "dragonfruit" in assistant.domain.words
+
+
+def test_spoken_plurals_of_units_and_names() -> None:
+    from voice_shop.stt.domain import plural, spoken_forms
+    assert [plural(w) for w in ("box", "loaf", "bag", "berry", "tomato", "pouch")] == [
+        "boxes", "loaves", "bags", "berries", "tomatoes", "pouches"]
+    assert spoken_forms("Latte") == {"latte", "lattes"}
+    assert spoken_forms("Strawberries") == {"strawberries", "strawberry"}

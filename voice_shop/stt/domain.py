@@ -20,7 +20,7 @@ from ..intent.quantities import UNITS
 from ..shop.models import Product
 from ..text import normalize
 
-DOMAIN_VERSION = "5"
+DOMAIN_VERSION = "6"
 """Bump when the templates change, so cached models are rebuilt."""
 
 QUANTITIES = ("a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -54,6 +54,20 @@ SIMPLE_COMMANDS = (
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
+_IRREGULAR_PLURALS = {"loaf": "loaves", "knife": "knives", "leaf": "leaves", "half": "halves"}
+
+
+def plural(word: str) -> str:
+    """English plural of one (singular) word: "box" -> "boxes", "loaf" -> "loaves"."""
+    if word in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[word]
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("ch", "sh", "x", "ss", "o", "z")):
+        return word + "es"
+    return word + "s"
+
+
 def spoken_forms(label: str) -> set[str]:
     """How a name is said: as spelled (digits as words), and with the last word singular or
     plural ("latte", "lattes")."""
@@ -68,12 +82,8 @@ def spoken_forms(label: str) -> set[str]:
         variants = {last[:-2]}
     elif last.endswith("s") and not last.endswith(("ss", "us", "is")):
         variants = {last[:-1]}
-    elif last.endswith("y") and len(last) > 2 and last[-2] not in "aeiou":
-        variants = {last[:-1] + "ies"}
-    elif last.endswith(("ch", "sh", "x", "ss", "o")):
-        variants = {last + "es"}
     else:
-        variants = {last + "s"}
+        variants = {plural(last)}
     forms |= {" ".join([*words[:-1], v]) for v in variants if len(v) > 1}
     return forms
 
@@ -106,7 +116,7 @@ def _item_phrase(rng: random.Random, product: Product, name: str | None = None) 
     unit = normalize(product.unit)
     if unit in UNITS and rng.random() < 0.3:
         parts.append(f"{unit} of" if parts[0] in ("a", "an", "one", "another") else
-                     f"{unit}s of")
+                     f"{plural(unit)} of")
     sizes = [normalize(v) for v in product.options.get("size", ())]
     if sizes and rng.random() < 0.6:
         parts.append(rng.choice(sizes))

@@ -14,7 +14,7 @@ TABLE = """
 add two bananas and a large oat milk latte | add_item | P101 2 - ; C2101 1 - size=large,milk=oat milk
 hey shop add two bags of rice and a box of spaghetti | add_item | Y104 2 bag ; Y101 1 box
 could you please add a couple of avocados | add_item | P112 2 -
-um I'd like half a dozen eggs | add_item | D109 6 -
+um I'd like half a dozen eggs | add_item | D109 1 dozen
 add a large latte with oat milk and an extra shot | add_item | C2101 1 - size=large,milk=oat milk,shots=extra shot
 put 3 cans of black beans in my cart | add_item | Y123 3 can
 I need a gallon of whole milk and two loaves of sourdough | add_item | D101 1 gallon ; B101 2 loaf
@@ -25,7 +25,8 @@ get me a seven up | add_item | V108 1 -
 add three pounds of ground beef | add_item | M104 3 pound
 i'd like a small mocha with whole milk and caramel syrup | add_item | C2106 1 - size=small,milk=whole milk,sweetener=caramel syrup
 add salt and vinegar chips | add_item | S102 - -
-add a dozen eggs and a pound of butter | add_item | D109 12 - ; D111 1 pound
+add a dozen eggs and a pound of butter | add_item | D109 1 dozen ; D111 1 pound
+add two dozen eggs and half a dozen bagels | add_item | D109 2 dozen ; B108 6 -
 a twelve ounce cappuccino with almond milk | add_item | C2102 1 - size=twelve ounce,milk=almond milk
 two bananas and a latte | add_item | P101 2 - ; C2101 1 -
 can I get four greek yogurts | add_item | D120 4 -

@@ -468,6 +468,7 @@ class IntentParser:
             quantity, used = leading_quantity(words)
         else:
             used = 0
+        said_dozen = "dozen" in words[:used]
         words = words[used:]
         if words[:1] == ["more"]:
             words = words[1:]
@@ -485,6 +486,9 @@ class IntentParser:
         self._match_with_number_names(segment, tokens, query_words, quantity)
         if segment.unit == "pair" and segment.match and segment.match.product.unit != "pair":
             segment.quantity, segment.unit = 2 * (segment.quantity or 1), None  # "a pair of"
+        if said_dozen and segment.quantity and segment.match \
+                and segment.match.product.unit == "dozen":  # eggs sold by the dozen
+            segment.quantity, segment.unit = max(1, round(segment.quantity / 12)), "dozen"
         if segment.match is None:
             return segment if not use_options else None
         if use_options and not self._resolve_options(segment, options):

@@ -7,8 +7,6 @@ import hashlib
 import subprocess
 from pathlib import Path
 
-import numpy as np
-
 from voice_shop.audio import read_audio, write_wav
 from voice_shop.tts import PiperSettings, PiperTTS
 
@@ -45,16 +43,6 @@ class SpeechMaker:
             write_wav(path, read_audio(raw))
             raw.unlink()
         return path
-
-
-def mix_noise(clean: Path, snr_db: float, out: Path, seed: int = 0) -> Path:
-    """White noise at ``snr_db`` relative to the speech power."""
-    speech = read_audio(clean).astype(np.float64)
-    power = np.mean(speech[np.abs(speech) > 100] ** 2) if np.any(np.abs(speech) > 100) else 1.0
-    noise = np.random.default_rng(seed).normal(0, np.sqrt(power / 10 ** (snr_db / 10)),
-                                               len(speech))
-    write_wav(out, np.clip(speech + noise, -32768, 32767).astype(np.int16))
-    return out
 
 
 ENROLL_SENTENCES = (

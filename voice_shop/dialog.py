@@ -21,7 +21,16 @@ from .intent.model import Intent, IntentName, ItemSlot
 from .intent.parser import IntentParser
 from .money import number_to_words, speak_cents
 from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
-from .shop.models import Cart, ListName, Order, OrderStatus, Product, Role
+from .shop.models import (
+    Cart,
+    CartLine,
+    ListName,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Role,
+)
 from .shop.recommend import recommend
 from .text import normalize, singular
 
@@ -96,6 +105,11 @@ def describe(name: str, quantity: int, options: dict[str, str]) -> str:
     extras = [v for g, v in options.items() if g != "size"]
     head = f"{quantity_words(quantity)} {size + ' ' if size else ''}{name.lower()}"
     return head + (f" with {_join(extras)}" if extras else "")
+
+
+def _spoken_lines(lines: Sequence[CartLine | OrderLine]) -> str:
+    """"two bananas and one large latte with oat milk": cart or order lines read aloud."""
+    return _join([describe(line.name, line.quantity, line.options) for line in lines])
 
 
 def _join(parts: Sequence[str], last: str = "and") -> str:
@@ -369,12 +383,13 @@ class Dialog:
 
     def _cart_sku(self, item: ItemSlot) -> str | None:
         """The cart's product the shopper meant: the match, or a close alternative in the cart."""
-        in_cart = {line.sku for line in self.shop.cart().lines}
+        lines = self.shop.cart().lines
+        in_cart = {line.sku for line in lines}
         for sku in (item.sku, *item.alternatives):
             if sku in in_cart:
                 return sku
         if item.query:
-            names = {line.sku: line.name for line in self.shop.cart().lines}
+            names = {line.sku: line.name for line in lines}
             scored = [(fuzz.token_set_ratio(normalize(item.query), normalize(name)), sku)
                       for sku, name in names.items()]
             best = max(scored, default=(0.0, None))
@@ -440,7 +455,7 @@ class Dialog:
         if not added:
             state.undo.pop()
             return "None of the items from your last order are available right now."
-        spoken = _join([describe(line.name, line.quantity, line.options) for line in added])
+        spoken = _spoken_lines(added)
         whose = f"your usual, {speaker}" if speaker else "your usual"
         return f"I've added {whose}: {spoken}. Say check out when you're ready."
 
@@ -449,7 +464,7 @@ class Dialog:
     def _read_cart(cart: Cart) -> str:
         if cart.is_empty:
             return "Your cart is empty."
-        lines = _join([describe(line.name, line.quantity, line.options) for line in cart.lines])
+        lines = _spoken_lines(cart.lines)
         return f"Your cart has {lines}. The total is {speak_cents(cart.total_cents)}."
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
@@ -533,7 +548,7 @@ class Dialog:
         profile = self.shop.find_profile(speaker)
         if order.status is OrderStatus.PENDING_APPROVAL and profile \
                 and profile.role is Role.ADULT:
-            lines = _join([describe(ln.name, ln.quantity, ln.options) for ln in order.lines])
+            lines = _spoken_lines(order.lines)
             question = (f"Order number {order.id} from {order.placed_by or 'a child'} is "
                         f"waiting for your approval: {lines}, "
                         f"{speak_cents(order.total_cents)}. Approve it?")
@@ -592,7 +607,7 @@ class Dialog:
         refusal = self._checkout_refusal(speaker, cart)
         if refusal:
             return refusal
-        lines = _join([describe(line.name, line.quantity, line.options) for line in cart.lines])
+        lines = _spoken_lines(cart.lines)
         question = (f"Your order is {lines}. The total is {speak_cents(cart.total_cents)}. "
                     + self._confirm_prompt(speaker))
         state.pending = {"kind": "checkout", "total_cents": cart.total_cents,

@@ -69,7 +69,3 @@ def singular(word: str) -> str:
 def match_tokens(text: str) -> tuple[str, ...]:
     """Normalised, singular tokens of ``text``: the form product matching compares."""
     return tuple(singular(t) for t in normalize(text).split())
-
-
-def match_form(text: str) -> str:
-    return " ".join(match_tokens(text))

@@ -585,11 +585,25 @@ def bench(sections: Annotated[str, typer.Option(
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
           quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,
+          real: Annotated[Path | None, typer.Option(
+              help="Real recorded orders: a folder with clips/, labels.json, catalog.csv.")]
+          = None,
+          ood: Annotated[list[Path] | None, typer.Option(
+              help="Folders of real speech that is not a command (repeatable).")] = None,
+          real_limit: Annotated[int | None, typer.Option(
+              help="Use only this many of the real clips (a fixed random sample).")] = None,
           ) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
-    for line in run_report(wanted, large, commands=commands, quick=quick):
+    if real is not None and not (real / "labels.json").is_file():
+        raise VoiceShopError(f"{real}: not a folder of labelled recordings (no labels.json)")
+    if real is not None and "real" not in wanted:
+        # --real alone runs just the real-speech section; with --sections it is added.
+        is_default = sections == "parse,speech,loop,speakers,recommend"
+        wanted = ["real"] if is_default else [*wanted, "real"]
+    for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
+                           ood=ood or [], real_limit=real_limit):
         typer.echo(line)
 
 

@@ -20,6 +20,7 @@ from .errors import CartError, OrderError
 from .intent.model import Intent, IntentName, ItemSlot
 from .intent.parser import IntentParser
 from .money import number_to_words, speak_cents
+from .replies import describe
 from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
 from .shop.models import (
     Cart,
@@ -99,17 +100,13 @@ def quantity_words(quantity: int) -> str:
     return number_to_words(quantity)
 
 
-def describe(name: str, quantity: int, options: dict[str, str]) -> str:
-    """"two large lattes with oat milk": how a line is read aloud."""
-    size = options.get("size")
-    extras = [v for g, v in options.items() if g != "size"]
-    head = f"{quantity_words(quantity)} {size + ' ' if size else ''}{name.lower()}"
-    return head + (f" with {_join(extras)}" if extras else "")
-
-
-def _spoken_lines(lines: Sequence[CartLine | OrderLine]) -> str:
-    """"two bananas and one large latte with oat milk": cart or order lines read aloud."""
-    return _join([describe(line.name, line.quantity, line.options) for line in lines])
+def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
+    """"two bananas and a large latte with oat milk": cart or order lines read aloud."""
+    def unit(sku: str) -> str | None:
+        product = shop.find_product(sku)
+        return product.unit if product else None
+    return _join([describe(line.name, line.quantity, line.options, unit(line.sku))
+                  for line in lines])
 
 
 def _join(parts: Sequence[str], last: str = "and") -> str:
@@ -323,7 +320,7 @@ class Dialog:
                     "in stock.")
         reply = self._add_product(product, quantity, item.options, state, speaker)
         if reply.startswith("Added "):
-            added.append(describe(product.name, quantity, item.options))
+            added.append(describe(product.name, quantity, item.options, product.unit))
             return ""
         return reply
 
@@ -336,7 +333,7 @@ class Dialog:
             state.undo.pop()
             return f"Sorry, {exc.message}."
         state.last_sku = product.sku
-        return f"Added {describe(product.name, quantity, options)}."
+        return f"Added {describe(product.name, quantity, options, product.unit)}."
 
     def _ask_which(self, item: ItemSlot, state: _State) -> str:
         assert item.sku is not None
@@ -455,16 +452,15 @@ class Dialog:
         if not added:
             state.undo.pop()
             return "None of the items from your last order are available right now."
-        spoken = _spoken_lines(added)
+        spoken = _spoken_lines(added, self.shop)
         whose = f"your usual, {speaker}" if speaker else "your usual"
         return f"I've added {whose}: {spoken}. Say check out when you're ready."
 
     # ---- reading things out -------------------------------------------------------------
-    @staticmethod
-    def _read_cart(cart: Cart) -> str:
+    def _read_cart(self, cart: Cart) -> str:
         if cart.is_empty:
             return "Your cart is empty."
-        lines = _spoken_lines(cart.lines)
+        lines = _spoken_lines(cart.lines, self.shop)
         return f"Your cart has {lines}. The total is {speak_cents(cart.total_cents)}."
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
@@ -548,7 +544,7 @@ class Dialog:
         profile = self.shop.find_profile(speaker)
         if order.status is OrderStatus.PENDING_APPROVAL and profile \
                 and profile.role is Role.ADULT:
-            lines = _spoken_lines(order.lines)
+            lines = _spoken_lines(order.lines, self.shop)
             question = (f"Order number {order.id} from {order.placed_by or 'a child'} is "
                         f"waiting for your approval: {lines}, "
                         f"{speak_cents(order.total_cents)}. Approve it?")
@@ -607,7 +603,7 @@ class Dialog:
         refusal = self._checkout_refusal(speaker, cart)
         if refusal:
             return refusal
-        lines = _spoken_lines(cart.lines)
+        lines = _spoken_lines(cart.lines, self.shop)
         question = (f"Your order is {lines}. The total is {speak_cents(cart.total_cents)}. "
                     + self._confirm_prompt(speaker))
         state.pending = {"kind": "checkout", "total_cents": cart.total_cents,

@@ -8,9 +8,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import loop_bench, parse_bench, recommend_bench, speaker_bench, speech_bench
+from . import loop_bench, parse_bench, real_bench, recommend_bench, speaker_bench, speech_bench
 
-SECTIONS = ("parse", "speech", "loop", "speakers", "recommend")
+SECTIONS = ("parse", "speech", "loop", "speakers", "recommend", "real")
 
 
 def machine_line() -> str:
@@ -43,7 +43,8 @@ def _speech(count: int, quick: bool) -> Iterator[str]:
 
 
 def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
-               quick: bool = False) -> Iterator[str]:
+               quick: bool = False, real: Path | None = None, ood: Sequence[Path] = (),
+               real_limit: int | None = None) -> Iterator[str]:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
@@ -61,3 +62,11 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
                                      Path("models"))
     if "recommend" in sections:
         yield from recommend_bench.run()
+    if "real" in sections:
+        if real is None:
+            yield "real speech: skipped (give --real DIR, a folder laid out like coffee-orders/)"
+        elif not (real / "labels.json").is_file():
+            yield f"real speech: skipped ({real} has no labels.json)"
+        else:
+            yield from real_bench.run(real, ood, limit=real_limit,
+                                      snrs_db=(10.0,) if quick else (20.0, 10.0, 5.0))

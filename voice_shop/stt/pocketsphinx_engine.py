@@ -43,6 +43,8 @@ class SphinxSettings:
     """False decodes with the general English LM (for comparison in the benchmark)."""
     denoise: bool = True
     """Spectral subtraction of steady background noise before decoding."""
+    use_grammar: bool = True
+    """Decode with the shop's grammar first (the LM pass then gives a second opinion)."""
 
 
 def _model_dir() -> Path:
@@ -51,7 +53,7 @@ def _model_dir() -> Path:
 
 
 def compile_domain(domain: Domain, cache_dir: Path) -> Path:
-    """Write the dictionary and LM of a domain once; later calls reuse them."""
+    """Write the dictionary, grammar and LM of a domain once; later calls reuse them."""
     from pocketsphinx.lm import ArpaBoLM
     folder = cache_dir / f"sphinx-{domain.key}"
     if (folder / "complete").exists():
@@ -64,6 +66,8 @@ def compile_domain(domain: Domain, cache_dir: Path) -> Path:
     with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as f:
         lm.write(f)
     os.replace(f.name, folder / "domain.lm")
+    if domain.grammar is not None:
+        (folder / "grammar.fsg").write_text(domain.grammar.to_fsg())
     (folder / "complete").write_text(domain.key)
     return folder
 
@@ -80,43 +84,78 @@ def _clean(hypstr: str) -> str:
     return " ".join(w for w in hypstr.split() if not w.startswith(("<", "[", "++")))
 
 
-class _Stream:
-    def __init__(self, decoder: Any, denoiser: SpectralDenoiser | None) -> None:
-        self._decoder = decoder
-        self._denoiser = denoiser
-        self._samples = 0
-        decoder.start_utt()
+class _Passes:
+    """One decoder holding the grammar search and the open LM search; each utterance is
+    decoded from a clean feature state (PocketSphinx's noise estimate otherwise carries
+    from one utterance into the next: the same file was heard differently in a batch)."""
 
-    def _decode(self, samples: np.ndarray) -> None:
-        if len(samples):
-            self._decoder.process_raw(np.asarray(samples, np.int16).tobytes(), False, False)
+    GRAMMAR = "grammar"
+    OPEN = "open"
+
+    def __init__(self, decoder: Any, has_grammar: bool, has_open: bool) -> None:
+        self.decoder = decoder
+        self.has_grammar = has_grammar
+        self.has_open = has_open
+
+    def decode(self, search: str, pcm: bytes) -> Any:
+        d = self.decoder
+        d.activate_search(search)
+        d.reinit_feat()
+        d.start_utt()
+        d.process_raw(pcm, False, True)
+        d.end_utt()
+        return d
+
+
+def _nbest(d: Any, best: str) -> tuple[str, ...]:
+    alternatives: list[str] = []
+    for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
+        if n is None or n.hypstr is None:
+            break
+        candidate = _clean(n.hypstr)
+        if candidate and candidate != best and candidate not in alternatives:
+            alternatives.append(candidate)
+    return tuple(alternatives[:NBEST])
+
+
+class _Stream:
+    """Audio of one utterance; decoded when it ends (the grammar pass, then the open pass)."""
+
+    def __init__(self, passes: _Passes, denoiser: SpectralDenoiser | None) -> None:
+        self._passes = passes
+        self._denoiser = denoiser
+        self._chunks: list[np.ndarray] = []
+        self._samples = 0
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
-        self._decode(self._denoiser.feed(samples) if self._denoiser else samples)
+        clean = self._denoiser.feed(samples) if self._denoiser else samples
+        if len(clean):
+            self._chunks.append(np.asarray(clean, np.int16))
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
         if self._denoiser:
-            self._decode(self._denoiser.flush())
-        d = self._decoder
-        d.end_utt()
-        hyp = d.hyp()
-        text = _clean(hyp.hypstr) if hyp else ""
-        alternatives: list[str] = []
-        if text:
-            for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
-                if n is None or n.hypstr is None:
-                    break
-                candidate = _clean(n.hypstr)
-                if candidate and candidate != text and candidate not in alternatives:
-                    alternatives.append(candidate)
-        words = max(len(text.split()), 1)
-        posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
-        return Transcript(text=text, is_in_domain=bool(text) and posterior >= MIN_WORD_POSTERIOR,
-                          confidence=posterior, duration_s=self._samples / SAMPLE_RATE_HZ,
+            self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
+        pcm = np.concatenate(self._chunks).tobytes() if self._chunks else b""
+        passes = self._passes
+        text, posterior, second = "", 0.0, ""
+        alternatives: tuple[str, ...] = ()
+        if pcm:
+            first = passes.GRAMMAR if passes.has_grammar else passes.OPEN
+            d = passes.decode(first, pcm)
+            hyp = d.hyp()
+            text = _clean(hyp.hypstr) if hyp else ""
+            alternatives = _nbest(d, text) if text else ()
+            words = max(len(text.split()), 1)
+            posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
+            if passes.has_grammar and passes.has_open and text:
+                hyp2 = passes.decode(passes.OPEN, pcm).hyp()
+                second = _clean(hyp2.hypstr) if hyp2 else ""
+        return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
+                          duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
-                          alternatives=tuple(alternatives[:NBEST]))
+                          alternatives=alternatives, second_opinion=second)
 
 
 class PocketSphinxSTT:
@@ -128,14 +167,21 @@ class PocketSphinxSTT:
         self.settings = settings
         model = _model_dir()
         if domain is None or not settings.use_domain:
-            self._decoder = _decoder(hmm=str(model / "en-us"))
+            decoder = _decoder(hmm=str(model / "en-us"))
+            decoder.add_lm_file(_Passes.OPEN, str(model / "en-us.lm.bin"))
+            self._passes = _Passes(decoder, has_grammar=False, has_open=True)
             return
         folder = compile_domain(domain, settings.cache_dir)
-        self._decoder = _decoder(hmm=str(model / "en-us"), dict=str(folder / "words.dict"),
-                                 lm=str(folder / "domain.lm"))
+        decoder = _decoder(hmm=str(model / "en-us"), dict=str(folder / "words.dict"),
+                           lm=str(folder / "domain.lm"))
+        decoder.add_lm_file(_Passes.OPEN, str(folder / "domain.lm"))
+        has_grammar = (folder / "grammar.fsg").exists() and settings.use_grammar
+        if has_grammar:
+            decoder.add_fsg(_Passes.GRAMMAR, decoder.read_fsg(str(folder / "grammar.fsg")))
+        self._passes = _Passes(decoder, has_grammar=has_grammar, has_open=True)
 
     def stream(self) -> _Stream:
-        return _Stream(self._decoder, SpectralDenoiser() if self.settings.denoise else None)
+        return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         stream = self.stream()

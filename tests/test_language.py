@@ -1,0 +1,139 @@
+"""The shop's language: templates compile into a grammar and a corpus that agree."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from voice_shop.language.compiler import (
+    LanguageError,
+    ShopLanguage,
+    catalog_lists,
+    default_templates,
+    parse_templates,
+)
+from voice_shop.language.forms import spoken_forms
+from voice_shop.replies import describe
+from voice_shop.shop.models import Product
+
+TINY = """
+lists:
+  number: [one, two, three]
+expansion_rules:
+  ask: "(can i get|i'd like)"
+  item: "[{number}] [{option}] {product} [with {option}]"
+intents:
+  add_item:
+    - "[please] [<ask>] <item> [please]"
+  view_cart:
+    - "what's in my cart"
+"""
+
+PRODUCTS = [
+    Product("S1", "Claw Hammer", unit="each", aliases=("hammer",),
+            options={"weight": ("sixteen ounce", "twenty ounce")}),
+    Product("S2", "Wood Screws", unit="box", options={"length": ("one inch", "two inch")}),
+    Product("S3", "Duct Tape", unit="roll"),
+]
+
+
+def tiny_language() -> ShopLanguage:
+    return ShopLanguage(parse_templates(TINY), catalog_lists(PRODUCTS))
+
+
+@pytest.mark.parametrize("sentence", [
+    "claw hammer", "can i get two claw hammers", "i'd like a hammer".replace(" a ", " "),
+    "please sixteen ounce claw hammer please", "wood screws with two inch",
+    "what's in my cart", "three two inch wood screws",
+])
+def test_grammar_accepts_template_sentences(sentence: str) -> None:
+    graph = tiny_language().graph()
+    assert graph.accepts(sentence.split())
+
+
+@pytest.mark.parametrize("sentence", [
+    "can i get", "claw hammer hammer", "what's in my", "four claw hammers",
+    "can i get two bananas", "with two inch", "",
+])
+def test_grammar_rejects_other_sentences(sentence: str) -> None:
+    graph = tiny_language().graph()
+    assert not graph.accepts(sentence.split())
+
+
+def test_prefix_and_completeness() -> None:
+    graph = tiny_language().graph()
+    assert graph.is_prefix("can i get two".split())
+    assert not graph.accepts("can i get two".split())
+    assert not graph.is_prefix("can you get".split())
+
+
+def test_wake_phrase_is_an_optional_prefix() -> None:
+    graph = tiny_language().graph(prefix="hey shop")
+    assert graph.accepts("hey shop duct tape".split())
+    assert graph.accepts("duct tape".split())
+    assert not graph.accepts("hey duct tape".split())
+
+
+def test_sampled_sentences_are_all_in_the_grammar() -> None:
+    """The corpus and the grammar come from the same templates, so they cannot drift."""
+    language = ShopLanguage.for_catalog(PRODUCTS)
+    graph = language.graph()
+    sentences = language.sample(random.Random(3), 30)
+    assert len(sentences) > 100
+    assert all(graph.accepts(s.split()) for s in sentences), [
+        s for s in sentences if not graph.accepts(s.split())][:5]
+
+
+def test_every_product_form_reaches_the_grammar() -> None:
+    language = ShopLanguage.for_catalog(PRODUCTS)
+    graph = language.graph()
+    for form in ("claw hammer", "claw hammers", "hammer", "wood screws", "wood screw",
+                 "duct tape"):
+        assert graph.accepts(f"can i get {form}".split()), form
+
+
+def test_graph_is_deterministic_and_minimal() -> None:
+    graph = ShopLanguage.for_catalog(PRODUCTS).graph()
+    for arcs in graph.arcs:  # one arc per word per state
+        assert len(arcs) == len(set(arcs))
+    lines = graph.to_fsg().splitlines()
+    assert lines[0] == "FSG_BEGIN shop" and lines[-1] == "FSG_END"
+    assert sum(1 for line in lines if line.startswith("TRANSITION")) == \
+        graph.n_arcs + len(graph.finals)
+
+
+def test_packaged_language_has_every_intent_the_parser_knows() -> None:
+    from voice_shop.intent.model import IntentName
+    templates = default_templates()
+    named = {i.value for i in IntentName} - {"unknown"}
+    assert named <= set(templates.intents)
+
+
+def test_bad_templates_are_a_clear_error() -> None:
+    with pytest.raises(LanguageError):
+        ShopLanguage(parse_templates("intents:\n  x:\n    - '{nowhere} thing'\n"), {})
+    with pytest.raises(LanguageError):
+        parse_templates("intents:\n  x:\n    - '(unclosed'\n")
+
+
+def test_spoken_forms() -> None:
+    assert spoken_forms("Latte") == {"latte", "lattes"}
+    assert spoken_forms("Strawberries") == {"strawberries", "strawberry"}
+    assert spoken_forms("7 Up") == {"seven up", "seven ups"}
+    assert "hummu" not in spoken_forms("Hummus")
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("Large Eggs", 1, {}, "dozen"), "a dozen large eggs"),
+    (("Large Eggs", 2, {}, "dozen"), "two dozen large eggs"),
+    (("Bacon", 2, {}, "pack"), "two packs of bacon"),
+    (("Bacon", 1, {}, "pack"), "a pack of bacon"),
+    (("Latte", 3, {"size": "large", "milk": "oat milk"}, "cup"),
+     "three large lattes with oat milk"),
+    (("Iced Mocha", 1, {}, "cup"), "an iced mocha"),
+    (("Bananas", 1, {}, "each"), "a banana"),
+    (("Banana", 2, {}, None), "two bananas"),
+])
+def test_lines_are_said_in_proper_english(args: tuple, said: str) -> None:
+    assert describe(*args) == said

@@ -1,0 +1,288 @@
+"""The shop's language: templates as data (``shop.yaml``), compiled with the live catalog.
+
+The templates are written in hassil's syntax and parsed by hassil (Home Assistant's intent
+template library), so alternatives, optional words, expansion rules and slot lists mean
+exactly what they mean there. From one :class:`ShopLanguage` come:
+
+- ``to_jsgf()``: a JSGF grammar for the recogniser (one rule per template rule and per list,
+  so the grammar stays compact however many phrasings there are);
+- ``sample()``: sentences drawn from the same templates, the corpus of the recogniser's
+  n-gram language model;
+- ``words()``: the vocabulary, for the pronunciation dictionary;
+- the fixed word lists (numbers, digits, ordinals) the parser and dialog read.
+Nothing in the templates names a product: every product word comes from the catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from hassil.expression import (
+    Alternative,
+    Expression,
+    Group,
+    ListReference,
+    Permutation,
+    RuleReference,
+    TextChunk,
+)
+from hassil.expression import (
+    Sequence as HSequence,
+)
+from hassil.parse_expression import parse_sentence
+
+from ..errors import VoiceShopError
+from ..replies import COUNTED_BY_NAME
+from ..shop.models import Product
+from ..text import normalize
+from .forms import spoken_forms
+from .graph import GraphBuilder, WordGraph
+
+CATALOG_LISTS = ("product", "option", "unit", "category", "tag")
+"""Slot lists the compiler fills from the catalog."""
+_JSGF_WORD = re.compile(r"^[a-z0-9'][a-z0-9'.\-]*$")
+
+
+class LanguageError(VoiceShopError):
+    """The language description is malformed."""
+
+    default_code = "language_error"
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The parsed description: intents' sentence templates, expansion rules, fixed lists."""
+
+    intents: dict[str, tuple[Expression, ...]]
+    rules: dict[str, Expression]
+    lists: dict[str, tuple[str, ...]]
+    digest: str
+    """Hash of the source text: changes whenever a template changes."""
+
+
+def _parse(template: str, where: str) -> Expression:
+    try:
+        return parse_sentence(template).expression
+    except Exception as exc:  # hassil raises several parse error types
+        raise LanguageError(f"shop language: bad template in {where}: {template!r}: {exc}",
+                            ) from exc
+
+
+def parse_templates(text: str) -> Templates:
+    """Parse a language description in the ``shop.yaml`` format."""
+    data: dict[str, Any] = yaml.safe_load(text) or {}
+    lists = {name: tuple(normalize(str(v)) for v in values)
+             for name, values in (data.get("lists") or {}).items()}
+    rules = {name: _parse(str(body), f"rule <{name}>")
+             for name, body in (data.get("expansion_rules") or {}).items()}
+    intents = {name: tuple(_parse(str(t), f"intent {name}") for t in templates)
+               for name, templates in (data.get("intents") or {}).items()}
+    return Templates(intents, rules, lists, hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+@cache
+def default_templates() -> Templates:
+    """The packaged description of the shop's language."""
+    text = resources.files(__package__).joinpath("shop.yaml").read_text(encoding="utf-8")
+    return parse_templates(text)
+
+
+def _words(text: str) -> list[str]:
+    return normalize(text).split()
+
+
+def catalog_lists(products: Sequence[Product]) -> dict[str, tuple[str, ...]]:
+    """The slot lists the catalog fills, as spoken word sequences, sorted and unique."""
+    from ..intent.quantities import UNITS
+    product_forms = {f for p in products for label in (p.name, *p.aliases)
+                     for f in spoken_forms(label)}
+    options = {normalize(v) for p in products for vs in p.options.values() for v in vs}
+    # Pack words the catalog sells by ("two bags of rice"); a catalog of cups needs none.
+    units = {f for p in products if normalize(p.unit) in UNITS and normalize(p.unit) not in
+             COUNTED_BY_NAME for f in spoken_forms(normalize(p.unit))}
+    categories = {f for p in products if p.category for f in spoken_forms(p.category)}
+    tags = {normalize(t) for p in products for t in p.tags}
+    found = {"product": product_forms, "option": options, "unit": units,
+             "category": categories, "tag": tags}
+    return {name: tuple(sorted(v for v in values if v)) for name, values in found.items()}
+
+
+class ShopLanguage:
+    """The templates with every list filled: what the shop understands for one catalog."""
+
+    def __init__(self, templates: Templates, lists: dict[str, tuple[str, ...]]) -> None:
+        self.templates = templates
+        self.lists = {**templates.lists, **lists}
+        missing = self._referenced_lists() - set(self.lists)
+        if missing:
+            raise LanguageError(f"shop language: unknown list(s) {sorted(missing)}")
+
+    @classmethod
+    def for_catalog(cls, products: Sequence[Product],
+                    templates: Templates | None = None) -> ShopLanguage:
+        return cls(templates or default_templates(), catalog_lists(products))
+
+    # ---- structure -----------------------------------------------------------------------
+    def _expressions(self) -> Iterator[Expression]:
+        yield from self.templates.rules.values()
+        for templates in self.templates.intents.values():
+            yield from templates
+
+    def _referenced_lists(self) -> set[str]:
+        return {e.list_name for root in self._expressions() for e in _walk(root)
+                if isinstance(e, ListReference)}
+
+    def words(self) -> frozenset[str]:
+        """Every word a sentence of the language can hold."""
+        found: set[str] = set()
+        for root in self._expressions():
+            for e in _walk(root):
+                if isinstance(e, TextChunk):
+                    found.update(_words(e.text))
+        used = self._referenced_lists()
+        for name in used:
+            for value in self.lists[name]:
+                found.update(value.split())
+        return frozenset(found)
+
+    # ---- the recogniser's grammar ------------------------------------------------------------
+    def to_jsgf(self, intents: Iterable[str] | None = None, prefix: str = "") -> str:
+        """A JSGF grammar whose public rule is any command of the chosen intents, optionally
+        after a ``prefix`` phrase (the wake phrase). Rules and lists become JSGF rules, so
+        each is written once."""
+        names = list(intents) if intents is not None else list(self.templates.intents)
+        lines = ["#JSGF V1.0;", "grammar shop;"]
+        body = " | ".join(f"<intent_{_rule_name(n)}>" for n in names)
+        start = f"[{' '.join(_words(prefix))}] " if prefix.strip() else ""
+        lines.append(f"public <command> = {start}({body});")
+        for name in names:
+            alternatives = " | ".join(f"( {_jsgf(t)} )" for t in self.templates.intents[name])
+            lines.append(f"<intent_{_rule_name(name)}> = {alternatives or '<VOID>'};")
+        for name, rule in self.templates.rules.items():
+            lines.append(f"<rule_{_rule_name(name)}> = {_jsgf(rule) or '<NULL>'};")
+        for name in sorted(self._referenced_lists()):
+            values = [v for v in self.lists[name] if all(_JSGF_WORD.match(w) for w in v.split())]
+            lines.append(f"<list_{_rule_name(name)}> = "
+                         f"{' | '.join(values) if values else '<VOID>'};")
+        return "\n".join(lines) + "\n"
+
+    def graph(self, intents: Iterable[str] | None = None, prefix: str = "") -> WordGraph:
+        """The language as a minimal deterministic word graph (the recogniser's grammar)."""
+        names = list(intents) if intents is not None else list(self.templates.intents)
+        builder = GraphBuilder(self.templates.rules.__getitem__, self.lists.__getitem__)
+        roots = [t for n in names for t in self.templates.intents[n]]
+        return builder.build(roots, prefix=_words(prefix))
+
+    # ---- sentences for the n-gram model ---------------------------------------------------------
+    def sample(self, rng: random.Random, per_template: int,
+               intents: Iterable[str] | None = None) -> list[str]:
+        """Sentences drawn at random from the templates (lists filled at random)."""
+        names = list(intents) if intents is not None else list(self.templates.intents)
+        sentences = []
+        for name in names:
+            for template in self.templates.intents[name]:
+                for _ in range(per_template):
+                    text = self._sentence(template, rng)
+                    if text:
+                        sentences.append(text)
+        return sentences
+
+    def sample_with(self, rng: random.Random, intent: str, slot_values: dict[str, str],
+                    count: int) -> list[str]:
+        """Sentences of one intent in which the given lists take the given values (so every
+        product appears in the corpus, whatever the sampling drew elsewhere)."""
+        out = []
+        for _ in range(count):
+            template = rng.choice(self.templates.intents[intent])
+            text = self._sentence(template, rng, dict(slot_values))
+            if text:
+                out.append(text)
+        return out
+
+    def _sentence(self, template: Expression, rng: random.Random,
+                  fixed: dict[str, str] | None = None) -> str:
+        try:
+            return " ".join(self._draw(template, rng, 0, fixed))
+        except _NoSentence:
+            return ""
+
+    def _draw(self, e: Expression, rng: random.Random, depth: int,
+              fixed: dict[str, str] | None = None) -> list[str]:
+        if depth > 40:
+            raise LanguageError("shop language: rules refer to each other without end")
+        if isinstance(e, TextChunk):
+            return _words(e.text)
+        if isinstance(e, ListReference):
+            if fixed and e.list_name in fixed:
+                value = fixed.pop(e.list_name)
+                return value.split()
+            values = self.lists[e.list_name]
+            if not values:
+                raise _NoSentence  # an empty list: no sentence goes this way
+            return rng.choice(values).split()
+        if isinstance(e, RuleReference):
+            return self._draw(self.templates.rules[e.rule_name], rng, depth + 1, fixed)
+        if isinstance(e, Alternative):
+            if e.is_optional and rng.random() < 0.5:
+                return []
+            choices = [i for i in e.items if not _is_empty(i)]
+            rng.shuffle(choices)
+            for choice in choices:
+                try:
+                    return self._draw(choice, rng, depth + 1, fixed)
+                except _NoSentence:
+                    continue
+            if choices and not e.is_optional:
+                raise _NoSentence
+            return []
+        if isinstance(e, HSequence):
+            return [w for item in e.items for w in self._draw(item, rng, depth + 1, fixed)]
+        raise LanguageError(f"shop language: unsupported template part {type(e).__name__}")
+
+
+class _NoSentence(Exception):
+    """The drawn path needs a value from an empty list."""
+
+
+def _walk(e: Expression) -> Iterator[Expression]:
+    yield e
+    if isinstance(e, Group):
+        for item in e.items:
+            yield from _walk(item)
+
+
+def _is_empty(e: Expression) -> bool:
+    return isinstance(e, TextChunk) and not e.text.strip()
+
+
+def _rule_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _jsgf(e: Expression) -> str:
+    """One template part as JSGF."""
+    if isinstance(e, TextChunk):
+        return " ".join(_words(e.text))
+    if isinstance(e, ListReference):
+        return f"<list_{_rule_name(e.list_name)}>"
+    if isinstance(e, RuleReference):
+        return f"<rule_{_rule_name(e.rule_name)}>"
+    if isinstance(e, Permutation):
+        raise LanguageError("shop language: permutations (a;b) are not supported")
+    if isinstance(e, Alternative):
+        choices = [c for c in (_jsgf(i) for i in e.items if not _is_empty(i)) if c]
+        if not choices:
+            return ""
+        inner = " | ".join(choices)
+        return f"[{inner}]" if e.is_optional else f"({inner})"
+    if isinstance(e, HSequence):
+        return " ".join(p for p in (_jsgf(i) for i in e.items) if p)
+    raise LanguageError(f"shop language: unsupported template part {type(e).__name__}")

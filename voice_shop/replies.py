@@ -1,0 +1,75 @@
+"""How products and cart lines are said aloud: articles, plurals and pack words by ``inflect``.
+
+"a dozen large eggs", "two packs of bacon", "three large lattes with oat milk", "an iced
+mocha": the wording of a line lives here, apart from the dialog's decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import inflect
+
+from .language.forms import plural, singular
+from .money import number_to_words
+
+COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
+"""Units that are not said: "two lattes", not "two cups of lattes"."""
+BY_THE_DOZEN = "dozen"
+
+
+@cache
+def _engine() -> inflect.engine:
+    return inflect.engine()
+
+
+def _plural_phrase(phrase: str) -> str:
+    """Plural of a name: its last word pluralised ("iced mocha" -> "iced mochas"); a name
+    that is plural already ("large eggs") stays as it is."""
+    words = phrase.split()
+    if not words:
+        return phrase
+    return " ".join([*words[:-1], plural(singular(words[-1]))])
+
+
+def _singular_phrase(phrase: str) -> str:
+    """"bananas" -> "banana": one of a product whose catalog name is plural."""
+    words = phrase.split()
+    return " ".join([*words[:-1], singular(words[-1])]) if words else phrase
+
+
+def _count(quantity: int, following: str) -> str:
+    """"a"/"an" for one, number words otherwise."""
+    if quantity == 1:
+        return str(_engine().a(following)).rsplit(" ", len(following.split()))[0]
+    return number_to_words(quantity)
+
+
+def describe(name: str, quantity: int, options: dict[str, str] | None = None,
+             unit: str | None = None) -> str:
+    """One line as said aloud: quantity, size, name (plural when more than one, or the pack
+    word: "two packs of bacon"), and the other options after "with"."""
+    options = options or {}
+    size = options.get("size")
+    extras = [v for g, v in options.items() if g != "size"]
+    noun = name.lower() if not size else f"{size} {name.lower()}"
+    unit_word = (unit or "").strip().lower()
+    if unit_word == BY_THE_DOZEN:
+        head = f"{'a' if quantity == 1 else number_to_words(quantity)} dozen " \
+               f"{_plural_phrase(noun)}"
+    elif unit_word in COUNTED_BY_NAME:
+        said = _singular_phrase(noun) if quantity == 1 else _plural_phrase(noun)
+        head = f"{_count(quantity, said)} {said}"
+    else:
+        pack = unit_word if quantity == 1 else _plural_phrase(unit_word)
+        head = f"{_count(quantity, pack)} {pack} of {noun}"
+    return head + (f" with {join(extras)}" if extras else "")
+
+
+def join(parts: Sequence[str], last: str = "and") -> str:
+    """"a, b and c"."""
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {last} " + parts[-1]

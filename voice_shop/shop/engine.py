@@ -6,6 +6,7 @@ multi-step change runs inside one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -241,6 +242,18 @@ class Shop:
             raise CartError(f"{quantity} is more than the {MAX_LINE_QUANTITY} a line can hold",
                             code="absurd_quantity")
 
+    def in_cart(self, sku: str) -> int:
+        """Units of the product in the cart, over all its lines (all options)."""
+        row = self.conn.execute("SELECT COALESCE(SUM(quantity), 0) FROM cart_lines "
+                                "WHERE sku = ?", (sku,)).fetchone()
+        return int(row[0])
+
+    def _check_stock(self, product: Product, total_in_cart: int) -> None:
+        """Inside a transaction: the cart may never hold more than the stock."""
+        if product.stock is not None and total_in_cart > product.stock:
+            raise CartError(f"only {product.stock} {product.name} in stock",
+                            code="over_stock")
+
     def add_to_cart(self, sku: str, quantity: int = 1, options: dict[str, str] | None = None,
                     added_by: str | None = None) -> CartLine:
         """Add to the line with the same product and options, or start a new line."""
@@ -256,6 +269,7 @@ class Shop:
                                     "options = ?", (sku, key)).fetchone()
             new_quantity = quantity + (row["quantity"] if row else 0)
             self._check_quantity(new_quantity)
+            self._check_stock(product, self.in_cart(sku) + quantity)
             if row:
                 self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
                                   (new_quantity, row["id"]))
@@ -274,6 +288,8 @@ class Shop:
     def remove_from_cart(self, sku: str, quantity: int | None = None,
                          by: str | None = None) -> int:
         """Remove ``quantity`` units (all when None), newest lines first; returns units removed."""
+        if quantity is not None and quantity < 1:
+            raise CartError("the quantity to remove must be at least one", code="bad_quantity")
         lines = self.lines_for(sku)
         if not lines:
             raise CartError(f"{self.product(sku).name} is not in the cart", code="not_in_cart")
@@ -305,6 +321,7 @@ class Shop:
             self.add_to_cart(sku, quantity, None, by)
             return
         with transaction(self.conn):
+            self._check_stock(self.product(sku), quantity)
             keep = lines[-1]
             for line in lines[:-1]:
                 self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line.id,))
@@ -413,13 +430,18 @@ class Shop:
                                         (line.sku,)).fetchone()
                 if row is None or not _product_from_row(row).is_in_stock:
                     continue
+                stock = row["stock"]
+                quantity = line.quantity if stock is None else min(
+                    line.quantity, stock - self.in_cart(line.sku))  # never over the stock
+                if quantity < 1:
+                    continue
                 key = _options_key(line.options)
                 self.conn.execute(
                     "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sku, options) DO UPDATE SET "
                     "quantity = MIN(quantity + excluded.quantity, ?)",
-                    (line.sku, line.quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
-                added.append(line)
+                    (line.sku, quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
+                added.append(dataclasses.replace(line, quantity=quantity))
             self.log_event("reorder", added_by, {"order_id": order.id, "lines": len(added)})
         return added
 

@@ -12,7 +12,7 @@ from voice_shop.intent.model import IntentName
 from voice_shop.intent.parser import IntentParser
 from voice_shop.intent.secret import SECRET_MASK
 from voice_shop.shop.engine import Shop
-from voice_shop.shop.models import Role
+from voice_shop.shop.models import ListName, Role
 from voice_shop.text import normalize
 
 
@@ -103,3 +103,10 @@ def test_digits_answering_a_read_back_are_masked_even_without_a_pin(dialog: Dial
     dialog.handle_text("check out")
     turn = dialog.handle_text("nine eight seven six")
     assert turn.to_dict()["text"] == SECRET_MASK
+
+
+def test_a_negative_amount_for_the_list_is_refused(dialog: Dialog, shop: Shop) -> None:
+    """Found by the property tests: "minus five 2% milk for later" raised a CartError."""
+    turn = dialog.handle_text("minus five 2% milk for later")
+    assert "negative" in turn.reply
+    assert shop.list_items(ListName.WISH) == []

@@ -601,6 +601,8 @@ class Dialog:
             return f"What should I put on your {list_name} list?"
         names = []
         for item in intent.items:
+            if item.quantity is not None and item.quantity < 1:
+                return _not_a_positive_amount(item.quantity)
             label = item.name or item.query
             self.shop.add_to_list(list_name, label, item.sku,
                                   min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)

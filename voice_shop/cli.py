@@ -482,8 +482,9 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
         except AudioOutputError as exc:  # the sink's hint names listen's --reply-dir
             raise AudioOutputError(f"{exc.message.split(';')[0]}; write a WAV file instead "
                                    "with -o OUT.wav", code=exc.code) from exc
-        emit({"event": "say", "text": text, "played": True, "duration_s": round(seconds, 3)},
-             as_json, "")
+        if as_json:
+            emit({"event": "say", "text": text, "played": True,
+                  "duration_s": round(seconds, 3)}, True, "")
         return
     write_wav(out, tts.synthesize_all(text))
     emit({"event": "say", "text": text, "out": str(out)}, as_json, str(out))
@@ -534,7 +535,10 @@ def listen(db: DbOption = DEFAULT_DB,
 def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
     """Attribute every utterance when the encoder weights are installed."""
     from .speaker.weights import weights_path
-    if not weights_path(assistant.settings.models_dir).exists():
+    weights = weights_path(assistant.settings.models_dir)
+    if not weights.exists():  # said once, never silently: every voice would be "unknown"
+        typer.echo(f"warning: no speaker-encoder weights at {weights}; speaker identification "
+                   "is off (run scripts/setup.sh, or pass --models-dir)", err=True)
         return None
     identifier = assistant.speakers
 
@@ -678,6 +682,12 @@ def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False)
                  f"stt  {spec.name}  not installed ({spec.size_mb} MB): {spec.description}")
     for name in installed_voices(models_dir):
         emit({"kind": "tts", "name": name, "installed": True}, as_json, f"tts  {name}")
+    from .speaker.weights import weights_path
+    weights = weights_path(models_dir)
+    where = (f"installed in {weights}" if weights.is_file()
+             else "not installed (scripts/setup.sh fetches it)")
+    emit({"kind": "speaker", "name": weights.stem, "installed": weights.is_file(),
+          "path": str(weights)}, as_json, f"spk  {weights.stem}  {where}")
 
 
 @models_app.command("download")

@@ -87,7 +87,7 @@ def _check_intent(intent: Intent) -> None:
 PRODUCTS = read_catalog_csv(demo_file("demo_catalog.csv"))
 
 
-@settings(max_examples=5 * settings.default.max_examples)  # parsing is cheap: 5x the budget
+@settings(max_examples=3 * settings.default.max_examples)  # parsing is cheap: 3x the budget
 @given(text=utterances(PRODUCTS))
 def test_parser_never_raises(parser: IntentParser, text: str) -> None:
     _check_intent(parser.parse(text))

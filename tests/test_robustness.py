@@ -110,3 +110,13 @@ def test_a_negative_amount_for_the_list_is_refused(dialog: Dialog, shop: Shop) -
     turn = dialog.handle_text("minus five 2% milk for later")
     assert "negative" in turn.reply
     assert shop.list_items(ListName.WISH) == []
+
+
+def test_masked_event_hides_every_copy_of_the_words(parser: IntentParser) -> None:
+    from voice_shop.intent.secret import masked_event
+    intent = parser.parse("one two three four")
+    data = masked_event({"text": "one two three four", "heard": "hey shop one two three four",
+                         "confidence": 0.9, "intent": intent.to_dict()})
+    assert data["text"] == data["heard"] == data["intent"]["text"] == SECRET_MASK
+    assert data["confidence"] == 0.9 and data["intent"]["intent"] == str(intent.intent)
+    assert "one" not in json.dumps(data) and "four" not in json.dumps(data)

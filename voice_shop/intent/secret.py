@@ -8,6 +8,7 @@ logs the utterance (``chat --json``, ``listen`` transcript and intent events) sh
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from .model import Intent
 
@@ -24,3 +25,15 @@ def masked_intent(intent: Intent) -> Intent:
     digits of the PIN); the intent name stays, so logs still say what happened."""
     return dataclasses.replace(intent, text=mask_text(intent.text), items=(), quantity=None,
                                rating=None, category=None, tags=())
+
+
+def masked_event(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data (``listen``'s transcript or intent event, a chat turn) with every field
+    that holds the spoken words masked: ``text``, ``heard`` and the ``intent`` dict."""
+    masked = dict(data)
+    for key in ("text", "heard"):
+        if isinstance(masked.get(key), str):
+            masked[key] = mask_text(masked[key])
+    if isinstance(masked.get("intent"), dict):
+        masked["intent"] = masked_intent(Intent.from_dict(masked["intent"])).to_dict()
+    return masked

@@ -159,3 +159,25 @@ def test_chat_never_prints_the_pin(db: Path, tmp_path: Path) -> None:
     turns = [json.loads(line) for line in result.stdout.splitlines()]
     assert turns[-1]["text"] == "****" and turns[-1]["intent"]["text"] == "****"
     assert "eight" not in json.dumps(shop.events(200))
+
+
+NASTY = ["add xyzzy and medium", "add " + "9" * 4301 + " bananas", "add -3 bananas",
+         "add zero bananas", "\u200b\u0000 \U0001f34c", "minus five 2% milk for later",
+         "add two bananas"]
+
+
+def test_stdin_sessions_answer_every_line(db: Path, tmp_path: Path) -> None:
+    """Issue 8: one bad line used to end parse/chat on stdin and lose every later line."""
+    copy = tmp_path / "nasty.db"
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    script = "".join(line.replace("\u0000", "") + "\n" for line in NASTY)
+    parsed = run("parse", "--db", str(copy), stdin=script)
+    assert parsed.returncode == 0, parsed.stderr
+    assert len(parsed.stdout.splitlines()) == len(NASTY)
+    chat = run("chat", "--db", str(copy), "--json", stdin=script)
+    assert chat.returncode == 0, chat.stderr
+    turns = [json.loads(line) for line in chat.stdout.splitlines()]
+    assert len(turns) == len(NASTY) and all(t["reply"] for t in turns)
+    assert turns[-1]["reply"].startswith("Added two bananas")
+    assert [(ln["sku"], ln["quantity"]) for ln in turns[-1]["cart"]["lines"]] == [("P101", 2)]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from voice_shop.dialog import Dialog
 from voice_shop.intent.parser import IntentParser
@@ -17,6 +19,14 @@ from voice_shop.shop.models import Product
 from .speech import SpeechMaker
 
 DEMO_CSV = demo_file("demo_catalog.csv")
+
+# Property tests: a fixed example budget, derandomized so every CI run tries the same inputs.
+# HYPOTHESIS_PROFILE=explore runs many more, randomly, to hunt for new failures locally.
+settings.register_profile("ci", max_examples=200, derandomize=True, database=None,
+                          deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", max_examples=3000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+from dataclasses import replace
 from pathlib import Path
 
 from voice_shop.shop.demo import load_demo
@@ -35,7 +36,11 @@ def _checkout_worker(db: str, results: mp.Queue) -> None:  # type: ignore[type-a
 
 def test_concurrent_adds_all_land(tmp_path: Path) -> None:
     db = tmp_path / "shared.db"
-    load_demo(Shop.open(db, create=True))
+    setup = Shop.open(db, create=True)
+    load_demo(setup)
+    # more units than the demo stock: the cart never holds more than the stock, so these
+    # two products are made untracked (stock None) for this test of concurrent writers
+    setup.upsert_products([replace(setup.product(sku), stock=None) for sku in ("P101", "Y104")])
     ctx = mp.get_context("spawn")
     workers = [ctx.Process(target=_worker, args=(str(db), "P101", "a")),
                ctx.Process(target=_worker, args=(str(db), "P101", "b")),

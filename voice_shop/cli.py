@@ -1,20 +1,28 @@
 """The ``voice-shop`` command line (the public interface in DESIGN.md).
 
-Every command turns a ``VoiceShopError`` (or a bad argument) into one line on stderr and a
-non-zero exit; ``--json`` prints one JSON object per line.
+One convention for every command:
+- ``--json`` prints one JSON object per line; ``--db`` picks the database wherever one is used;
+  ``--models-dir`` defaults to a folder that does not depend on the current one.
+- An error is one line on stderr, ``error [CODE]: message``, with a stable code; with
+  ``--json`` it is also printed as ``{"event": "error", "code", "message"}``.
+- Exit status: 0 done; 1 some inputs failed or nothing matched (``catalog search``);
+  2 an error (bad input, bad arguments, missing database or model).
+- A list with nothing in it says so on stderr and exits 0; times are ISO 8601.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.exceptions import TyperException
 
-from .errors import VoiceShopError
+from .errors import ModelError, ProfileError, VoiceShopError
 from .money import format_cents
 
 if TYPE_CHECKING:
@@ -23,6 +31,7 @@ if TYPE_CHECKING:
     from .intent.parser import IntentParser
     from .pipeline import SpeakerIdentifier
     from .shop.engine import Shop
+    from .shop.models import Role
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="An offline voice shopping assistant.")
@@ -43,6 +52,23 @@ DbOption = Annotated[Path, typer.Option("--db", envvar="VOICE_SHOP_DB",
                                         help="SQLite database file.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 DEFAULT_DB = Path("catalog.db")
+EXIT_PARTIAL = 1
+"""Some inputs failed, or nothing matched."""
+EXIT_ERROR = 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"voice-shop {version('voice-shop')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+          ) -> None:
+    """An offline voice shopping assistant."""
 
 
 def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
@@ -51,6 +77,19 @@ def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
         typer.echo(json.dumps(data, ensure_ascii=False))
     else:
         typer.echo(text)
+
+
+def error_line(code: str, message: str, as_json: bool, **extra: Any) -> None:
+    """An error as the convention says: one line on stderr, and a JSON event with --json."""
+    if as_json:
+        typer.echo(json.dumps({"event": "error", "code": code, "message": message, **extra},
+                              ensure_ascii=False))
+    typer.echo(f"error [{code}]: {message}", err=True)
+
+
+def nothing_found(what: str) -> None:
+    """A list command with nothing to list says so (stderr keeps stdout pure data)."""
+    typer.echo(what, err=True)
 
 
 def stdin_lines() -> Iterator[str]:
@@ -67,6 +106,34 @@ def _open_shop(db: Path) -> Shop:
 def _parser_for(shop: Shop) -> IntentParser:
     from .intent.parser import IntentParser
     return IntentParser(shop.products())
+
+
+def _known_speaker(shop: Shop, name: str | None) -> str | None:
+    """``name`` if it is a household profile; a clear error naming the profiles if not."""
+    if name is None or shop.find_profile(name) is not None:
+        return name
+    known = ", ".join(p.name for p in shop.profiles()) or "none yet"
+    raise ProfileError(f"no profile named {name!r} (profiles: {known}; add one with "
+                       f"'voice-shop profiles add NAME')", code="no_such_profile")
+
+
+def _role(value: str) -> Role:
+    from .shop.models import Role
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise ProfileError(f"unknown role {value!r}; choose one of: "
+                           f"{', '.join(r.value for r in Role)}", code="bad_role") from None
+
+
+def _data_home() -> Path:
+    """The user data folder (XDG); the CLI is the one layer that reads the environment."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+
+
+def _models_dir(explicit: Path | None) -> Path:
+    from .config import resolve_models_dir
+    return resolve_models_dir(explicit, _data_home())
 
 
 # ---- init and catalog ---------------------------------------------------------------------
@@ -87,11 +154,15 @@ def init(db: DbOption = DEFAULT_DB,
 
 @catalog_app.command("import")
 def catalog_import(file: Annotated[Path, typer.Argument(help="Catalog CSV.")],
-                   db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    """Load or refresh products from CSV; re-import updates by sku."""
-    from .shop.engine import Shop
-    shop = Shop.open(db, create=True)
-    report = shop.import_catalog(file)
+                   db: DbOption = DEFAULT_DB, as_json: JsonOption = False,
+                   allow_missing_price: Annotated[bool, typer.Option(
+                       help="Import rows without a price ($0.00 when new, else unchanged).")]
+                   = False) -> None:
+    """Load or refresh products from CSV; re-import updates by sku. Streams the file, checks
+    every row, writes all of it in one transaction or nothing."""
+    from .shop.catalog_csv import ImportOptions
+    from .shop.engine import import_catalog_file
+    report = import_catalog_file(db, file, ImportOptions(allow_missing_price))
     emit(report.to_dict(), as_json,
          f"imported {report.added} new and {report.updated} updated products "
          f"({report.total} in the catalog) in {report.seconds:.2f} s")
@@ -104,20 +175,32 @@ def catalog_search(query: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = 
     from .intent.matcher import CatalogIndex
     shop = _open_shop(db)
     index = CatalogIndex(shop.products())
-    for score, product in index.search(query, limit):
+    found = index.search(query, limit)
+    for score, product in found:
         data = {**product.to_dict(), "score": round(score, 3)}
         price = format_cents(product.price_cents)
         emit(data, as_json, f"{product.sku:8} {product.name:40} {price:>9}  {score:.2f}")
+    if not found:
+        error_line("no_match", f"no product matches {query!r}", as_json)
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 # ---- text understanding and conversation ------------------------------------------------
 @app.command()
 def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin lines if omitted.")]
-          = None, db: DbOption = DEFAULT_DB) -> None:
-    """Text to intent JSON, one line per utterance."""
+          = None, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Text to intent JSON, one line per utterance (JSON with or without --json)."""
     parser = _parser_for(_open_shop(db))
+    failed = 0
     for line in ([text] if text is not None else stdin_lines()):
-        typer.echo(json.dumps(parser.parse(line).to_dict(), ensure_ascii=False))
+        try:
+            typer.echo(json.dumps(parser.parse(line).to_dict(), ensure_ascii=False))
+        except Exception as exc:  # a bug on one line must not lose every later line
+            failed += 1
+            error_line("internal_error", f"cannot parse {line[:80]!r}: {exc!r}", True,
+                       text=line)
+    if failed:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()
@@ -126,17 +209,32 @@ def chat(db: DbOption = DEFAULT_DB, speaker: Annotated[str | None, typer.Option(
     """Text conversation over the real cart; reads stdin lines when not a terminal."""
     from .dialog import Dialog
     shop = _open_shop(db)
+    speaker = _known_speaker(shop, speaker)
     dialog = Dialog(shop, _parser_for(shop))
     interactive = sys.stdin.isatty()
     lines = _prompted_lines() if interactive else stdin_lines()
     for line in lines:
-        try:
-            turn = dialog.handle_text(line, speaker)
-        except VoiceShopError as exc:  # one bad turn never ends the conversation
-            emit({"text": line, "error": exc.message, "code": exc.code}, as_json,
-                 f"Sorry, something went wrong: {exc.message}")
-            continue
-        emit(turn.to_dict(), as_json, turn.reply)
+        _chat_turn(dialog, line, speaker, as_json)
+
+
+def _chat_turn(dialog: Any, line: str, speaker: str | None, as_json: bool) -> None:
+    """One line of a conversation; whatever goes wrong, the shopper gets an answer and the
+    conversation goes on. A PIN never reaches the output."""
+    from .intent.secret import mask_text
+    shown = mask_text(line) if dialog.is_secret_input(line) else line
+    try:
+        turn = dialog.handle_text(line, speaker)
+    except VoiceShopError as exc:  # one bad turn never ends the conversation
+        error_line(exc.code, exc.message, as_json, text=shown)
+        if not as_json:
+            typer.echo(f"Sorry, something went wrong: {exc.message}")
+        return
+    except Exception as exc:  # a bug: said, logged to stderr, and the session goes on
+        error_line("internal_error", f"{exc!r}", as_json, text=shown)
+        if not as_json:
+            typer.echo("Sorry, something went wrong. Please try again.")
+        return
+    emit(turn.to_dict(), as_json, turn.reply)
 
 
 def _prompted_lines() -> Iterator[str]:
@@ -159,6 +257,8 @@ def cart_show(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     if as_json:
         emit(cart.to_dict(), True, "")
         return
+    if cart.is_empty:
+        nothing_found("the cart is empty")
     for line in cart.lines:
         options = ", ".join(line.options.values())
         typer.echo(f"{line.quantity:3} x {line.name}{' (' + options + ')' if options else ''}"
@@ -169,11 +269,16 @@ def cart_show(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
 
 @orders_app.command("list")
 def orders_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, limit: int = 20) -> None:
-    """Orders, newest first."""
-    for order in _open_shop(db).orders(limit):
-        emit(order.to_dict(), as_json,
-             f"#{order.id} {order.status} {format_cents(order.total_cents)} "
-             f"{len(order.lines)} lines{' by ' + order.placed_by if order.placed_by else ''}")
+    """Orders, newest first, with the time they were placed (ISO 8601)."""
+    orders = _open_shop(db).orders(limit)
+    for order in orders:
+        data = order.to_dict()
+        emit(data, as_json,
+             f"#{order.id} {data['created_at']} {order.status} "
+             f"{format_cents(order.total_cents)} {len(order.lines)} lines"
+             f"{' by ' + order.placed_by if order.placed_by else ''}")
+    if not orders:
+        nothing_found("no orders yet")
 
 
 @orders_app.command("approve")
@@ -182,7 +287,7 @@ def orders_approve(order_id: int, by: Annotated[str, typer.Option(help="Approvin
     """Approve a child's order that waits for an adult."""
     from .shop.models import OrderStatus, Role
     shop = _open_shop(db)
-    if shop.profile(by).role is not Role.ADULT:
+    if shop.profile(_known_speaker(shop, by) or by).role is not Role.ADULT:
         raise VoiceShopError(f"{by} is not an adult profile", code="not_adult")
     if shop.order(order_id).status is not OrderStatus.PENDING_APPROVAL:
         raise VoiceShopError(f"order {order_id} is not waiting for approval", code="not_pending")
@@ -195,8 +300,12 @@ def recommend_cmd(db: DbOption = DEFAULT_DB, speaker: str | None = None,
                   as_json: JsonOption = False, limit: int = 3) -> None:
     """Suggestions from history, baskets bought together and deals, with reasons."""
     from .shop.recommend import recommend
-    for rec in recommend(_open_shop(db), speaker, limit):
+    shop = _open_shop(db)
+    suggestions = recommend(shop, _known_speaker(shop, speaker), limit)
+    for rec in suggestions:
         emit(rec.to_dict(), as_json, f"{rec.product.name}: {rec.reason}")
+    if not suggestions:
+        nothing_found("no suggestions yet: nothing has been ordered")
 
 
 # ---- profiles ---------------------------------------------------------------------------
@@ -204,59 +313,75 @@ def recommend_cmd(db: DbOption = DEFAULT_DB, speaker: str | None = None,
 def profiles_add(name: str, role: str = "adult", db: DbOption = DEFAULT_DB,
                  as_json: JsonOption = False) -> None:
     """Add (or change the role of) a household member without a voice."""
-    from .shop.models import Role
-    profile = _open_shop(db).add_profile(name, Role(role))
+    profile = _open_shop(db).add_profile(name, _role(role))
     emit(profile.to_dict(), as_json, f"{profile.name} ({profile.role})")
 
 
 @profiles_app.command("list")
 def profiles_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
-    for profile in _open_shop(db).profiles():
+    """Household members, their roles and whether they have a PIN."""
+    profiles = _open_shop(db).profiles()
+    for profile in profiles:
         emit(profile.to_dict(), as_json, f"{profile.name} ({profile.role})"
              f"{' PIN' if profile.has_pin else ''}")
+    if not profiles:
+        nothing_found("no profiles yet")
 
 
 @profiles_app.command("pin")
-def profiles_pin(name: str, db: DbOption = DEFAULT_DB, clear: bool = False) -> None:
+def profiles_pin(name: str, db: DbOption = DEFAULT_DB, clear: bool = False,
+                 as_json: JsonOption = False) -> None:
     """Set a purchase PIN (asked without echo) or --clear it; only a hash is stored."""
     shop = _open_shop(db)
+    _known_speaker(shop, name)
     pin = None if clear else typer.prompt("PIN (4-8 digits)", hide_input=True,
-                                          confirmation_prompt=not clear)
+                                          confirmation_prompt=not clear, err=True)
     shop.set_pin(name, pin)
-    typer.echo(f"PIN {'cleared' if clear else 'set'} for {name}")
+    emit({"name": name, "has_pin": not clear}, as_json,
+         f"PIN {'cleared' if clear else 'set'} for {name}")
 
 
 @profiles_app.command("limit")
 def profiles_limit(name: str, dollars: Annotated[str | None, typer.Argument()] = None,
-                   db: DbOption = DEFAULT_DB) -> None:
+                   db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Set a per-order spending limit in dollars, or none when omitted."""
     from .money import parse_price_cents
-    _open_shop(db).set_spending_limit(name, parse_price_cents(dollars) if dollars else None)
-    typer.echo(f"limit for {name}: {dollars or 'none'}")
+    shop = _open_shop(db)
+    _known_speaker(shop, name)
+    cents = parse_price_cents(dollars) if dollars else None
+    shop.set_spending_limit(name, cents)
+    emit({"name": name, "spending_limit_cents": cents}, as_json,
+         f"limit for {name}: {format_cents(cents) if cents is not None else 'none'}")
 
 
 @profiles_app.command("allow-unknown")
-def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB) -> None:
+def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB,
+                           as_json: JsonOption = False) -> None:
     """Household setting: may a voice nobody enrolled check out? (default: no)"""
     _open_shop(db).set_setting("allow_unknown_checkout", "1" if allow else "0")
-    typer.echo(f"unknown voices {'may' if allow else 'may not'} check out")
+    emit({"allow_unknown_checkout": allow}, as_json,
+         f"unknown voices {'may' if allow else 'may not'} check out")
 
 
 # ---- speech -----------------------------------------------------------------------------------
 EngineOption = Annotated[str, typer.Option("--engine", help="auto | pocketsphinx | vosk")]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A Vosk model folder.")]
-ModelsDirOption = Annotated[Path, typer.Option("--models-dir", help="Installed models.")]
+ModelsDirOption = Annotated[Path | None, typer.Option(
+    "--models-dir", envvar="VOICE_SHOP_MODELS_DIR",
+    help="Installed models [default: ~/.local/share/voice-shop/models if it exists, else the "
+         "source checkout's models/].")]
 VoiceOption = Annotated[str, typer.Option("--voice", help="Piper voice name.")]
 WakeOption = Annotated[str, typer.Option("--wake-phrase", help="Wake phrase.")]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Audio files (WAV, FLAC, ...).")]
 
 
 def _settings(db: Path, engine: str = "auto", model: Path | None = None,
-              models_dir: Path = Path("models"), voice: str | None = None,
+              models_dir: Path | None = None, voice: str | None = None,
               wake_phrase: str = "hey shop", general: bool = False) -> AppSettings:
     from .config import AppSettings, SpeechSettings
     from .tts import DEFAULT_VOICE, PiperSettings
     from .wake import WakeSettings
+    models_dir = _models_dir(models_dir)
     return AppSettings(
         db_path=db, models_dir=models_dir,
         speech=SpeechSettings(engine=engine, vosk_model=model, use_domain=not general),
@@ -290,9 +415,7 @@ def _transcripts(stt: Any, files: list[Path], as_json: bool,
 
 
 def _file_error(path: Path, exc: VoiceShopError, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps({"file": str(path), "error": exc.message, "code": exc.code}))
-    typer.echo(f"error: {exc.message}", err=True)
+    error_line(exc.code, exc.message, as_json, file=str(path))
 
 
 def _no_speech(path: Path) -> VoiceShopError:
@@ -302,7 +425,7 @@ def _no_speech(path: Path) -> VoiceShopError:
 
 @app.command()
 def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOption = "auto",
-               model: ModelOption = None, models_dir: ModelsDirOption = Path("models"),
+               model: ModelOption = None, models_dir: ModelsDirOption = None,
                general: Annotated[bool, typer.Option(
                    help="General English instead of the shop's language.")] = False,
                as_json: JsonOption = False) -> None:
@@ -322,7 +445,7 @@ def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOp
 @app.command("understand")
 def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
                    engine: EngineOption = "auto", model: ModelOption = None,
-                   models_dir: ModelsDirOption = Path("models"),
+                   models_dir: ModelsDirOption = None,
                    wake_phrase: WakeOption = "hey shop", as_json: JsonOption = False) -> None:
     """Speech to intent per audio file; changes nothing in the cart."""
     from .assistant import Assistant
@@ -347,16 +470,24 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
 def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
         help="Write a WAV instead of playing.")] = None,
         voice: VoiceOption = "en_US-joe-medium",
-        models_dir: ModelsDirOption = Path("models")) -> None:
+        models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
     """Text to speech with Piper."""
     from .audio import SpeakerSink, write_wav
+    from .errors import AudioOutputError
     from .tts import PiperSettings, PiperTTS
-    tts = PiperTTS(PiperSettings(voice=voice, models_dir=models_dir))
+    tts = PiperTTS(PiperSettings(voice=voice, models_dir=_models_dir(models_dir)))
     if out is None:
-        SpeakerSink().play(tts.synthesize(text), "say")
+        try:
+            seconds = SpeakerSink().play(tts.synthesize(text), "say")
+        except AudioOutputError as exc:  # the sink's hint names listen's --reply-dir
+            raise AudioOutputError(f"{exc.message.split(';')[0]}; write a WAV file instead "
+                                   "with -o OUT.wav", code=exc.code) from exc
+        if as_json:
+            emit({"event": "say", "text": text, "played": True,
+                  "duration_s": round(seconds, 3)}, True, "")
         return
     write_wav(out, tts.synthesize_all(text))
-    typer.echo(str(out))
+    emit({"event": "say", "text": text, "out": str(out)}, as_json, str(out))
 
 
 @app.command()
@@ -370,7 +501,7 @@ def listen(db: DbOption = DEFAULT_DB,
                help="Write spoken replies as WAV files here instead of playing them.")] = None,
            realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
            engine: EngineOption = "auto", model: ModelOption = None,
-           models_dir: ModelsDirOption = Path("models"), voice: VoiceOption = "en_US-joe-medium",
+           models_dir: ModelsDirOption = None, voice: VoiceOption = "en_US-joe-medium",
            as_json: JsonOption = False) -> None:
     """The whole loop: wake phrase, speech, dialog, spoken reply."""
     from .audio import MicrophoneSource, SpeakerSink, WavDirectorySink, WavSource
@@ -404,7 +535,10 @@ def listen(db: DbOption = DEFAULT_DB,
 def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
     """Attribute every utterance when the encoder weights are installed."""
     from .speaker.weights import weights_path
-    if not weights_path(assistant.settings.models_dir).exists():
+    weights = weights_path(assistant.settings.models_dir)
+    if not weights.exists():  # said once, never silently: every voice would be "unknown"
+        typer.echo(f"warning: no speaker-encoder weights at {weights}; speaker identification "
+                   "is off (run scripts/setup.sh, or pass --models-dir)", err=True)
         return None
     identifier = assistant.speakers
 
@@ -414,9 +548,10 @@ def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
     return identify
 
 
-def _speaker_identifier(db: Path, models_dir: Path, threshold: float | None = None,
+def _speaker_identifier(db: Path, models_dir: Path | None, threshold: float | None = None,
                         ) -> Any:
     from .speaker.identify import SpeakerIdentifier, SpeakerSettings
+    models_dir = _models_dir(models_dir)
     settings = SpeakerSettings(models_dir=models_dir)
     if threshold is not None:
         settings = SpeakerSettings(models_dir=models_dir, threshold=threshold)
@@ -429,11 +564,10 @@ def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argumen
                     role: str = "adult", mic: Annotated[bool, typer.Option(
                         "--mic", help="Record the enrollment phrases from the microphone.")]
                     = False, db: DbOption = DEFAULT_DB,
-                    models_dir: ModelsDirOption = Path("models"),
+                    models_dir: ModelsDirOption = None,
                     as_json: JsonOption = False) -> None:
     """Create or update a voice profile from recordings (or the microphone)."""
     from .audio import read_audio
-    from .shop.models import Role
     if mic:
         utterances = _record_enrollment(name)
     elif files:
@@ -441,7 +575,7 @@ def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argumen
     else:
         raise ValueError("give recordings of the speaker, or --mic")
     identifier = _speaker_identifier(db, models_dir)
-    profile = identifier.enroll(name, utterances, Role(role))
+    profile = identifier.enroll(name, utterances, _role(role))
     emit({**profile.to_dict(), "utterances": len(utterances)}, as_json,
          f"enrolled {profile.name} ({profile.role}) from {len(utterances)} utterances")
 
@@ -473,9 +607,10 @@ def _record_enrollment(name: str) -> list[Any]:
 
 @speakers_app.command("identify")
 def speakers_identify(files: FilesArgument, db: DbOption = DEFAULT_DB,
-                      models_dir: ModelsDirOption = Path("models"),
+                      models_dir: ModelsDirOption = None,
                       threshold: Annotated[float | None, typer.Option(
-                          help="Override the calibrated threshold.")] = None) -> None:
+                          help="Override the calibrated threshold.")] = None,
+                      as_json: JsonOption = False) -> None:
     """Who is speaking in each file: {"file","speaker","score"}, speaker null if unknown."""
     identifier = _speaker_identifier(db, models_dir, threshold)
     failed: list[Path] = []
@@ -494,18 +629,23 @@ def speakers_identify(files: FilesArgument, db: DbOption = DEFAULT_DB,
 
 @speakers_app.command("list")
 def speakers_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Household profiles and how many voice prints each has."""
     shop = _open_shop(db)
     prints = shop.voiceprints()
-    for profile in shop.profiles():
+    profiles = shop.profiles()
+    for profile in profiles:
         count = len(prints.get(profile.name, []))
         emit({**profile.to_dict(), "voiceprints": count}, as_json,
              f"{profile.name} ({profile.role}), {count} voice prints")
+    if not profiles:
+        nothing_found("no profiles yet")
 
 
 @speakers_app.command("remove")
-def speakers_remove(name: str, db: DbOption = DEFAULT_DB) -> None:
+def speakers_remove(name: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Remove a profile and its voice prints."""
     _open_shop(db).remove_profile(name)
-    typer.echo(f"removed {name}")
+    emit({"removed": name}, as_json, f"removed {name}")
 
 
 def _describe_event(data: dict[str, Any]) -> str:
@@ -524,10 +664,11 @@ def _describe_event(data: dict[str, Any]) -> str:
 
 
 @models_app.command("list")
-def models_list(models_dir: ModelsDirOption = Path("models"), as_json: JsonOption = False) -> None:
+def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
     """Installed and downloadable speech models."""
     from .stt.models import REGISTRY, installed_models
     from .tts import installed_voices
+    models_dir = _models_dir(models_dir)
     emit({"kind": "stt", "name": "pocketsphinx-en-us", "installed": True, "bundled": True},
          as_json, "stt  pocketsphinx-en-us  (bundled with the pocketsphinx wheel)")
     installed = {p.name for p in installed_models(models_dir)}
@@ -541,36 +682,64 @@ def models_list(models_dir: ModelsDirOption = Path("models"), as_json: JsonOptio
                  f"stt  {spec.name}  not installed ({spec.size_mb} MB): {spec.description}")
     for name in installed_voices(models_dir):
         emit({"kind": "tts", "name": name, "installed": True}, as_json, f"tts  {name}")
+    from .speaker.weights import weights_path
+    weights = weights_path(models_dir)
+    where = (f"installed in {weights}" if weights.is_file()
+             else "not installed (scripts/setup.sh fetches it)")
+    emit({"kind": "speaker", "name": weights.stem, "installed": weights.is_file(),
+          "path": str(weights)}, as_json, f"spk  {weights.stem}  {where}")
 
 
 @models_app.command("download")
-def models_download(name: str, models_dir: ModelsDirOption = Path("models"),
+def models_download(name: str, models_dir: ModelsDirOption = None,
                     url: Annotated[str | None, typer.Option(help="Archive URL.")] = None,
                     sha256: Annotated[str | None, typer.Option(help="Archive digest.")] = None,
-                    replace: bool = False) -> None:
+                    replace: bool = False, as_json: JsonOption = False) -> None:
     """Download, verify (SHA-256) and atomically install a Vosk model."""
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     from .stt.models import install_model
+    models_dir = _models_dir(models_dir)
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), transient=True) as progress:
+                  TransferSpeedColumn(), transient=True, console=Console(stderr=True),
+                  disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task(name, total=None)
 
         def report(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)
 
-        path = install_model(name, models_dir, url=url, sha256=sha256, progress=report,
-                             replace=replace)
-    typer.echo(f"installed {name} in {path}")
+        try:
+            path = install_model(name, models_dir, url=url, sha256=sha256, progress=report,
+                                 replace=replace)
+        except ModelError as exc:
+            raise _download_error(exc, name, models_dir) from exc
+    emit({"event": "installed", "name": name, "path": str(path)}, as_json,
+         f"installed {name} in {path}")
+
+
+def _download_error(exc: ModelError, name: str, models_dir: Path) -> ModelError:
+    """A failed connection said plainly, with what to do on a device without internet."""
+    import urllib.error
+    cause = exc.__cause__
+    if exc.code != "download_failed" or not isinstance(cause, urllib.error.URLError):
+        return exc
+    reason = getattr(cause, "reason", cause)
+    return ModelError(f"cannot download {name}: no connection to the model server ({reason}); "
+                      f"on a machine with internet run 'voice-shop models download {name}' and "
+                      f"copy the folder into {models_dir}/", code="download_failed")
 
 
 @app.command()
-def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = Path("models"),
+def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None,
+           engine: EngineOption = "auto", model: ModelOption = None,
            as_json: JsonOption = False) -> None:
-    """Check audio devices, models and the database; say what to fix."""
+    """Check audio devices, every model the assistant needs, and the database."""
     from .doctor import run_checks
     problems = 0
-    for check in run_checks(db, models_dir):
+    needs_vosk = engine == "vosk" or model is not None
+    for check in run_checks(db, _models_dir(models_dir), needs_vosk=needs_vosk,
+                            vosk_model=model):
         problems += not check.ok
         emit(check.to_dict(), as_json,
              f"{'ok ' if check.ok else 'FIX'}  {check.name}: {check.detail}")
@@ -592,7 +761,7 @@ def bench(sections: Annotated[str, typer.Option(
               help="Folders of real speech that is not a command (repeatable).")] = None,
           real_limit: Annotated[int | None, typer.Option(
               help="Use only this many of the real clips (a fixed random sample).")] = None,
-          ) -> None:
+          as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
@@ -604,17 +773,33 @@ def bench(sections: Annotated[str, typer.Option(
         wanted = ["real"] if is_default else [*wanted, "real"]
     for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
                            ood=ood or [], real_limit=real_limit):
-        typer.echo(line)
+        emit({"event": "bench", "line": line}, as_json, line)
+
+
+def _usage_error(exc: TyperException, as_json: bool) -> None:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        typer.echo(ctx.get_help())  # a bare group ("voice-shop catalog") shows its help
+        sys.exit(EXIT_ERROR)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    error_line("usage_error", message + hint, as_json)
+    sys.exit(EXIT_ERROR)
 
 
 def main() -> None:
+    """Run the command; every failure leaves as one line (and a JSON event with --json)."""
+    as_json = "--json" in sys.argv[1:]
     try:
-        app()
+        code = app(standalone_mode=False)
     except VoiceShopError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
+        error_line(exc.code, exc.message, as_json)
+        sys.exit(EXIT_ERROR)
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
+        error_line("bad_argument", str(exc), as_json)
+        sys.exit(EXIT_ERROR)
+    except TyperException as exc:  # bad arguments: one line too, not a usage box
+        _usage_error(exc, as_json)
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C, also at a prompt
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -38,3 +38,28 @@ class AppSettings:
     def cache_dir(self) -> Path:
         """Compiled speech models for this database's catalog."""
         return self.db_path.parent / ".voice-shop-cache"
+
+
+def user_models_dir(data_home: Path) -> Path:
+    """Models installed for this user: ``$XDG_DATA_HOME/voice-shop/models``."""
+    return data_home / "voice-shop" / "models"
+
+
+def checkout_models_dir() -> Path:
+    """``models/`` at the root of a source checkout, where ``scripts/setup.sh`` installs the
+    speaker-encoder weights (it does not exist in an installed wheel)."""
+    return Path(__file__).resolve().parents[1] / "models"
+
+
+def resolve_models_dir(explicit: Path | None, data_home: Path) -> Path:
+    """Where models are read from and installed, never relative to the current folder unless
+    asked: ``explicit`` (``--models-dir`` / ``VOICE_SHOP_MODELS_DIR``) when given; else the user
+    data folder if it exists; else a source checkout's ``models/`` if it exists; else the user
+    data folder (``models download`` creates it)."""
+    if explicit is not None:
+        return explicit
+    user = user_models_dir(data_home)
+    for candidate in (user, checkout_models_dir()):
+        if candidate.is_dir():
+            return candidate
+    return user

@@ -19,6 +19,7 @@ from rapidfuzz import fuzz
 from .errors import CartError, OrderError
 from .intent.model import Intent, IntentName, ItemSlot
 from .intent.parser import IntentParser
+from .intent.secret import mask_text, masked_intent
 from .money import number_to_words, speak_cents
 from .replies import describe
 from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
@@ -67,8 +68,14 @@ class Turn:
     """The order placed or changed by this turn, if any."""
     expects_answer: bool = False
     """True when the reply asked something the shopper should answer (yes, a PIN, which)."""
+    is_secret: bool = False
+    """True when the utterance answered a PIN question: ``to_dict`` masks its words."""
 
     def to_dict(self) -> dict[str, Any]:
+        if self.is_secret:
+            return dataclasses.replace(self, text=mask_text(self.text),
+                                       intent=masked_intent(self.intent),
+                                       is_secret=False).to_dict()
         return {"text": self.text, "speaker": self.speaker, "intent": self.intent.to_dict(),
                 "reply": self.reply, "cart": self.cart.to_dict(), "order_id": self.order_id,
                 "expects_answer": self.expects_answer}
@@ -144,7 +151,17 @@ class Dialog:
     def handle_text(self, text: str, speaker: str | None = None) -> Turn:
         return self.handle(self.parser.parse(text), speaker)
 
+    def is_secret_input(self, text: str) -> bool:
+        """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
+        speaker who checks out has one), or it waits for "yes" and this sounds like digits."""
+        pending = self._load_state().pending
+        if not pending or pending["kind"] != "checkout":
+            return False
+        profile = self.shop.find_profile(pending.get("speaker"))
+        return bool(profile and profile.has_pin) or _is_spoken_pin(text)
+
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
+        is_secret = self.is_secret_input(intent.text)
         state = self._load_state()
         self._order_id = None
         intent = self._resolve_pending(intent, state, speaker)
@@ -157,7 +174,7 @@ class Dialog:
         self.shop.save_dialog_state(state.to_dict())
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
         return Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
-                    expects_answer=state.pending is not None)
+                    expects_answer=state.pending is not None, is_secret=is_secret)
 
     def _load_state(self) -> _State:
         data, updated_at = self.shop.load_dialog_state()
@@ -306,7 +323,9 @@ class Dialog:
                   added: list[str]) -> str:
         if item.sku is None:
             return f"Sorry, I couldn't find {item.query or 'that'} in the shop."
-        quantity = item.quantity or 1
+        quantity = 1 if item.quantity is None else item.quantity
+        if quantity < 1:
+            return _not_a_positive_amount(quantity)
         if item.alternatives and state.pending is None:
             return self._ask_which(item, state)
         product = self.shop.product(item.sku)
@@ -315,9 +334,9 @@ class Dialog:
                     f"the most is {quantity_words(MAX_LINE_QUANTITY)}.")
         if not product.is_in_stock:
             return self._offer_substitute(product, quantity, state)
-        if product.stock is not None and product.stock < quantity:
-            return (f"There are only {quantity_words(product.stock)} {product.name.lower()} "
-                    "in stock.")
+        if product.stock is not None and product.stock < quantity + self.shop.in_cart(
+                product.sku):
+            return _over_stock(product.stock, product.name, self.shop.in_cart(product.sku))
         reply = self._add_product(product, quantity, item.options, state, speaker)
         if reply.startswith("Added "):
             added.append(describe(product.name, quantity, item.options, product.unit))
@@ -368,6 +387,9 @@ class Dialog:
             return "What would you like me to remove?"
         replies = []
         for item in intent.items:
+            if item.quantity is not None and item.quantity < 1:
+                replies.append(_not_a_positive_amount(item.quantity))
+                continue
             sku = self._cart_sku(item)
             if sku is None:
                 replies.append(f"There's no {item.query or 'such item'} in your cart.")
@@ -407,8 +429,20 @@ class Dialog:
             if quantity > MAX_LINE_QUANTITY:
                 replies.append(f"The most I can put in is {quantity_words(MAX_LINE_QUANTITY)}.")
                 continue
+            if quantity < 0:
+                replies.append(_not_a_positive_amount(quantity))
+                continue
+            stock = self.shop.product(sku).stock
+            if stock is not None and quantity > stock:
+                replies.append(_over_stock(stock, self.shop.product(sku).name, 0))
+                continue
             self._remember_cart(state)
-            self.shop.set_quantity(sku, quantity, speaker)
+            try:
+                self.shop.set_quantity(sku, quantity, speaker)
+            except CartError as exc:  # e.g. "none of those" for something not in the cart
+                state.undo.pop()
+                replies.append(f"Sorry, {exc.message}.")
+                continue
             state.last_sku = sku
             name = self.shop.product(sku).name.lower()
             replies.append(f"You now have {quantity_words(quantity)} {name}." if quantity
@@ -563,6 +597,8 @@ class Dialog:
             return f"What should I put on your {list_name} list?"
         names = []
         for item in intent.items:
+            if item.quantity is not None and item.quantity < 1:
+                return _not_a_positive_amount(item.quantity)
             label = item.name or item.query
             self.shop.add_to_list(list_name, label, item.sku,
                                   min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)
@@ -664,6 +700,16 @@ class Dialog:
                     "It will be placed when an adult approves it.")
         thanks = f"Thank you, {order.placed_by}!" if order.placed_by else "Thank you!"
         return f"Your order is placed. Order number {order.id}, {total}. {thanks}"
+
+
+def _not_a_positive_amount(quantity: int) -> str:
+    amount = "zero" if quantity == 0 else "a negative amount"
+    return f"Sorry, I can't do {amount}; say how many, like two."
+
+
+def _over_stock(stock: int, name: str, in_cart: int) -> str:
+    have = f", and {quantity_words(in_cart)} are already in your cart" if in_cart else ""
+    return f"There are only {quantity_words(stock)} {name.lower()} in stock{have}."
 
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,

@@ -34,18 +34,50 @@ def _audio_checks() -> Iterator[Check]:
                 "no output device: use 'listen --reply-dir DIR' to write replies")
 
 
-def _model_checks(models_dir: Path) -> Iterator[Check]:
-    from .stt.models import installed_models
-    from .tts import DEFAULT_VOICE, PiperSettings, voice_paths
+def _pocketsphinx_check() -> Check:
     try:
         import pocketsphinx
-        yield Check("pocketsphinx", True, f"bundled en-US model in {pocketsphinx.get_model_path()}")
     except ImportError:
-        yield Check("pocketsphinx", False, "pip install pocketsphinx")
+        return Check("pocketsphinx", False, "pip install pocketsphinx")
+    model = Path(pocketsphinx.get_model_path()) / "en-us" / "en-us"
+    if not model.is_dir():
+        return Check("pocketsphinx", False, f"the en-US acoustic model is missing from {model}; "
+                     "reinstall pocketsphinx")
+    return Check("pocketsphinx", True, f"bundled en-US model in {model}")
+
+
+def _vosk_check(models_dir: Path, needs_vosk: bool, vosk_model: Path | None) -> Check:
+    from .stt.models import installed_models
+    from .stt.vosk_engine import is_vosk_model_dir
+    if vosk_model is not None:
+        found = vosk_model if is_vosk_model_dir(vosk_model) else None
+        return Check("vosk model", found is not None,
+                     str(found) if found else f"{vosk_model} is not a Vosk model folder")
     vosk = installed_models(models_dir)
-    yield Check("vosk model", True, f"{vosk[0]}" if vosk else
-                f"none in {models_dir}/ (optional: 'voice-shop models download "
-                "vosk-model-small-en-us-0.15' on a device with internet)")
+    hint = (f"none in {models_dir}/; run 'voice-shop models download "
+            "vosk-model-small-en-us-0.15' on a device with internet")
+    return Check("vosk model", bool(vosk) or not needs_vosk,
+                 str(vosk[0]) if vosk else hint + ("" if needs_vosk else " (optional)"))
+
+
+def _speaker_encoder_check(models_dir: Path) -> Check:
+    from .speaker.weights import weights_path
+    path = weights_path(models_dir)
+    if path.is_file() and path.stat().st_size > 0:
+        return Check("speaker encoder", True, str(path))
+    return Check("speaker encoder", False,
+                 f"no GE2E weights at {path}: speaker identification is off; run "
+                 f"'python -m voice_shop.speaker.weights {models_dir}' (scripts/setup.sh does)")
+
+
+def _model_checks(models_dir: Path, needs_vosk: bool = False,
+                  vosk_model: Path | None = None) -> Iterator[Check]:
+    from .tts import DEFAULT_VOICE, PiperSettings, voice_paths
+    yield Check("models folder", models_dir.is_dir(), str(models_dir) if models_dir.is_dir()
+                else f"{models_dir} does not exist (pass --models-dir, or run scripts/setup.sh)")
+    yield _pocketsphinx_check()
+    yield _vosk_check(models_dir, needs_vosk, vosk_model)
+    yield _speaker_encoder_check(models_dir)
     try:
         model, _ = voice_paths(PiperSettings(voice=DEFAULT_VOICE, models_dir=models_dir))
         yield Check("piper voice", True, str(model))
@@ -68,7 +100,9 @@ def _database_check(db: Path) -> Check:
                  f"{detail}: import a catalog ('voice-shop catalog import FILE.csv')")
 
 
-def run_checks(db: Path, models_dir: Path) -> Iterator[Check]:
+def run_checks(db: Path, models_dir: Path, *, needs_vosk: bool = False,
+               vosk_model: Path | None = None) -> Iterator[Check]:
+    """Every check; Vosk is required only when it is configured (``needs_vosk``/a model)."""
     yield from _audio_checks()
-    yield from _model_checks(models_dir)
+    yield from _model_checks(models_dir, needs_vosk, vosk_model)
     yield _database_check(db)

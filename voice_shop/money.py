@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from .errors import CatalogError
 
@@ -12,16 +13,28 @@ _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
+MAX_PRICE_CENTS = 100_000_000
+"""$1,000,000.00: a larger price is a typing mistake (and 20 digits overflow SQLite)."""
+_PRICE = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+(?=\.)|[0-9]*)(?:\.[0-9]*)?")
+_DECIMAL_COMMA = re.compile(r"-?[0-9]+,[0-9]{1,2}")
+
+
 def parse_price_cents(text: str) -> int:
-    """Parse a decimal price such as ``"3.5"`` or ``"$4.99"`` into cents, exactly."""
-    cleaned = text.strip().lstrip("$").replace(",", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise CatalogError(f"not a price: {text!r}") from exc
+    """Parse a decimal price such as ``"3.5"``, ``"$4.99"`` or ``"1,250.00"`` into cents,
+    exactly. Exponents, NaN, infinities, decimal commas ("1,50") and absurd amounts are
+    refused with a ``CatalogError``."""
+    cleaned = text.strip().lstrip("$")
+    if _DECIMAL_COMMA.fullmatch(cleaned):
+        raise CatalogError(f"price {text!r} has a decimal comma; write it with a point "
+                           f"({cleaned.replace(',', '.')})")
+    if not _PRICE.fullmatch(cleaned) or not any(c.isdigit() for c in cleaned):
+        raise CatalogError(f"not a price: {text!r}")
+    value = Decimal(cleaned.replace(",", ""))
     if value < 0 or value != value.quantize(Decimal("0.01")):
         raise CatalogError(f"price must be a non-negative amount with at most two decimals: "
                            f"{text!r}")
+    if value * 100 > MAX_PRICE_CENTS:
+        raise CatalogError(f"price {text!r} is more than {format_cents(MAX_PRICE_CENTS)}")
     return int(value * 100)
 
 

@@ -16,6 +16,8 @@ _SYMBOLS = {"&": " and ", "%": " percent ", "+": " plus ", "@": " at ", "#": " n
 _NON_WORD = re.compile(r"[^a-z0-9' ]+")
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
+_NEGATIVE_DIGITS = re.compile(r"(?<![\w.])-(?=\d)")
+_MAX_SPELLED = 999_999_999
 
 # Words whose trailing "s" is not a plural marker.
 _NOT_PLURAL = {
@@ -41,11 +43,19 @@ def normalize(text: str) -> str:
         text = text.replace(symbol, word)
     text = re.sub(r"(\d),(\d{3})", r"\1\2", text)
     text = re.sub(r"(\d)\.(\d)", r"\1 point \2", text)
-    text = _DIGITS.sub(lambda m: f" {number_to_words(min(int(m.group()), 999_999_999))} ", text)
+    text = _NEGATIVE_DIGITS.sub(" minus ", text)
+    text = _DIGITS.sub(lambda m: f" {number_to_words(_capped_int(m.group()))} ", text)
     text = text.replace("-", " ")
     text = _NON_WORD.sub(" ", text)
     text = re.sub(r"(?<![a-z])'|'(?![a-z])", " ", text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _capped_int(digits: str) -> int:
+    """The number, capped: a 5,000-digit string is never converted (Python refuses to)."""
+    digits = digits.lstrip("0") or "0"
+    return _MAX_SPELLED if len(digits) > len(str(_MAX_SPELLED)) else min(int(digits),
+                                                                         _MAX_SPELLED)
 
 
 @lru_cache(maxsize=65536)

@@ -7,6 +7,7 @@ matched against the live catalog (``CatalogIndex``), so nothing here knows any p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,13 @@ from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
-from .quantities import leading_quantity, leading_unit, spoken_homophone_quantity
+from .quantities import (
+    has_negative_amount,
+    leading_quantity,
+    leading_unit,
+    spoken_homophone_quantity,
+    without_signs,
+)
 
 I = IntentName  # noqa: E741 - short alias keeps the rule table readable
 
@@ -256,6 +263,17 @@ class IntentParser:
 
     # ---- the parse ---------------------------------------------------------------------------
     def parse(self, text: str) -> Intent:
+        """The intent of one utterance; a negative amount ("add minus five") is kept negative
+        so the dialog can refuse it instead of reading "minus" as "remove"."""
+        intent = self._parse(text)
+        if not has_negative_amount(normalize(text).split()):
+            return intent
+        items = tuple(dataclasses.replace(i, quantity=-i.quantity) if i.quantity else i
+                      for i in intent.items)
+        quantity = -intent.quantity if intent.quantity else intent.quantity
+        return dataclasses.replace(intent, items=items, quantity=quantity)
+
+    def _parse(self, text: str) -> Intent:
         words = self._clean(text)
         sentence = " ".join(words)
         if not words:
@@ -271,7 +289,7 @@ class IntentParser:
 
     def _clean(self, text: str) -> list[str]:
         sentence = normalize(text.replace(",", " and ").replace(";", " and "))
-        words = sentence.split()
+        words = without_signs(sentence.split())
         if self.wake_tokens and tuple(words[:len(self.wake_tokens)]) == self.wake_tokens:
             words = words[len(self.wake_tokens):]
         sentence = _FILLERS.sub(" ", " ".join(words))
@@ -389,8 +407,8 @@ class IntentParser:
             segment = self._read_segment(tokens, previous)
             if segment is None:
                 continue
-            if segment.match is None and not segment.query and segment.options and previous:
-                assert previous.match is not None
+            if segment.match is None and not segment.query and segment.options \
+                    and previous is not None and previous.match is not None:
                 product = previous.match.product
                 for value in segment.options.values():
                     group = product.option_group_of(value)

@@ -40,6 +40,8 @@ UNITS = {
     "twelve pack": "twelve pack", "each": "each", "pair": "pair",
 }
 MAX_SPOKEN_QUANTITY = 1_000_000
+SIGN_WORDS = frozenset({"minus", "negative"})
+"""Said right before a number, they make the amount negative (refused by the dialog)."""
 
 
 def _number_at(tokens: Sequence[str], start: int) -> tuple[int, int] | None:
@@ -106,3 +108,17 @@ def spoken_homophone_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
     if len(tokens) >= 2 and tokens[0] in _HOMOPHONES and tokens[1] not in _NOT_AFTER_HOMOPHONE:
         return _HOMOPHONES[tokens[0]], 1
     return None, 0
+
+
+def _is_sign_at(tokens: Sequence[str], i: int) -> bool:
+    return tokens[i] in SIGN_WORDS and i + 1 < len(tokens) and tokens[i + 1] in NUMBER_WORDS
+
+
+def has_negative_amount(tokens: Sequence[str]) -> bool:
+    """True when "minus"/"negative" is said right before a number ("add minus five")."""
+    return any(_is_sign_at(tokens, i) for i in range(len(tokens)))
+
+
+def without_signs(tokens: Sequence[str]) -> list[str]:
+    """The tokens without the sign words of negative amounts (the number stays)."""
+    return [t for i, t in enumerate(tokens) if not _is_sign_at(tokens, i)]

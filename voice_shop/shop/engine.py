@@ -6,6 +6,7 @@ multi-step change runs inside one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,7 +21,13 @@ from typing import Any
 from ..errors import CartError, CatalogError, DatabaseError, OrderError, ProfileError
 from ..money import apply_percent_off
 from ..text import match_tokens
-from .catalog_csv import read_catalog_csv
+from .catalog_csv import (
+    MAX_REPORTED_ERRORS,
+    CatalogRow,
+    ImportOptions,
+    fail_if_errors,
+    iter_catalog_rows,
+)
 from .db import connect, migrate, schema_version, transaction
 from .models import (
     Cart,
@@ -44,6 +51,33 @@ HOUSEHOLD = "home"
 
 def _options_key(options: dict[str, str]) -> str:
     return json.dumps(options, sort_keys=True)
+
+
+_STAGE_COLUMNS = ("sku", "line", "name", "category", "unit", "price_cents", "aliases", "tags",
+                  "stock", "brand", "description", "options")
+_STAGE_TABLE = ("CREATE TEMP TABLE import_stage (sku TEXT PRIMARY KEY, line INTEGER, "
+                + ", ".join(_STAGE_COLUMNS[2:]) + ")")
+_STAGE_INSERT = (f"INSERT INTO import_stage ({', '.join(_STAGE_COLUMNS)}) VALUES "
+                 f"({', '.join('?' * len(_STAGE_COLUMNS))})")
+# A NULL staged price (allowed by --allow-missing-price) keeps an existing product's price.
+_STAGE_APPLY = (
+    "INSERT INTO products (sku, name, category, unit, price_cents, aliases, tags, stock, brand, "
+    "description, options, updated_at) SELECT sku, name, category, unit, "
+    "COALESCE(price_cents, 0), aliases, tags, stock, brand, description, options, ? "
+    "FROM import_stage WHERE true ON CONFLICT(sku) DO UPDATE SET name=excluded.name, "
+    "category=excluded.category, unit=excluded.unit, price_cents=COALESCE((SELECT s.price_cents "
+    "FROM import_stage s WHERE s.sku = excluded.sku), products.price_cents), "
+    "aliases=excluded.aliases, tags=excluded.tags, stock=excluded.stock, brand=excluded.brand, "
+    "description=excluded.description, options=excluded.options, "
+    "updated_at=excluded.updated_at")
+
+
+def _stage_values(row: CatalogRow) -> tuple[Any, ...]:
+    p = row.product
+    return (p.sku, row.line, p.name, p.category, p.unit,
+            p.price_cents if row.has_price else None, json.dumps(list(p.aliases)),
+            json.dumps(list(p.tags)), p.stock, p.brand, p.description,
+            json.dumps({k: list(v) for k, v in p.options.items()}))
 
 
 def _product_from_row(row: sqlite3.Row) -> Product:
@@ -74,6 +108,34 @@ def hash_pin(pin: str, salt: bytes | None = None) -> str:
 def check_pin(pin: str, stored: str) -> bool:
     salt_hex, _, _ = stored.partition("$")
     return hash_pin(pin, bytes.fromhex(salt_hex)) == stored
+
+
+def import_catalog_file(db: Path, csv_path: Path, options: ImportOptions | None = None,
+                        ) -> ImportReport:
+    """Import into ``db``; a database that did not exist appears only if the import worked
+    (it is built beside it under a temporary name and renamed), and a rejected import leaves
+    an existing database exactly as it was."""
+    if db.exists():
+        shop = Shop.open(db)
+        try:
+            return shop.import_catalog(csv_path, options)
+        finally:
+            shop.close()
+    partial = db.with_name(f".{db.name}.importing-{os.getpid()}")
+    try:
+        shop = Shop.open(partial, create=True)
+        try:
+            report = shop.import_catalog(csv_path, options)
+        finally:
+            shop.close()
+        os.replace(partial, db)
+    finally:
+        for leftover in (partial, *(partial.with_name(partial.name + s) for s in _SIDE_FILES)):
+            leftover.unlink(missing_ok=True)
+    return report
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 @dataclass(frozen=True)
@@ -139,10 +201,52 @@ class Shop:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{time.time():.6f}",))
 
     # ---- catalog ------------------------------------------------------------------------
-    def import_catalog(self, path: Path) -> ImportReport:
+    def import_catalog(self, path: Path, options: ImportOptions | None = None) -> ImportReport:
+        """Stream a catalog CSV into the shop in one transaction: every row is checked as it
+        is read and staged in a temporary table; one bad row rolls all of it back."""
         started = time.perf_counter()
-        products = read_catalog_csv(path)
-        return self.upsert_products(products, started)
+        with transaction(self.conn):
+            self.conn.execute("DROP TABLE IF EXISTS temp.import_stage")
+            self.conn.execute(_STAGE_TABLE)
+            try:
+                staged = self._stage_rows(path, options)
+                report = self._apply_stage(staged, started)
+            finally:
+                self.conn.execute("DROP TABLE IF EXISTS temp.import_stage")
+        return report
+
+    def _stage_rows(self, path: Path, options: ImportOptions | None) -> int:
+        """Rows of the file into ``import_stage``; raises one error naming the bad lines."""
+        errors: list[str] = []
+        count = staged = 0
+        for row in iter_catalog_rows(path, options):
+            if isinstance(row, CatalogRow):
+                try:
+                    self.conn.execute(_STAGE_INSERT, _stage_values(row))
+                    staged += 1
+                    continue
+                except sqlite3.IntegrityError:
+                    first = self.conn.execute("SELECT line FROM import_stage WHERE sku = ?",
+                                              (row.product.sku,)).fetchone()[0]
+                    row = CatalogError(f"line {row.line}: sku {row.product.sku} repeats "
+                                       f"line {first}")
+            count += 1
+            errors += [row.message][:MAX_REPORTED_ERRORS - len(errors)]
+        fail_if_errors(errors, count, str(path))
+        if not staged:
+            raise CatalogError(f"{path}: no products in the file")
+        return staged
+
+    def _apply_stage(self, staged: int, started: float) -> ImportReport:
+        """Inside the import transaction: upsert the staged rows into ``products``."""
+        added = self.conn.execute("SELECT COUNT(*) FROM import_stage s WHERE NOT EXISTS "
+                                  "(SELECT 1 FROM products p WHERE p.sku = s.sku)").fetchone()[0]
+        self.conn.execute(_STAGE_APPLY, (time.time(),))
+        self._bump_catalog_version()
+        self.log_event("catalog_import", None, {"products": staged})
+        total = self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
+        return ImportReport(added=added, updated=staged - added, total=total,
+                            seconds=time.perf_counter() - started)
 
     def upsert_products(self, products: Sequence[Product], started: float | None = None,
                         ) -> ImportReport:
@@ -241,6 +345,18 @@ class Shop:
             raise CartError(f"{quantity} is more than the {MAX_LINE_QUANTITY} a line can hold",
                             code="absurd_quantity")
 
+    def in_cart(self, sku: str) -> int:
+        """Units of the product in the cart, over all its lines (all options)."""
+        row = self.conn.execute("SELECT COALESCE(SUM(quantity), 0) FROM cart_lines "
+                                "WHERE sku = ?", (sku,)).fetchone()
+        return int(row[0])
+
+    def _check_stock(self, product: Product, total_in_cart: int) -> None:
+        """Inside a transaction: the cart may never hold more than the stock."""
+        if product.stock is not None and total_in_cart > product.stock:
+            raise CartError(f"only {product.stock} {product.name} in stock",
+                            code="over_stock")
+
     def add_to_cart(self, sku: str, quantity: int = 1, options: dict[str, str] | None = None,
                     added_by: str | None = None) -> CartLine:
         """Add to the line with the same product and options, or start a new line."""
@@ -256,6 +372,7 @@ class Shop:
                                     "options = ?", (sku, key)).fetchone()
             new_quantity = quantity + (row["quantity"] if row else 0)
             self._check_quantity(new_quantity)
+            self._check_stock(product, self.in_cart(sku) + quantity)
             if row:
                 self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
                                   (new_quantity, row["id"]))
@@ -274,6 +391,8 @@ class Shop:
     def remove_from_cart(self, sku: str, quantity: int | None = None,
                          by: str | None = None) -> int:
         """Remove ``quantity`` units (all when None), newest lines first; returns units removed."""
+        if quantity is not None and quantity < 1:
+            raise CartError("the quantity to remove must be at least one", code="bad_quantity")
         lines = self.lines_for(sku)
         if not lines:
             raise CartError(f"{self.product(sku).name} is not in the cart", code="not_in_cart")
@@ -305,6 +424,7 @@ class Shop:
             self.add_to_cart(sku, quantity, None, by)
             return
         with transaction(self.conn):
+            self._check_stock(self.product(sku), quantity)
             keep = lines[-1]
             for line in lines[:-1]:
                 self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line.id,))
@@ -413,13 +533,18 @@ class Shop:
                                         (line.sku,)).fetchone()
                 if row is None or not _product_from_row(row).is_in_stock:
                     continue
+                stock = row["stock"]
+                quantity = line.quantity if stock is None else min(
+                    line.quantity, stock - self.in_cart(line.sku))  # never over the stock
+                if quantity < 1:
+                    continue
                 key = _options_key(line.options)
                 self.conn.execute(
                     "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sku, options) DO UPDATE SET "
                     "quantity = MIN(quantity + excluded.quantity, ?)",
-                    (line.sku, line.quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
-                added.append(line)
+                    (line.sku, quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
+                added.append(dataclasses.replace(line, quantity=quantity))
             self.log_event("reorder", added_by, {"order_id": order.id, "lines": len(added)})
         return added
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+
+def iso_time(unix_s: float) -> str:
+    """Unix seconds as ISO 8601 in the device's local time zone, with its offset
+    (``2026-11-23T21:04:05+01:00``): how every time is printed."""
+    return datetime.fromtimestamp(unix_s).astimezone().isoformat(timespec="seconds")
 
 
 class OrderStatus(StrEnum):
@@ -142,6 +149,7 @@ class Order:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = str(self.status)
+        data["created_at"] = iso_time(self.created_at)
         data["lines"] = [line.to_dict() for line in self.lines]
         return data
 

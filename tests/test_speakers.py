@@ -259,3 +259,21 @@ def test_enroll_cli_refuses_clipping_in_one_line(demo_db: Path, tmp_path: Path) 
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith(f"error: {clipped}: the recording is clipped")
 
+
+def test_bench_reads_a_folder_of_speaker_folders(tmp_path: Path) -> None:
+    voices = _real_household()
+    root = tmp_path / "voices"
+    for name in ("1688", "2033", "2609"):
+        (root / name).mkdir(parents=True)
+        for path in voices[name][:4]:
+            (root / name / path.name).symlink_to(path)
+    (root / "strangers").mkdir()
+    for path in _held_out_strangers(3):
+        (root / "strangers" / path.name).symlink_to(path)
+    result = run("bench", "--speakers", str(root), "--models-dir", str(MODELS))
+    assert result.returncode == 0, result.stderr
+    assert "3 voices" in result.stdout and "6 test utterances" in result.stdout
+    assert "identified 100.0%" in result.stdout
+    assert "strangers alone rejected 100.0% of 6" in result.stdout
+    assert "equal error rate 0.0%" in result.stdout
+    assert "ms per utterance" in result.stdout

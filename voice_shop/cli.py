@@ -603,9 +603,21 @@ def bench(sections: Annotated[str, typer.Option(
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
           quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,
+          speakers: Annotated[Path | None, typer.Option(
+              "--speakers", help="Only speaker id, on this folder of voices (one sub-folder "
+              "per speaker, or speakers.tsv).")] = None,
+          strangers: Annotated[Path | None, typer.Option(
+              "--strangers", help="Recordings of voices outside the household (default: "
+              "the strangers/ sub-folder of --speakers).")] = None,
+          models_dir: ModelsDirOption = Path("models"),
           ) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
+    if speakers is not None:
+        from .bench.speaker_bench import run_folder
+        for line in run_folder(speakers, strangers, models_dir):
+            typer.echo(line)
+        return
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
     for line in run_report(wanted, large, commands=commands, quick=quick):
         typer.echo(line)

@@ -277,3 +277,26 @@ def test_bench_reads_a_folder_of_speaker_folders(tmp_path: Path) -> None:
     assert "strangers alone rejected 100.0% of 6" in result.stdout
     assert "equal error rate 0.0%" in result.stdout
     assert "ms per utterance" in result.stdout
+
+
+def test_strangers_the_raw_cosine_took_for_household_members(encoder: SpeakerEncoder,
+                                                             shop: Shop) -> None:
+    """Held-out real voices whose raw cosine passed the old fixed bar (0.77) against another
+    voice's print: cohort normalisation must reject them and still know the enrolled ones."""
+    _real_household()
+    identifier = SpeakerIdentifier(shop, SpeakerSettings(models_dir=MODELS), encoder)
+    halves = {}
+    for stem in ("4397-15666-0000", "4051-10927-0000", "2514-149482-0000", "2836-5354-0000"):
+        audio = read_audio(REAL_STRANGERS / f"{stem}.flac")
+        assert stem not in cohort_names()
+        halves[stem] = (audio[:len(audio) // 2], audio[len(audio) // 2:])
+    identifier.enroll("neighbour", [halves["4397-15666-0000"][0]])
+    identifier.enroll("lodger", [halves["4051-10927-0000"][0]])
+    prints = {n: np.frombuffer(b[0], np.float32) for n, b in shop.voiceprints().items()}
+    for stranger, lookalike in (("2514-149482-0000", "neighbour"),
+                                ("2836-5354-0000", "lodger")):
+        embedding = encoder.embed(halves[stranger][1])
+        assert float(embedding @ prints[lookalike]) >= 0.77  # the old rule accepted it
+        assert identifier.identify(halves[stranger][1]).speaker is None
+    assert identifier.identify(halves["4397-15666-0000"][1]).speaker == "neighbour"
+    assert identifier.identify(halves["4051-10927-0000"][1]).speaker == "lodger"

@@ -13,8 +13,9 @@ Voices:
 
 Thresholds: full utterances, the lowest S-norm score at which at most TARGET_FALSE_ACCEPT of
 the calibration's unknown-voice trials are accepted; short answers (0.8 s cut from real
-speech), likewise at SHORT_TARGET_FALSE_ACCEPT; enrollment consistency, below every genuine
-enrollment set. Prints both folds. Usage:
+speech), likewise at SHORT_TARGET_FALSE_ACCEPT. Enrollment consistency reuses the main
+threshold; the script prints how real enrollment sets and sets with another voice swapped in
+score against it. Prints both folds. Usage:
 python scripts/eval_speakers.py [AUDIO_DIR] [MODELS_DIR] [--cache FILE.npz]
 """
 

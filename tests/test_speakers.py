@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_shop.audio import read_audio
+from voice_shop.audio import read_audio, write_wav
+from voice_shop.errors import AudioQualityError
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import OrderStatus, Role
+from voice_shop.speaker.cohort import cohort_names
 from voice_shop.speaker.encoder import SpeakerEncoder, mel_filterbank, partial_slices
 from voice_shop.speaker.identify import SpeakerIdentifier, SpeakerSettings
 
@@ -150,3 +152,151 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
     assert [(ln.sku, ln.quantity, ln.added_by) for ln in shop.cart().lines] == [
         ("K114", 1, "kid")]
     assert "4321" not in json.dumps(shop.events(500)) and "4321" not in result.stdout
+
+
+# ---- real recorded voices (../shared/audio), skipped when the folder is absent -------------
+REAL_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
+REAL_HOUSEHOLD = REAL_AUDIO / "librispeech-speakers"
+REAL_STRANGERS = REAL_AUDIO / "librispeech-cohort"
+
+
+def _real_household() -> dict[str, list[Path]]:
+    if not (REAL_HOUSEHOLD / "speakers.tsv").exists() or not REAL_STRANGERS.is_dir():
+        pytest.skip(f"no recorded voices at {REAL_AUDIO}")
+    voices: dict[str, list[Path]] = {}
+    for line in (REAL_HOUSEHOLD / "speakers.tsv").read_text().splitlines():
+        rel, speaker = line.split("\t")[:2]
+        voices.setdefault(speaker, []).append(REAL_HOUSEHOLD / rel)
+    return voices
+
+
+def _held_out_strangers(count: int) -> list[Path]:
+    """Real voices outside the shipped S-norm cohort (so never its yardstick)."""
+    shipped = set(cohort_names())
+    held = [p for p in sorted(REAL_STRANGERS.glob("*.flac")) if p.stem not in shipped]
+    assert len(held) >= count
+    return held[:count]
+
+
+@pytest.fixture(scope="module")
+def real_identifier(tmp_path_factory: pytest.TempPathFactory,
+                    encoder: SpeakerEncoder) -> SpeakerIdentifier:
+    """Five real voices enrolled from three recordings each."""
+    voices = _real_household()
+    shop = Shop.open(tmp_path_factory.mktemp("real") / "shop.db", create=True)
+    identifier = SpeakerIdentifier(shop, SpeakerSettings(models_dir=MODELS), encoder)
+    for name, paths in voices.items():
+        identifier.enroll(name, [read_audio(p) for p in paths[:3]],
+                          labels=[str(p) for p in paths[:3]])
+    return identifier
+
+
+def test_real_voices_identified_and_real_strangers_rejected(
+        real_identifier: SpeakerIdentifier) -> None:
+    voices = _real_household()
+    got = {name: real_identifier.identify(read_audio(paths[7])).speaker
+           for name, paths in voices.items()}
+    assert got == {name: name for name in voices}
+    strangers = [real_identifier.identify(read_audio(p)) for p in _held_out_strangers(8)]
+    assert [s.speaker for s in strangers] == [None] * 8, [round(s.score, 2) for s in strangers]
+
+
+def test_white_noise_is_never_a_person(real_identifier: SpeakerIdentifier) -> None:
+    rng = np.random.default_rng(3)
+    ten_minutes = (rng.standard_normal(600 * 16000) * 3000).astype(np.int16)
+    with pytest.raises(AudioQualityError) as caught:
+        real_identifier.identify(ten_minutes, expected="1688", label="noise.wav")
+    assert caught.value.code == "no_speech" and "noise.wav" in caught.value.message
+
+
+def test_enrollment_refuses_a_recording_of_someone_else(encoder: SpeakerEncoder,
+                                                        shop: Shop) -> None:
+    voices = _real_household()
+    identifier = SpeakerIdentifier(shop, SpeakerSettings(models_dir=MODELS), encoder)
+    paths = [*voices["1688"][:2], voices["2609"][0]]
+    with pytest.raises(AudioQualityError) as caught:
+        identifier.enroll("dad", [read_audio(p) for p in paths], labels=["a.wav", "b.wav",
+                                                                         "c.wav"])
+    assert caught.value.code == "inconsistent_voice"
+    assert caught.value.message.startswith("c.wav does not sound like the other recordings")
+    assert shop.voiceprints() == {}
+
+
+def test_identify_cli_says_no_speech_and_goes_on(demo_db: Path, tmp_path: Path) -> None:
+    voices = _real_household()
+    db = tmp_path / "s.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    common = ["--db", str(db), "--models-dir", str(MODELS)]
+    assert run("speakers", "enroll", "mum", *map(str, voices["2033"][:3]),
+               *common).returncode == 0
+    silence, noise = tmp_path / "silence.wav", tmp_path / "noise.wav"
+    write_wav(silence, np.zeros(3 * 16000, np.int16))
+    write_wav(noise, (np.random.default_rng(5).standard_normal(5 * 16000) * 4000
+                      ).astype(np.int16))
+    result = run("speakers", "identify", str(silence), str(noise), str(voices["2033"][5]),
+                 *common)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1
+    assert [(r.get("code"), r.get("speaker")) for r in rows] == [
+        ("no_speech", None), ("no_speech", None), (None, "mum")]
+    assert rows[0]["file"] == str(silence) and "no speech" in rows[1]["error"]
+    assert "score" not in rows[0] and "score" not in rows[1]
+    assert len(result.stderr.strip().splitlines()) == 2
+
+
+def test_enroll_cli_refuses_clipping_in_one_line(demo_db: Path, tmp_path: Path) -> None:
+    voices = _real_household()
+    db = tmp_path / "e.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    clipped = tmp_path / "clipped.wav"
+    loud = read_audio(voices["1998"][1]).astype(np.float32) * 10
+    write_wav(clipped, loud.clip(-32768, 32767).astype(np.int16))
+    result = run("speakers", "enroll", "dad", str(voices["1998"][0]), str(clipped),
+                 "--db", str(db), "--models-dir", str(MODELS))
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"error: {clipped}: the recording is clipped")
+
+
+def test_bench_reads_a_folder_of_speaker_folders(tmp_path: Path) -> None:
+    voices = _real_household()
+    root = tmp_path / "voices"
+    for name in ("1688", "2033", "2609"):
+        (root / name).mkdir(parents=True)
+        for path in voices[name][:4]:
+            (root / name / path.name).symlink_to(path)
+    (root / "strangers").mkdir()
+    for path in _held_out_strangers(3):
+        (root / "strangers" / path.name).symlink_to(path)
+    result = run("bench", "--speakers", str(root), "--models-dir", str(MODELS))
+    assert result.returncode == 0, result.stderr
+    assert "3 voices" in result.stdout and "6 test utterances" in result.stdout
+    assert "identified 100.0%" in result.stdout
+    assert "strangers alone rejected 100.0% of 6" in result.stdout
+    assert "equal error rate 0.0%" in result.stdout
+    assert "ms per utterance" in result.stdout
+
+
+def test_strangers_the_raw_cosine_took_for_household_members(encoder: SpeakerEncoder,
+                                                             shop: Shop) -> None:
+    """Held-out real voices whose raw cosine passed the old fixed bar (0.77) against another
+    voice's print: cohort normalisation must reject them and still know the enrolled ones."""
+    _real_household()
+    identifier = SpeakerIdentifier(shop, SpeakerSettings(models_dir=MODELS), encoder)
+    halves = {}
+    for stem in ("4397-15666-0000", "4051-10927-0000", "2514-149482-0000", "2836-5354-0000"):
+        audio = read_audio(REAL_STRANGERS / f"{stem}.flac")
+        assert stem not in cohort_names()
+        halves[stem] = (audio[:len(audio) // 2], audio[len(audio) // 2:])
+    identifier.enroll("neighbour", [halves["4397-15666-0000"][0]])
+    identifier.enroll("lodger", [halves["4051-10927-0000"][0]])
+    prints = {n: np.frombuffer(b[0], np.float32) for n, b in shop.voiceprints().items()}
+    for stranger, lookalike in (("2514-149482-0000", "neighbour"),
+                                ("2836-5354-0000", "lodger")):
+        embedding = encoder.embed(halves[stranger][1])
+        assert float(embedding @ prints[lookalike]) >= 0.77  # the old rule accepted it
+        assert identifier.identify(halves[stranger][1]).speaker is None
+    assert identifier.identify(halves["4397-15666-0000"][1]).speaker == "neighbour"
+    assert identifier.identify(halves["4051-10927-0000"][1]).speaker == "lodger"

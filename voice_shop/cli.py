@@ -570,19 +570,23 @@ def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argumen
     from .audio import read_audio
     if mic:
         utterances = _record_enrollment(name)
+        labels = [f"recording {n + 1}" for n in range(len(utterances))]
     elif files:
         utterances = [read_audio(path) for path in files]
+        labels = [str(path) for path in files]
     else:
         raise ValueError("give recordings of the speaker, or --mic")
     identifier = _speaker_identifier(db, models_dir)
-    profile = identifier.enroll(name, utterances, _role(role))
+    profile = identifier.enroll(name, utterances, _role(role), labels)
     emit({**profile.to_dict(), "utterances": len(utterances)}, as_json,
          f"enrolled {profile.name} ({profile.role}) from {len(utterances)} utterances")
 
 
-ENROLL_PHRASES = ("hey shop, add two bananas to my cart",
-                  "hey shop, what's in my cart",
-                  "hey shop, check out please")
+ENROLL_PHRASES = ("hey shop, add two bananas and a pint of oat milk to my cart",
+                  "hey shop, what's in my cart, and how much is the coffee",
+                  "hey shop, check out please, and send my usual order on Friday")
+"""Shop words, as the shopper will say them, with enough voiced speech each (~2 s)."""
+ENROLL_TRIES = 3
 
 
 def _record_enrollment(name: str) -> list[Any]:
@@ -593,15 +597,27 @@ def _record_enrollment(name: str) -> list[Any]:
         raise VoiceShopError("no microphone found; enroll from recordings instead: "
                              "voice-shop speakers enroll NAME a.wav b.wav c.wav",
                              code="no_input_device")
+    from .errors import AudioQualityError
+    from .speaker.quality import check_enrollment
     utterances = []
     for phrase in ENROLL_PHRASES:
-        typer.echo(f"{name}, please say: \"{phrase}\"")
-        chunks = []
-        for chunk in MicrophoneSource().chunks():
-            chunks.append(chunk.samples)
-            if sum(len(c) for c in chunks) >= 4 * SAMPLE_RATE_HZ:
-                break
-        utterances.append(np.concatenate(chunks))
+        for attempt in range(ENROLL_TRIES):
+            typer.echo(f"{name}, please say: \"{phrase}\"")
+            chunks = []
+            for chunk in MicrophoneSource().chunks():
+                chunks.append(chunk.samples)
+                if sum(len(c) for c in chunks) >= 5 * SAMPLE_RATE_HZ:
+                    break
+            samples = np.concatenate(chunks)
+            try:
+                check_enrollment(samples, "that recording")
+            except AudioQualityError as exc:
+                if attempt == ENROLL_TRIES - 1:
+                    raise
+                typer.echo(f"{exc.message}; once more, please.")
+                continue
+            utterances.append(samples)
+            break
     return utterances
 
 
@@ -609,14 +625,16 @@ def _record_enrollment(name: str) -> list[Any]:
 def speakers_identify(files: FilesArgument, db: DbOption = DEFAULT_DB,
                       models_dir: ModelsDirOption = None,
                       threshold: Annotated[float | None, typer.Option(
-                          help="Override the calibrated threshold.")] = None,
+                          help="Override the calibrated S-norm threshold.")] = None,
                       as_json: JsonOption = False) -> None:
     """Who is speaking in each file: {"file","speaker","score"}, speaker null if unknown."""
+    from .speaker.quality import require_speech
     identifier = _speaker_identifier(db, models_dir, threshold)
     failed: list[Path] = []
     for path, samples in _audio_files(files, True, failed):
         try:
-            found = identifier.identify(samples)
+            require_speech(samples, str(path))  # silence or noise gets no score
+            found = identifier.identify(samples, label=str(path))
         except VoiceShopError as exc:
             failed.append(path)
             _file_error(path, exc, True)
@@ -761,9 +779,21 @@ def bench(sections: Annotated[str, typer.Option(
               help="Folders of real speech that is not a command (repeatable).")] = None,
           real_limit: Annotated[int | None, typer.Option(
               help="Use only this many of the real clips (a fixed random sample).")] = None,
+          speakers: Annotated[Path | None, typer.Option(
+              "--speakers", help="Only speaker id, on this folder of voices (one sub-folder "
+              "per speaker, or speakers.tsv).")] = None,
+          strangers: Annotated[Path | None, typer.Option(
+              "--strangers", help="Recordings of voices outside the household (default: "
+              "the strangers/ sub-folder of --speakers).")] = None,
+          models_dir: ModelsDirOption = None,
           as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
+    if speakers is not None:
+        from .bench.speaker_bench import run_folder
+        for line in run_folder(speakers, strangers, _models_dir(models_dir)):
+            emit({"event": "bench", "line": line}, as_json, line)
+        return
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
     if real is not None and not (real / "labels.json").is_file():
         raise VoiceShopError(f"{real}: not a folder of labelled recordings (no labels.json)")

@@ -76,3 +76,10 @@ class SpeakerIdError(VoiceShopError):
 
 class ModelError(VoiceShopError):
     code = "model_error"
+
+
+class AudioQualityError(SpeakerIdError):
+    """A recording unfit to tell or learn a voice: no speech, too little, clipped, too noisy,
+    or an enrollment recording unlike the others. ``code`` names which."""
+
+    code = "audio_quality"

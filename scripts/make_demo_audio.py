@@ -9,12 +9,12 @@ from voice_shop.audio import write_wav
 from voice_shop.tts import PiperSettings, PiperTTS
 
 LINES = (
-    "hey shop, add a dozen eggs and a pack of bacon",
-    "hey shop, how much are the strawberries",
-    "hey shop, what's in my cart",
-    "hey shop, check out",
+    "Okay Nabu, add a dozen eggs and a pack of bacon",
+    "Okay Nabu, how much are the strawberries",
+    "Okay Nabu, what's in my cart",
+    "Okay Nabu, I'm ready to check out",
     "yes",
-    "hey shop, where is my order",
+    "Okay Nabu, where is my order",
 )
 
 

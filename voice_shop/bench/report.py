@@ -8,9 +8,10 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import loop_bench, parse_bench, recommend_bench, speaker_bench, speech_bench
+from . import loop_bench, parse_bench, recommend_bench, speaker_bench, speech_bench, wake_bench
 
-SECTIONS = ("parse", "speech", "loop", "speakers", "recommend")
+SECTIONS = ("parse", "speech", "loop", "speakers", "recommend", "wake")
+SHARED_AUDIO = Path("../shared/audio")
 
 
 def machine_line() -> str:
@@ -43,7 +44,8 @@ def _speech(count: int, quick: bool) -> Iterator[str]:
 
 
 def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
-               quick: bool = False) -> Iterator[str]:
+               quick: bool = False, wake_dir: Path | None = None,
+               tv_minutes: float = 12.0) -> Iterator[str]:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
@@ -61,3 +63,9 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
                                      Path("models"))
     if "recommend" in sections:
         yield from recommend_bench.run()
+    if "wake" in sections or wake_dir is not None:
+        folder = wake_dir or SHARED_AUDIO / "wake-alexa"
+        if folder.is_dir():
+            yield from wake_bench.run(folder, folder.parent, tv_minutes)
+        else:
+            yield f"wake: skipped, no recordings in {folder} (give --wake DIR)"

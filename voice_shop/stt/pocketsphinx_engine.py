@@ -95,6 +95,11 @@ class _Stream:
         self._samples += len(samples)
         self._decode(self._denoiser.feed(samples) if self._denoiser else samples)
 
+    def partial(self) -> str:
+        """The best hypothesis so far, mid-utterance (for ending early on a complete command)."""
+        hyp = self._decoder.hyp()
+        return _clean(hyp.hypstr) if hyp else ""
+
     def finish(self) -> Transcript:
         started = time.perf_counter()
         if self._denoiser:

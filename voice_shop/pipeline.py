@@ -149,7 +149,8 @@ class Pipeline:
         self.is_complete = is_complete
         self._offset_s = 0.0
         self._speaking: tuple[float, float] = (-1.0, -1.0)
-        """Stream time the current reply started and ends (live)."""
+        """Stream time from the end of the last utterance to the end of its reply (live)."""
+        self._reply_start_s = -1.0
         self._own_wakes: list[float] = []
         """Stream times at which the reply itself sounds like the wake word."""
         self._asked: tuple[str | None, float] = (None, -1.0)
@@ -281,7 +282,7 @@ class Pipeline:
         if any(abs(detection.t - t) <= OWN_VOICE_MARGIN_S for t in self._own_wakes):
             log.info("ignored a wake word in the device's own reply at %.2f s", detection.t)
             return
-        start, _ = self._speaking
+        start = self._reply_start_s
         self._speaking = (-1.0, -1.0)
         stop = getattr(self.sink, "stop", None)
         if callable(stop):
@@ -396,8 +397,10 @@ class Pipeline:
             self.gate.open_follow_up(end_s + played_s)
             self._asked = (self._speaker_now, end_s + played_s + self.gate.settings.follow_up_s)
         if self.is_live:
+            # Busy from the end of speech: deciding, answering, then playing the reply.
             start = end_s + timing.endpoint_wait_ms / 1000 + latency_ms / 1000
-            self._speaking = (start, start + played_s + 0.2)
+            self._speaking = (end_s, start + played_s + 0.2)
+            self._reply_start_s = start
             self._own_wakes = self._wakes_in(spoken, start)
         else:
             self._offset_s += played_s

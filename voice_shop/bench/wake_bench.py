@@ -141,7 +141,7 @@ def run(wake_dir: Path, audio_root: Path, tv_minutes: float = 12.0,
     for word in ("alexa", "okay_nabu"):
         yield from _engine_lines(f"open {word}", WakeSettings(
             word=word, engine=WakeEngineName.OPEN), positives if word == "alexa" else [],
-            subset, f"{what}, every {open_subset}th clip")
+            subset, f"{what}, one clip in {open_subset}")
     yield from phrase_lines(real[::open_subset])
 
 

@@ -291,3 +291,18 @@ def test_device_never_wakes_on_its_own_voice(speech: SpeechMaker, demo_db: Path)
     assert "barge_in" not in [e.kind for e in events]
     # Without the check the very same echo wakes the device: the test can fail.
     assert "barge_in" in [e.kind for e in _echo_run(db, command, own_voice=False)]
+
+
+@needs_real
+@pytest.mark.parametrize("engine", ["micro", "open"])
+def test_listen_on_real_recordings(demo_db: Path, tmp_path: Path, engine: str) -> None:
+    """Real people saying "alexa" wake the loop (and get "Yes?"); real read speech does not."""
+    clips = sorted((AUDIO / "wake-alexa").glob("*.flac"))[5:50:15]
+    other = sorted((AUDIO / "librispeech-speakers").glob("*.flac"))[:2]
+    db = _copy_db(demo_db, f"real-{engine}")
+    code, events = _listen(db, tmp_path, *clips, *other,
+                           options=["--wake-word", "alexa", "--wake-engine", engine])
+    assert code == 0
+    woken = [e["file"] for e in events if e["event"] == "wake"]
+    assert woken == [str(c) for c in clips]
+    assert not any(e["file"] in map(str, other) for e in events)

@@ -55,8 +55,6 @@ in a file costs next to nothing)."""
 WAKE_PRE_ROLL_S = 0.1
 """Audio from just before the wake word fired that goes to the recogniser: the model decides
 ~130 ms after the word ends, by when a command said in one breath has begun."""
-WAKE_IN_FOLLOW_UP_S = 2.0
-"""In the follow-up window the wake-word model keeps listening this long into an utterance."""
 OWN_VOICE_MARGIN_S = 1.0
 """A wake word heard within this time of one the reply itself contains is the device's own."""
 
@@ -234,9 +232,9 @@ class Pipeline:
     def _in_utterance(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:
         utterance = self._utterance
         assert utterance is not None
-        if (self.wake is not None and utterance.wake is None
-                and chunk.start_s - utterance.start_s < WAKE_IN_FOLLOW_UP_S):
-            # A follow-up answer may itself begin with the wake word: start after it.
+        if self.wake is not None:
+            # A wake word inside an utterance starts it afresh: an answer in the follow-up
+            # window that begins with it, or the word said again after a pause or a noise.
             self._ring.append(chunk)
             detection = self.wake.feed(chunk.samples, chunk.start_s)
             if detection is not None:

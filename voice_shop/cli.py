@@ -422,6 +422,7 @@ def listen(db: DbOption = DEFAULT_DB,
                         between_utterances=pick_up_catalog_changes, wake=detector,
                         own_voice=load_detector(wake) if detector else None,
                         is_complete=assistant.is_complete)
+    _warm_up(assistant, pipeline.identify is not None)
     failed = 0
     for event in pipeline.run(source):
         data = event.to_dict()
@@ -429,6 +430,16 @@ def listen(db: DbOption = DEFAULT_DB,
         emit(data, as_json, _describe_event(data))
     if failed:
         raise typer.Exit(1)
+
+
+def _warm_up(assistant: Assistant, identifies: bool) -> None:
+    """First runs of the ONNX voice and the speaker encoder are slow: spend them before the
+    shopper speaks, not on the first reply."""
+    import numpy as np
+    assistant.tts.synthesize_all("Ready.")
+    if identifies:
+        noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
+        assistant.speakers.encoder.embed(noise)
 
 
 def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:

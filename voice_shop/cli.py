@@ -561,6 +561,10 @@ def _describe_event(data: dict[str, Any]) -> str:
         return f"[{data['t']:7.2f}] error: {data['message']}"
     if kind == "speaker":
         return f"[{data['t']:7.2f}] speaker: {data['speaker'] or 'unknown'}"
+    if kind == "wake":
+        return f"[{data['t']:7.2f}] wake: {data.get('word') or data.get('phrase')}"
+    if kind == "barge_in":
+        return f"[{data['t']:7.2f}] barge-in: reply stopped after {data['reply_played_s']} s"
     return f"[{data['t']:7.2f}] {kind}"
 
 

@@ -306,3 +306,14 @@ def test_listen_on_real_recordings(demo_db: Path, tmp_path: Path, engine: str) -
     woken = [e["file"] for e in events if e["event"] == "wake"]
     assert woken == [str(c) for c in clips]
     assert not any(e["file"] in map(str, other) for e in events)
+
+
+def test_a_model_file_can_be_given_instead_of_a_name(speech: SpeechMaker) -> None:
+    import pymicro_wakeword
+    import pyopen_wakeword
+    audio = read_audio(speech.piper("Hey Jarvis"))
+    micro = Path(pymicro_wakeword.__file__).parent / "models" / "hey_jarvis.json"
+    assert len(_detections(WakeSettings(word=str(micro)), audio)) == 1
+    model = Path(pyopen_wakeword.__file__).parent / "models" / "hey_jarvis.tflite"
+    assert len(_detections(WakeSettings(word=str(model), engine=WakeEngineName.OPEN),
+                           audio)) == 1

@@ -294,7 +294,7 @@ class Pipeline:
         utterance, self._utterance = self._utterance, None
         assert utterance is not None
         if self.wake is not None:
-            self.wake.reset()  # it heard none of the command; start afresh
+            self.wake.reset()  # the reply comes next: listen afresh after it
         if not timing.ended:
             timing.ended = time.perf_counter()
         try:

@@ -1,7 +1,9 @@
-"""Speak the demo shopper's lines into WAV files (Piper, a little slower than the device)."""
+"""Speak the demo shopper's lines into WAV files (Piper, a little slower than the device),
+each command after the default wake word "Okay Nabu"."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -9,12 +11,12 @@ from voice_shop.audio import write_wav
 from voice_shop.tts import PiperSettings, PiperTTS
 
 LINES = (
-    "hey shop, add a dozen eggs and a pack of bacon",
-    "hey shop, how much are the strawberries",
-    "hey shop, what's in my cart",
-    "hey shop, check out",
+    "Okay Nabu, add a dozen eggs and a pack of bacon",
+    "Okay Nabu, how much are the strawberries",
+    "Okay Nabu, what's in my cart",
+    "Okay Nabu, I'm ready to check out",
     "yes",
-    "hey shop, where is my order",
+    "Okay Nabu, where is my order",
 )
 
 
@@ -22,7 +24,8 @@ def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     tts = PiperTTS(PiperSettings(length_scale=1.1, noise_scale=0.0, noise_w_scale=0.0))
     for number, line in enumerate(LINES, 1):
-        path = folder / f"{number:02d}.wav"
+        # Named by the line, so WAVs of an older script are never reused.
+        path = folder / f"{number:02d}-{hashlib.sha1(line.encode()).hexdigest()[:8]}.wav"
         if not path.exists():
             write_wav(path, tts.synthesize_all(line))
         print(path)

@@ -76,8 +76,8 @@ def test_identifies_household_and_rejects_a_stranger(encoder: SpeakerEncoder,
     for name in ("dad", "kid", "mum"):
         identifier.enroll(name, [read_audio(p) for p in voices[name]],
                           Role.CHILD if name == "kid" else Role.ADULT)
-    commands = ["hey shop, add two bags of rice", "hey shop, what's in my cart",
-                "hey shop, any deals today"]
+    commands = ["Okay Nabu, add two bags of rice", "Okay Nabu, what's in my cart",
+                "Okay Nabu, any deals today"]
     tests = {"dad": [speech.piper(c) for c in commands],
              "kid": [pitched(speech.piper(c), 500, tmp_path / f"kt{i}.wav")
                      for i, c in enumerate(commands)],
@@ -128,12 +128,14 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
     def kid(text: str, n: int) -> Path:
         return pitched(speech.piper(text), 500, tmp_path / f"kid-say-{n}.wav")
 
-    script = [kid("hey shop, add a box of pop tarts", 1), kid("hey shop, check out", 2),
+    script = [kid("Okay Nabu, add a box of pop tarts", 1),
+              kid("Okay Nabu, I'm ready to check out", 2),
               kid("yes", 3),
-              speech.piper("hey shop, where is my order"), speech.piper("yes"),
-              speech.piper("hey shop, add two bags of rice"), speech.piper("hey shop, check out"),
+              speech.piper("Okay Nabu, where is my order"), speech.piper("yes"),
+              speech.piper("Okay Nabu, add two bags of rice"),
+              speech.piper("Okay Nabu, I'm ready to check out"),
               speech.piper("four three two one"),
-              kid("hey shop, same as last time", 4)]
+              kid("Okay Nabu, same as last time", 4)]
     result = run("listen", *common, "--json", "--reply-dir", str(tmp_path / "replies"),
                  *[arg for f in script for arg in ("--wav", str(f))])
     assert result.returncode == 0, result.stderr

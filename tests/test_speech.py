@@ -83,7 +83,7 @@ def test_out_of_domain_speech_is_not_understood(speech: SpeechMaker, demo_db: Pa
 def test_listen_places_order_only_after_spoken_yes(speech: SpeechMaker, demo_db: Path,
                                                    tmp_path: Path) -> None:
     db = _copy_db(demo_db, "listen-yes")
-    script = ["hey shop, add two bags of rice", "hey shop, check out"]
+    script = ["Okay Nabu, add two bags of rice", "Okay Nabu, I'm ready to check out"]
     files = [speech.piper(t) for t in script]
     result = run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path / "r"),
                  *[arg for f in files for arg in ("--wav", str(f))])
@@ -104,8 +104,8 @@ def test_listen_places_order_only_after_spoken_yes(speech: SpeechMaker, demo_db:
 
 def test_listen_no_means_no_order(speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:
     db = _copy_db(demo_db, "listen-no")
-    files = [speech.piper(t) for t in ("hey shop, add a pack of bacon", "hey shop, check out",
-                                       "no")]
+    files = [speech.piper(t) for t in ("Okay Nabu, add a pack of bacon",
+                                       "Okay Nabu, I'm ready to check out", "no")]
     run("listen", "--db", str(db), "--reply-dir", str(tmp_path),
         *[arg for f in files for arg in ("--wav", str(f))])
     shop = Shop.open(db)
@@ -130,13 +130,14 @@ def test_device_does_not_hear_its_own_voice(speech: SpeechMaker, demo_db: Path,
     from voice_shop.audio import WavDirectorySink
     from voice_shop.config import AppSettings
     db = _copy_db(demo_db, "echo")
-    assistant = Assistant(AppSettings(db_path=db))
+    wake = WakeSettings(word="", phrase="hey shop")  # the recogniser hears everything
+    assistant = Assistant(AppSettings(db_path=db, wake=wake))
     command = read_audio(speech.piper("hey shop, what's in my cart"))
     echo = read_audio(speech.piper("hey shop, add two bags of rice"))
     gap = np.zeros(16000, np.int16)
     stream = np.concatenate([gap, command, gap[:8000], echo, gap])
     pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts,
-                        WavDirectorySink(tmp_path), WakeGate(WakeSettings()), is_live=True)
+                        WavDirectorySink(tmp_path), WakeGate(wake), is_live=True)
     events = list(pipeline.run(ArraySource(stream)))
     assert [e.kind for e in events if e.kind == "wake"] == ["wake"]
     assert Shop.open(db).cart().is_empty

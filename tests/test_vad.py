@@ -1,11 +1,20 @@
-"""The endpointer state machine on PCM built in the test."""
+"""The endpointer state machine on PCM built in the test (energy detector), and Silero VAD
+on real and synthesised speech with steady noise."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from voice_shop.audio import SAMPLE_RATE_HZ, chunks_of
-from voice_shop.vad import Endpointer, EndpointerSettings, EndpointKind
+import numpy as np
+import pytest
+
+from voice_shop.audio import SAMPLE_RATE_HZ, chunks_of, read_audio
+from voice_shop.vad import DetectorName, Endpointer, EndpointerSettings, EndpointKind
+
+from .speech import SpeechMaker
+
+ENERGY = EndpointerSettings(detector=DetectorName.ENERGY)
+REAL = Path(__file__).resolve().parents[2] / "shared" / "audio" / "librispeech-speakers"
 
 
 def _tone(seconds: float, amplitude: int = 8000) -> np.ndarray:
@@ -19,9 +28,9 @@ def _noise(seconds: float, level: int) -> np.ndarray:
 
 
 def _events(samples: np.ndarray, settings: EndpointerSettings | None = None) -> list:
-    endpointer = Endpointer(settings)
+    endpointer = Endpointer(settings or ENERGY)
     return [(e.kind, round(e.t, 2), e.is_cut) for c in chunks_of(samples)
-            if (e := endpointer.feed(c)) is not None]
+            if (e := endpointer.feed(c)) is not None and e.kind is not EndpointKind.PAUSED]
 
 
 def test_speech_between_silences() -> None:
@@ -51,7 +60,55 @@ def test_steady_background_noise_is_learned() -> None:
 
 
 def test_long_speech_is_cut() -> None:
-    settings = EndpointerSettings(max_utterance_s=2.0)
+    settings = EndpointerSettings(detector=DetectorName.ENERGY, max_utterance_s=2.0)
     room = np.zeros(8000, np.int16)  # a stream begins with the room, which sets the floor
     events = _events(np.concatenate([room, _tone(5.0), np.zeros(16000, np.int16)]), settings)
     assert events[:2] == [(EndpointKind.STARTED, 0.5, False), (EndpointKind.ENDED, 2.5, True)]
+
+
+def test_pause_event_comes_before_the_end() -> None:
+    audio = np.concatenate([np.zeros(16000, np.int16), _tone(1.0), np.zeros(16000, np.int16)])
+    endpointer = Endpointer(ENERGY)
+    events = [(e.kind, round(e.t, 2)) for c in chunks_of(audio)
+              if (e := endpointer.feed(c)) is not None]
+    assert events == [(EndpointKind.STARTED, 1.0), (EndpointKind.PAUSED, 2.0),
+                      (EndpointKind.ENDED, 2.0)]
+
+
+# ---- Silero VAD: a trained model, so noise and tones are not speech --------------------------
+def _speech_events(samples: np.ndarray) -> list:
+    endpointer = Endpointer(EndpointerSettings())
+    return [(e.kind, e.t) for c in chunks_of(samples)
+            if (e := endpointer.feed(c)) is not None and e.kind is not EndpointKind.PAUSED]
+
+
+def test_silero_ignores_steady_noise_and_tones() -> None:
+    hum = _tone(3.0, 3000) + _noise(3.0, 2000)
+    fan = _noise(3.0, 6000)  # far louder than the energy detector's margin over a quiet room
+    audio = np.concatenate([np.zeros(8000, np.int16), hum, fan])
+    assert _speech_events(audio) == []
+
+
+def test_silero_finds_speech_in_steady_noise(speech: SpeechMaker) -> None:
+    words = read_audio(speech.piper("add two bags of rice"))
+    noise = _noise(1.5 + len(words) / SAMPLE_RATE_HZ + 1.5, 1500)  # ~16 dB SNR white noise
+    audio = noise.copy()
+    start = int(1.5 * SAMPLE_RATE_HZ)
+    audio[start:start + len(words)] += words
+    events = _speech_events(audio)
+    assert [k for k, _ in events] == [EndpointKind.STARTED, EndpointKind.ENDED]
+    speech_s = len(words) / SAMPLE_RATE_HZ
+    assert 1.3 <= events[0][1] <= 1.9
+    assert 1.5 + speech_s - 0.6 <= events[1][1] <= 1.5 + speech_s + 0.3
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="no real recordings in ../shared/audio")
+def test_silero_segments_real_read_speech() -> None:
+    """Real recordings: every one holds speech, found near its start, ended before its end."""
+    files = sorted(REAL.glob("*.flac"))[:6]
+    for path in files:
+        audio = np.concatenate([np.zeros(8000, np.int16), read_audio(path),
+                                np.zeros(16000, np.int16)])
+        events = _speech_events(audio)
+        assert events and events[0][0] is EndpointKind.STARTED, path
+        assert events[-1][0] is EndpointKind.ENDED, path

@@ -15,6 +15,7 @@ from .stt.domain import Domain, build_domain
 from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
 from .stt.vosk_engine import VoskSTT, find_vosk_model
 from .tts import PiperTTS
+from .understand import is_complete
 
 
 class Assistant:
@@ -38,11 +39,14 @@ class Assistant:
 
     @cached_property
     def parser(self) -> IntentParser:
-        return IntentParser(self.shop.products(), wake_phrase=self.settings.wake.phrase)
+        return IntentParser(self.shop.products(),
+                            wake_phrase=self.settings.wake.recogniser_phrase)
 
     @cached_property
     def domain(self) -> Domain:
-        return build_domain(self.shop.products(), self.settings.wake.phrase)
+        # A custom wake phrase must be in the recogniser's language, or it is never heard;
+        # after a wake-word model the recogniser only hears the command.
+        return build_domain(self.shop.products(), self.settings.wake.recogniser_phrase)
 
     @cached_property
     def stt(self) -> SpeechToText:
@@ -68,6 +72,14 @@ class Assistant:
     @cached_property
     def speakers(self) -> SpeakerIdentifier:
         return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
+
+    def is_complete(self, text: str) -> bool:
+        """The pipeline's early-end hook: is this partial transcript already a whole
+        sentence of the shop's grammar that parses into a complete command?"""
+        grammar = self.domain.grammar
+        if grammar is not None and not grammar.accepts(text.split()):
+            return False
+        return is_complete(self.parser.parse(text))
 
     @cached_property
     def dialog(self) -> Dialog:

@@ -26,7 +26,11 @@ CHANNELS = 1
 CHUNK_MS = 20
 CHUNK_SAMPLES = SAMPLE_RATE_HZ * CHUNK_MS // 1000
 MAX_FILE_SECONDS = 600.0
-"""Longer recordings are refused: a shopping command is seconds long."""
+"""Longer recordings are refused by ``read_audio``: a shopping command is seconds long.
+``WavSource`` streams files of any length (an hour of a room) block by block instead."""
+WHOLE_FILE_SECONDS = 60.0
+"""``WavSource`` decodes shorter files whole before streaming them, so a file that fails to
+decode part-way contributes no audio at all; longer ones are streamed block by block."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,17 @@ def _check_wav_complete(path: Path) -> None:
             f.seek(chunk_size + (chunk_size & 1), 1)
 
 
-def read_audio(path: Path) -> np.ndarray:
-    """Read a WAV/FLAC/OGG file into pipeline format, or raise one clear AudioInputError."""
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise AudioInputError(f"{path}: no such file", code="no_such_file")
     if path.is_dir():
-        raise AudioInputError(f"{path}: is a directory, not an audio file")
+        raise AudioInputError(f"{path}: is a directory, not an audio file", code="not_a_file")
     _check_wav_complete(path)
+
+
+def read_audio(path: Path) -> np.ndarray:
+    """Read a WAV/FLAC/OGG file into pipeline format, or raise one clear AudioInputError."""
+    _check_file(path)
     try:
         info = sf.info(str(path))
         if info.frames / max(info.samplerate, 1) > MAX_FILE_SECONDS:
@@ -99,6 +107,34 @@ def read_audio(path: Path) -> np.ndarray:
     if len(data) == 0:
         raise AudioInputError(f"{path}: contains no audio", code="empty_audio")
     return to_pipeline_format(data, rate)
+
+
+def stream_audio(path: Path, block_s: float = 10.0) -> Iterator[np.ndarray]:
+    """A file of any length in pipeline format, block by block (one block for short files);
+    one clear AudioInputError for anything unreadable, empty or undecodable."""
+    _check_file(path)
+    try:
+        with sf.SoundFile(str(path)) as f:
+            rate, frames = f.samplerate, f.frames
+            if frames <= WHOLE_FILE_SECONDS * rate:
+                data = f.read(dtype="float32", always_2d=True)
+                if len(data) == 0:
+                    raise AudioInputError(f"{path}: contains no audio", code="empty_audio")
+                yield to_pipeline_format(data, rate)
+                return
+            resampler = (soxr.ResampleStream(rate, SAMPLE_RATE_HZ, 1, dtype="float32",
+                                             quality="HQ") if rate != SAMPLE_RATE_HZ else None)
+            while len(block := f.read(int(block_s * rate), dtype="float32", always_2d=True)):
+                mono = block.mean(axis=1)
+                if resampler is not None:
+                    mono = resampler.resample_chunk(mono, last=False)
+                yield to_pipeline_format(mono, SAMPLE_RATE_HZ)
+            if resampler is not None:
+                yield to_pipeline_format(resampler.resample_chunk(np.zeros(0, np.float32),
+                                                                  last=True), SAMPLE_RATE_HZ)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioInputError(f"{path}: not a readable audio file ({exc})",
+                              code="bad_audio") from exc
 
 
 def write_wav(path: Path, samples: np.ndarray, rate_hz: int = SAMPLE_RATE_HZ) -> None:
@@ -116,10 +152,22 @@ def chunks_of(samples: np.ndarray, start_s: float = 0.0, source: str | None = No
                          start_s + offset / SAMPLE_RATE_HZ, source)
 
 
-class AudioSource(Protocol):
-    """Where pipeline audio comes from: a microphone or files, chunk by chunk."""
+@dataclass(frozen=True)
+class SourceError:
+    """A file the source could not read; the stream goes on with the next file."""
 
-    def chunks(self) -> Iterator[AudioChunk]: ...
+    error: AudioInputError
+    start_s: float
+    """Stream time in seconds at which the file would have begun."""
+    source: str
+    """The file."""
+
+
+class AudioSource(Protocol):
+    """Where pipeline audio comes from: a microphone or files, chunk by chunk (and, for
+    files, a SourceError in place of each file that cannot be read)."""
+
+    def chunks(self) -> Iterator[AudioChunk | SourceError]: ...
 
 
 class WavSource:
@@ -133,23 +181,32 @@ class WavSource:
         self.realtime = realtime
         self.gap_s = gap_s
 
-    def chunks(self) -> Iterator[AudioChunk]:
+    def chunks(self) -> Iterator[AudioChunk | SourceError]:
         # A short lead-in of silence, as a microphone hears the room before anyone speaks:
         # the endpointer learns the noise floor from the start of the stream.
         lead_in = np.zeros(int(0.3 * SAMPLE_RATE_HZ), np.int16)
         yield from chunks_of(lead_in, 0.0, str(self.paths[0]) if self.paths else None)
         clock = len(lead_in) / SAMPLE_RATE_HZ
         started = time.monotonic()
+        gap = np.zeros(int(self.gap_s * SAMPLE_RATE_HZ), np.int16)
         for path in self.paths:
-            samples = np.concatenate([read_audio(path),
-                                      np.zeros(int(self.gap_s * SAMPLE_RATE_HZ), np.int16)])
-            for chunk in chunks_of(samples, clock, str(path)):
-                if self.realtime:
-                    delay = chunk.start_s - (time.monotonic() - started)
-                    if delay > 0:
-                        time.sleep(delay)
-                yield chunk
-            clock += len(samples) / SAMPLE_RATE_HZ
+            try:
+                for block in stream_audio(path):
+                    yield from self._paced(block, clock, str(path), started)
+                    clock += len(block) / SAMPLE_RATE_HZ
+            except AudioInputError as exc:
+                yield SourceError(exc, clock, str(path))
+            yield from self._paced(gap, clock, str(path), started)
+            clock += len(gap) / SAMPLE_RATE_HZ
+
+    def _paced(self, samples: np.ndarray, clock: float, name: str,
+               started: float) -> Iterator[AudioChunk]:
+        for chunk in chunks_of(samples, clock, name):
+            if self.realtime:
+                delay = chunk.start_s - (time.monotonic() - started)
+                if delay > 0:
+                    time.sleep(delay)
+            yield chunk
 
 
 class ArraySource:

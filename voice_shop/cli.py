@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .pipeline import SpeakerIdentifier
     from .shop.engine import Shop
     from .shop.models import Role
+    from .wake import WakeSettings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="An offline voice shopping assistant.")
@@ -377,7 +378,8 @@ FilesArgument = Annotated[list[Path], typer.Argument(help="Audio files (WAV, FLA
 
 def _settings(db: Path, engine: str = "auto", model: Path | None = None,
               models_dir: Path | None = None, voice: str | None = None,
-              wake_phrase: str = "hey shop", general: bool = False) -> AppSettings:
+              wake_phrase: str = "hey shop", general: bool = False,
+              wake: WakeSettings | None = None) -> AppSettings:
     from .config import AppSettings, SpeechSettings
     from .tts import DEFAULT_VOICE, PiperSettings
     from .wake import WakeSettings
@@ -385,7 +387,7 @@ def _settings(db: Path, engine: str = "auto", model: Path | None = None,
     return AppSettings(
         db_path=db, models_dir=models_dir,
         speech=SpeechSettings(engine=engine, vosk_model=model, use_domain=not general),
-        wake=WakeSettings(phrase=wake_phrase),
+        wake=wake or WakeSettings(word="", phrase=wake_phrase),
         tts=PiperSettings(voice=voice or DEFAULT_VOICE, models_dir=models_dir))
 
 
@@ -494,20 +496,41 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
 def listen(db: DbOption = DEFAULT_DB,
            wav: Annotated[list[Path] | None, typer.Option(
                "--wav", help="Audio files instead of the microphone (repeatable).")] = None,
-           wake_phrase: WakeOption = "hey shop",
+           wake_word: Annotated[str, typer.Option(
+               "--wake-word", help="A shipped wake-word model (okay_nabu, hey_jarvis, "
+               "hey_mycroft, alexa; openWakeWord also hey_rhasspy) or a model file.")]
+           = "okay_nabu",
+           wake_engine: Annotated[str, typer.Option(
+               "--wake-engine", help="micro (microWakeWord) | open (openWakeWord)")] = "micro",
+           wake_cutoff: Annotated[float | None, typer.Option(
+               "--wake-cutoff", help="Wake-word probability cutoff (default: the model's).")]
+           = None,
+           wake_phrase: Annotated[str | None, typer.Option(
+               "--wake-phrase", help="A custom wake phrase, checked in the transcript "
+               "instead of a wake-word model.")] = None,
            no_wake: Annotated[bool, typer.Option("--no-wake",
                               help="Every utterance is a command.")] = False,
+           live_timing: Annotated[bool, typer.Option(
+               "--live-timing", help="Files as a microphone: stream time runs on while the "
+               "device replies (what a file holds then is heard during the reply: barge-in "
+               "and echo tests).")] = False,
            reply_dir: Annotated[Path | None, typer.Option(
                help="Write spoken replies as WAV files here instead of playing them.")] = None,
            realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
            engine: EngineOption = "auto", model: ModelOption = None,
            models_dir: ModelsDirOption = None, voice: VoiceOption = "en_US-joe-medium",
            as_json: JsonOption = False) -> None:
-    """The whole loop: wake phrase, speech, dialog, spoken reply."""
+    """The whole loop: wake word, speech, dialog, spoken reply. Exits 1 when any input file
+    could not be read (each one is an error event; the others are still processed)."""
     from .audio import MicrophoneSource, SpeakerSink, WavDirectorySink, WavSource
     from .pipeline import Pipeline
-    from .wake import WakeGate
-    settings = _settings(db, engine, model, models_dir, voice, "" if no_wake else wake_phrase)
+    from .wake import WakeEngineName, WakeGate, WakeSettings, load_detector
+    if wake_engine not in tuple(WakeEngineName):
+        raise ValueError(f"unknown wake engine {wake_engine!r}: micro or open")
+    wake = WakeSettings(word="" if no_wake or wake_phrase else wake_word,
+                        engine=WakeEngineName(wake_engine), probability_cutoff=wake_cutoff,
+                        phrase="" if no_wake else wake_phrase or "")
+    settings = _settings(db, engine, model, models_dir, voice, wake=wake)
     source = WavSource(wav, realtime=realtime) if wav else MicrophoneSource()
     if not wav:
         from .audio import input_devices
@@ -523,13 +546,31 @@ def listen(db: DbOption = DEFAULT_DB,
             running.stt, running.parser, running.dialog = (assistant.stt, assistant.parser,
                                                            assistant.dialog)
 
+    detector = load_detector(wake) if wake.uses_engine else None
     pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts, sink,
-                        WakeGate(settings.wake), settings.endpointer, is_live=not wav,
-                        identify=_identifier(assistant),
-                        between_utterances=pick_up_catalog_changes)
+                        WakeGate(settings.wake), settings.endpointer,
+                        is_live=live_timing or not wav, identify=_identifier(assistant),
+                        between_utterances=pick_up_catalog_changes, wake=detector,
+                        own_voice=load_detector(wake) if detector else None,
+                        is_complete=assistant.is_complete)
+    _warm_up(assistant, pipeline.identify is not None)
+    failed = 0
     for event in pipeline.run(source):
         data = event.to_dict()
+        failed += data["event"] == "error"
         emit(data, as_json, _describe_event(data))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _warm_up(assistant: Assistant, identifies: bool) -> None:
+    """First runs of the ONNX voice and the speaker encoder are slow: spend them before the
+    shopper speaks, not on the first reply."""
+    import numpy as np
+    assistant.tts.synthesize_all("Ready.")
+    if identifies:
+        noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
+        assistant.speakers.encoder.embed(noise)
 
 
 def _identifier(assistant: Assistant) -> SpeakerIdentifier | None:
@@ -678,6 +719,10 @@ def _describe_event(data: dict[str, Any]) -> str:
         return f"[{data['t']:7.2f}] error: {data['message']}"
     if kind == "speaker":
         return f"[{data['t']:7.2f}] speaker: {data['speaker'] or 'unknown'}"
+    if kind == "wake":
+        return f"[{data['t']:7.2f}] wake: {data.get('word') or data.get('phrase')}"
+    if kind == "barge_in":
+        return f"[{data['t']:7.2f}] barge-in: reply stopped after {data['reply_played_s']} s"
     return f"[{data['t']:7.2f}] {kind}"
 
 
@@ -765,10 +810,13 @@ def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None,
         raise typer.Exit(1)
 
 
+DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"
+
+
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated: parse, speech, loop, speakers, recommend")]
-        = "parse,speech,loop,speakers,recommend",
+        help="Comma-separated: parse, speech, loop, speakers, recommend, wake")]
+        = DEFAULT_SECTIONS,
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
           quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,
@@ -786,6 +834,11 @@ def bench(sections: Annotated[str, typer.Option(
               "--strangers", help="Recordings of voices outside the household (default: "
               "the strangers/ sub-folder of --speakers).")] = None,
           models_dir: ModelsDirOption = None,
+          wake: Annotated[Path | None, typer.Option(
+              "--wake", help="Real recordings of the wake word 'alexa' (misses); false "
+              "wakes are counted on the other recordings beside that folder.")] = None,
+          tv_minutes: Annotated[float, typer.Option(
+              help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
           as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
@@ -799,10 +852,12 @@ def bench(sections: Annotated[str, typer.Option(
         raise VoiceShopError(f"{real}: not a folder of labelled recordings (no labels.json)")
     if real is not None and "real" not in wanted:
         # --real alone runs just the real-speech section; with --sections it is added.
-        is_default = sections == "parse,speech,loop,speakers,recommend"
-        wanted = ["real"] if is_default else [*wanted, "real"]
+        wanted = ["real"] if sections == DEFAULT_SECTIONS else [*wanted, "real"]
+    if wake is not None and sections == DEFAULT_SECTIONS:
+        wanted = ["wake"] if real is None else [*wanted, "wake"]
     for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
-                           ood=ood or [], real_limit=real_limit):
+                           ood=ood or [], real_limit=real_limit, wake_dir=wake,
+                           tv_minutes=tv_minutes):
         emit({"event": "bench", "line": line}, as_json, line)
 
 

@@ -88,6 +88,25 @@ def _model_checks(models_dir: Path, needs_vosk: bool = False,
                 "apt-get install espeak-ng (pronunciations for new product words)")
 
 
+def _wake_checks() -> Iterator[Check]:
+    from .vad import EndpointerSettings, make_detector
+    from .wake import WAKE_WORDS, WakeEngineName, WakeSettings, load_detector
+    for engine in WakeEngineName:
+        try:
+            detector = load_detector(WakeSettings(engine=engine))
+            yield Check(f"wake word ({engine})", True,
+                        f"{detector.engine.word} loaded (cutoff {detector.cutoff:.2f}); "
+                        f"shipped: {', '.join(WAKE_WORDS[engine])}")
+        except (VoiceShopError, ImportError, OSError) as exc:
+            yield Check(f"wake word ({engine})", False,
+                        f"{exc}: pip install pymicro-wakeword pyopen-wakeword")
+    try:
+        make_detector(EndpointerSettings())
+        yield Check("voice activity (silero)", True, "Silero VAD loaded")
+    except VoiceShopError as exc:
+        yield Check("voice activity (silero)", False, exc.message)
+
+
 def _database_check(db: Path) -> Check:
     from .shop.engine import Shop
     try:
@@ -105,4 +124,5 @@ def run_checks(db: Path, models_dir: Path, *, needs_vosk: bool = False,
     """Every check; Vosk is required only when it is configured (``needs_vosk``/a model)."""
     yield from _audio_checks()
     yield from _model_checks(models_dir, needs_vosk, vosk_model)
+    yield from _wake_checks()
     yield _database_check(db)

@@ -1,10 +1,22 @@
 """The listen loop: audio in, spoken replies out, one JSON-able event per step.
 
-AudioSource -> Endpointer -> SpeechToText (streaming) -> WakeGate -> understand -> Dialog ->
-TextToSpeech -> AudioSink. Files and the microphone take the same path. With files, stream
-time stops while the device speaks (as if the tester waited for the answer); with the
-microphone, what the microphone hears while the device speaks is dropped, so the device never
-hears, or wakes on, its own voice.
+AudioSource -> WakeWordDetector -> Endpointer (Silero VAD) -> SpeechToText (streaming) ->
+understand -> Dialog -> TextToSpeech -> AudioSink.
+
+- With a wake-word engine (the default) only the wake-word model listens while nobody has
+  woken the device; after a wake word the audio that follows it is decoded until the
+  endpointer ends the utterance. The recogniser also runs, without a wake word, in the
+  follow-up window after the device asked a question.
+- With a custom phrase (``WakeGate``) or no wake at all, every utterance the endpointer finds
+  is decoded, and the gate decides from the transcript.
+- The utterance ends after ``end_silence_ms`` of non-speech, or early, after ``pause_ms``,
+  when ``is_complete(partial transcript)`` says the command is already complete.
+- Stream time: with files (by default) it stops while the device speaks, as if the tester
+  waited for the answer. Live (a microphone, or files with ``is_live``) it runs on: what is
+  heard while the device speaks goes only to the wake-word model, so the device never
+  transcribes itself, a wake word the reply itself contains is ignored, and the shopper's
+  wake word stops the reply (barge-in).
+- A file that cannot be read becomes an ``error`` event and a spoken "Sorry"; the loop goes on.
 """
 
 from __future__ import annotations
@@ -14,11 +26,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .audio import AudioChunk, AudioSink, AudioSource
+from .audio import SAMPLE_RATE_HZ, AudioChunk, AudioSink, AudioSource, SourceError, chunks_of
 from .dialog import Dialog
 from .errors import VoiceShopError
 from .intent.parser import IntentParser
@@ -26,12 +38,36 @@ from .stt.base import RecognizerStream, SpeechToText, Transcript
 from .tts import TextToSpeech
 from .understand import understand
 from .vad import Endpointer, EndpointerSettings, EndpointKind
-from .wake import WakeGate
+from .wake import WakeDetection, WakeGate, WakeWordDetector
 
 log = logging.getLogger(__name__)
 PRE_ROLL_S = 0.3
 """Audio kept from before the endpointer noticed speech (its first syllable)."""
+RECENT_S = 1.5
+"""Audio kept while asleep: the wake word itself goes to speaker identification, which
+needs more than a short command ("check out") to tell voices apart."""
 SORRY = "Sorry, I didn't catch that."
+SILENT_PEAK = 4
+"""A chunk whose samples all stay within +-this is digital silence."""
+SILENCE_SKIP_AFTER_S = 1.0
+"""After this much digital silence the models are not fed more of it (an hour of silence
+in a file costs next to nothing)."""
+WAKE_PRE_ROLL_S = 0.1
+"""Audio from just before the wake word fired that goes to the recogniser: the model decides
+~130 ms after the word ends, by when a command said in one breath has begun."""
+OWN_VOICE_MARGIN_S = 1.0
+"""A wake word heard within this time of one the reply itself contains is the device's own."""
+
+IsComplete = Callable[[str], bool]
+"""The early-end hook: (partial transcript of the utterance so far) -> True when it is
+already a complete command, so a short pause ends the utterance."""
+
+
+@runtime_checkable
+class PartialStream(Protocol):
+    """A recogniser stream that can say what it has heard so far."""
+
+    def partial(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +75,7 @@ class PipelineEvent:
     """One thing that happened in the loop."""
 
     kind: str
-    """wake | transcript | speaker | intent | reply | error"""
+    """wake | barge_in | transcript | speaker | intent | reply | error"""
     t: float
     """Stream time in seconds."""
     file: str | None
@@ -59,11 +95,33 @@ class _Utterance:
     start_s: float
     file: str | None
     stream: RecognizerStream
+    wake: WakeDetection | None = None
+    """The wake word that opened it (None when the endpointer found it)."""
+    has_speech: bool = True
+    """False until speech follows the wake word."""
     samples: list[np.ndarray] = field(default_factory=list)
+    wake_samples: list[np.ndarray] = field(default_factory=list)
+    """The wake word (not decoded; heard by speaker identification)."""
 
     def add(self, samples: np.ndarray) -> None:
         self.stream.feed(samples)
         self.samples.append(samples)
+
+
+@dataclass
+class _Timing:
+    """Where the time between end of speech and first reply audio went."""
+
+    endpoint_wait_ms: float = 0.0
+    """Stream time from the end of speech to the endpointer's decision (audio it waited for)."""
+    ended: float = 0.0
+    """perf_counter() when the endpoint was decided."""
+    stages_ms: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.stages_ms[stage] = round(1000 * (now - since), 1)
+        return now
 
 
 class Pipeline:
@@ -71,7 +129,10 @@ class Pipeline:
                  tts: TextToSpeech, sink: AudioSink, gate: WakeGate,
                  endpointer: EndpointerSettings | None = None, *, is_live: bool = False,
                  identify: SpeakerIdentifier | None = None,
-                 between_utterances: Callable[[Pipeline], None] | None = None) -> None:
+                 between_utterances: Callable[[Pipeline], None] | None = None,
+                 wake: WakeWordDetector | None = None,
+                 own_voice: WakeWordDetector | None = None,
+                 is_complete: IsComplete | None = None) -> None:
         self.stt, self.parser, self.dialog, self.tts, self.sink = stt, parser, dialog, tts, sink
         self.gate = gate
         self.endpointer = Endpointer(endpointer)
@@ -79,60 +140,190 @@ class Pipeline:
         self.identify = identify
         self.between_utterances = between_utterances
         """Called after each utterance (e.g. to pick up a new catalog)."""
+        self.wake = wake
+        """The wake-word engine; None: a custom phrase (the gate) or no wake at all."""
+        self.own_voice = own_voice
+        """A second instance of the wake-word engine, run over the device's own replies."""
+        self.is_complete = is_complete
         self._offset_s = 0.0
-        self._deaf_until_s = -1.0
+        self._speaking: tuple[float, float] = (-1.0, -1.0)
+        """Stream time from the end of the last utterance to the end of its reply (live)."""
+        self._reply_start_s = -1.0
+        self._own_wakes: list[float] = []
+        """Stream times at which the reply itself sounds like the wake word."""
         self._asked: tuple[str | None, float] = (None, -1.0)
         """Who the device last asked a question, and until when an answer counts."""
         self._speaker_now: str | None = None
+        self._utterance: _Utterance | None = None
+        self._ring: deque[AudioChunk] = deque(maxlen=int(RECENT_S * 1000) // 20)
+        self._silent_s = 0.0
+        self.wake_pre_roll_s = WAKE_PRE_ROLL_S
         self.latencies_ms: list[float] = []
         """End of speech (endpoint decided) to first reply audio, per reply."""
 
+    # ---- the stream ----------------------------------------------------------------------
     def run(self, source: AudioSource) -> Iterator[PipelineEvent]:
-        ring: deque[AudioChunk] = deque(maxlen=max(1, int(PRE_ROLL_S * 1000) // 20))
-        current: _Utterance | None = None
         last: AudioChunk | None = None
-        for raw in source.chunks():
-            chunk = replace(raw, start_s=raw.start_s + self._offset_s)
-            last = chunk
-            if chunk.start_s < self._deaf_until_s:
-                continue  # the device is speaking: do not listen to itself
-            event = self.endpointer.feed(chunk)
-            if current is None:
-                ring.append(chunk)
-                if event is not None and event.kind is EndpointKind.STARTED:
-                    current = _Utterance(event.t, chunk.source, self.stt.stream())
-                    for held in ring:
-                        current.add(held.samples)
-                    ring.clear()
+        for item in source.chunks():
+            if isinstance(item, SourceError):
+                yield from self._source_error(item)
                 continue
-            current.add(chunk.samples)
-            if event is not None and event.kind is EndpointKind.ENDED:
-                yield from self._finish(current, event.t)
-                current = None
-        if current is not None and last is not None:
-            yield from self._finish(current, last.start_s + last.duration_s)
+            chunk = replace(item, start_s=item.start_s + self._offset_s)
+            last = chunk
+            yield from self._on_chunk(chunk)
+        if self._utterance is not None and last is not None:
+            yield from self._finish(last.start_s + last.duration_s, _Timing())
+
+    def _on_chunk(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:
+        start, end = self._speaking
+        if start <= chunk.start_s < end:
+            yield from self._while_speaking(chunk)
+            return
+        is_silent = self._is_silent(chunk)
+        if self._utterance is not None:
+            yield from self._in_utterance(chunk)
+            return
+        if is_silent and self._silent_s > SILENCE_SKIP_AFTER_S:
+            return  # nothing to hear; the models already know the room is silent
+        if self.wake is not None:
+            detection = self.wake.feed(chunk.samples, chunk.start_s)
+            if detection is not None:
+                yield from self._woke(detection, chunk.source)
+                return
+        if self.wake is None or self.gate.is_following_up(chunk.start_s):
+            self._listen_without_wake(chunk)
+        else:
+            self._ring.append(chunk)
+
+    def _is_silent(self, chunk: AudioChunk) -> bool:
+        if len(chunk.samples) and int(np.abs(chunk.samples.astype(np.int32)).max()) <= SILENT_PEAK:
+            self._silent_s += chunk.duration_s
+            return True
+        self._silent_s = 0.0
+        return False
+
+    def _listen_without_wake(self, chunk: AudioChunk) -> None:
+        """The endpointer finds an utterance; the recogniser starts on it (with pre-roll)."""
+        self._ring.append(chunk)
+        event = self.endpointer.feed(chunk)
+        if event is not None and event.kind is EndpointKind.STARTED:
+            self._utterance = _Utterance(event.t, chunk.source, self.stt.stream())
+            for held in self._ring:
+                if held.start_s >= event.t - PRE_ROLL_S:
+                    self._utterance.add(held.samples)
+            self._ring.clear()
+
+    def _woke(self, detection: WakeDetection, file: str | None) -> Iterator[PipelineEvent]:
+        """The wake word was heard: decode what follows it."""
+        if self._utterance is not None:
+            self._utterance.stream.finish()  # what came before the wake word is dropped
+        self.endpointer.reset()
+        self._utterance = _Utterance(detection.t, file, self.stt.stream(), detection,
+                                     has_speech=False)
+        for chunk in self._ring:
+            if chunk.start_s >= detection.t - self.wake_pre_roll_s:
+                self._utterance.add(chunk.samples)
+            else:
+                self._utterance.wake_samples.append(chunk.samples)
+        self._ring.clear()
+        yield PipelineEvent("wake", detection.t, file, {
+            "word": detection.word, "probability": round(detection.probability, 3)})
+
+    def _in_utterance(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:
+        utterance = self._utterance
+        assert utterance is not None
+        if self.wake is not None:
+            # A wake word inside an utterance starts it afresh: an answer in the follow-up
+            # window that begins with it, or the word said again after a pause or a noise.
+            self._ring.append(chunk)
+            detection = self.wake.feed(chunk.samples, chunk.start_s)
+            if detection is not None:
+                yield from self._woke(detection, chunk.source)
+                return
+        utterance.add(chunk.samples)
+        event = self.endpointer.feed(chunk)
+        end_t = chunk.start_s + chunk.duration_s
+        if not utterance.has_speech:
+            if event is not None and event.kind is EndpointKind.STARTED:
+                utterance.has_speech = True
+            elif end_t - utterance.start_s >= self.gate.settings.command_wait_s:
+                self.endpointer.reset()
+                yield from self._finish(end_t, _Timing(ended=time.perf_counter()))
+            return
+        if event is None or event.kind is EndpointKind.STARTED:
+            return
+        if event.kind is EndpointKind.PAUSED:
+            if not self._is_complete_so_far(utterance):
+                return
+            event = self.endpointer.end_now(event.t)
+        timing = _Timing(1000 * (end_t - event.t), time.perf_counter())
+        yield from self._finish(event.t, timing)
+
+    def _is_complete_so_far(self, utterance: _Utterance) -> bool:
+        if self.is_complete is None or not isinstance(utterance.stream, PartialStream):
+            return False
+        text = utterance.stream.partial()
+        words = text.split()
+        phrase = self.gate.phrase
+        if phrase and tuple(words[:len(phrase)]) == phrase:
+            text = " ".join(words[len(phrase):])
+        return bool(text) and self.is_complete(text)
+
+    # ---- while the device speaks ---------------------------------------------------------
+    def _while_speaking(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:
+        """Only the wake-word model hears this: a wake word stops the reply (barge-in)."""
+        if self.wake is None:
+            return
+        detection = self.wake.feed(chunk.samples, chunk.start_s)
+        if detection is None:
+            return
+        if any(abs(detection.t - t) <= OWN_VOICE_MARGIN_S for t in self._own_wakes):
+            log.info("ignored a wake word in the device's own reply at %.2f s", detection.t)
+            return
+        start = self._reply_start_s
+        self._speaking = (-1.0, -1.0)
+        stop = getattr(self.sink, "stop", None)
+        if callable(stop):
+            stop()
+        yield PipelineEvent("barge_in", detection.t, chunk.source,
+                            {"reply_played_s": round(max(0.0, detection.t - start), 3)})
+        yield from self._woke(detection, chunk.source)
 
     # ---- one utterance -------------------------------------------------------------------
-    def _finish(self, utterance: _Utterance, end_s: float) -> Iterator[PipelineEvent]:
-        ended = time.perf_counter()
+    def _finish(self, end_s: float, timing: _Timing) -> Iterator[PipelineEvent]:
+        utterance, self._utterance = self._utterance, None
+        assert utterance is not None
+        if self.wake is not None:
+            self.wake.reset()  # the reply comes next: listen afresh after it
+        if not timing.ended:
+            timing.ended = time.perf_counter()
         try:
-            yield from self._handle(utterance, end_s, ended)
+            yield from self._handle(utterance, end_s, timing)
             if self.between_utterances is not None:
                 self.between_utterances(self)
         except VoiceShopError as exc:
             yield PipelineEvent("error", end_s, utterance.file,
                                 {"code": exc.code, "message": exc.message})
-            yield from self._reply(SORRY, end_s, utterance.file, ended)
+            yield from self._reply(SORRY, end_s, utterance.file, timing)
         except Exception as exc:  # one bad utterance never stops the loop
             log.exception("utterance failed")
             yield PipelineEvent("error", end_s, utterance.file,
                                 {"code": "internal", "message": f"{type(exc).__name__}: {exc}"})
-            yield from self._reply(SORRY, end_s, utterance.file, ended)
+            yield from self._reply(SORRY, end_s, utterance.file, timing)
+
+    def _source_error(self, item: SourceError) -> Iterator[PipelineEvent]:
+        t = item.start_s + self._offset_s
+        if self._utterance is not None:
+            yield from self._finish(t, _Timing())
+        yield PipelineEvent("error", t, item.source, {"code": item.error.code,
+                                                      "message": item.error.message})
+        yield from self._reply(SORRY, t, item.source, _Timing(ended=time.perf_counter()))
 
     def _handle(self, utterance: _Utterance, end_s: float,
-                ended: float) -> Iterator[PipelineEvent]:
+                timing: _Timing) -> Iterator[PipelineEvent]:
         self._speaker_now = None
         transcript = utterance.stream.finish()
+        mark = timing.mark("decode", timing.ended)
         wake = self.gate.check(transcript.text, utterance.start_s)
         if not wake.is_awake:
             return
@@ -144,10 +335,11 @@ class Pipeline:
             "text": wake.command, "heard": transcript.text,
             "confidence": round(transcript.confidence, 3),
             "duration_s": round(transcript.duration_s, 3)})
-        if wake.has_phrase and not wake.command:
-            yield from self._reply("Yes?", end_s, file, ended, expects_answer=True)
+        if (wake.has_phrase or utterance.wake is not None) and not wake.command:
+            yield from self._reply("Yes?", end_s, file, timing, expects_answer=True)
             return
         speaker = yield from self._speaker(utterance, end_s)
+        mark = timing.mark("speaker", mark)
         self._speaker_now = speaker
         command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
         understood = understand(command, self.parser)
@@ -155,49 +347,72 @@ class Pipeline:
                                                     "understood": understood.is_understood,
                                                     "intent": understood.intent.to_dict()})
         turn = self.dialog.handle(understood.intent, speaker)
+        timing.mark("understand_dialog", mark)
         data = {"order_id": turn.order_id} if turn.order_id is not None else {}
-        yield from self._reply(turn.reply, end_s, file, ended, data,
+        yield from self._reply(turn.reply, end_s, file, timing, data,
                                expects_answer=turn.expects_answer)
 
     def _speaker(self, utterance: _Utterance,
                  end_s: float) -> Generator[PipelineEvent, None, str | None]:
-        if self.identify is None:
+        if self.identify is None or not utterance.samples:
             return None
         asked, until_s = self._asked
         expected = asked if utterance.start_s <= until_s else None
-        name, score = self.identify(np.concatenate(utterance.samples), expected)
+        name, score = self.identify(np.concatenate([*utterance.wake_samples,
+                                                    *utterance.samples]), expected)
         yield PipelineEvent("speaker", end_s, utterance.file,
                             {"speaker": name, "score": round(score, 3)})
         return name
 
-    def _reply(self, text: str, end_s: float, file: str | None, ended: float,
+    def _reply(self, text: str, end_s: float, file: str | None, timing: _Timing,
                extra: dict[str, Any] | None = None, *,
                expects_answer: bool = False) -> Iterator[PipelineEvent]:
         first_audio: list[float] = []
+        spoken: list[np.ndarray] = []
+        before_tts = time.perf_counter()
 
         def sentences() -> Iterator[np.ndarray]:
             for audio in self.tts.synthesize(text):
                 if not first_audio:
                     first_audio.append(time.perf_counter())
+                spoken.append(np.asarray(audio, np.int16))
                 yield audio
 
         played_s = self.sink.play(sentences(), _slug(text))
-        latency_ms = 1000 * ((first_audio[0] if first_audio else time.perf_counter()) - ended)
+        first = first_audio[0] if first_audio else time.perf_counter()
+        latency_ms = 1000 * (first - timing.ended)
+        timing.stages_ms["tts_first_audio"] = round(1000 * (first - before_tts), 1)
         self.latencies_ms.append(latency_ms)
         data: dict[str, Any] = {"text": text, "duration_s": round(played_s, 3),
-                                "first_audio_ms": round(latency_ms, 1), **(extra or {})}
+                                "first_audio_ms": round(latency_ms, 1),
+                                "endpoint_wait_ms": round(timing.endpoint_wait_ms, 1),
+                                "stages_ms": timing.stages_ms, **(extra or {})}
         written = getattr(self.sink, "written", None)
         if written:
             data["audio"] = str(written[-1])
         yield PipelineEvent("reply", end_s, file, data)
-        if expects_answer:  # the answer may come without the wake phrase
+        if expects_answer:  # the answer may come without the wake word
             self.gate.open_follow_up(end_s + played_s)
             self._asked = (self._speaker_now, end_s + played_s + self.gate.settings.follow_up_s)
         if self.is_live:
-            self._deaf_until_s = end_s + played_s + 0.2
+            # Busy from the end of speech: deciding, answering, then playing the reply.
+            start = end_s + timing.endpoint_wait_ms / 1000 + latency_ms / 1000
+            self._speaking = (end_s, start + played_s + 0.2)
+            self._reply_start_s = start
+            self._own_wakes = self._wakes_in(spoken, start)
         else:
             self._offset_s += played_s
         self.endpointer.reset()
+
+    def _wakes_in(self, spoken: list[np.ndarray], start_s: float) -> list[float]:
+        """Where the reply itself would wake the device (heard back through the room)."""
+        if self.own_voice is None or not spoken:
+            return []
+        self.own_voice.reset()
+        audio = np.concatenate([*spoken, np.zeros(SAMPLE_RATE_HZ // 2, np.int16)])
+        found = [d.t for c in chunks_of(audio, start_s)
+                 if (d := self.own_voice.feed(c.samples, c.start_s)) is not None]
+        return found
 
 
 def _without_wake(transcript: Transcript, phrase: tuple[str, ...]) -> Transcript:

@@ -1,38 +1,55 @@
-"""End-of-speech detection: a small energy-based state machine over 20 ms frames.
+"""End of speech: a small state machine over 20 ms frames, fed by a voice-activity detector.
 
-The level of each frame is compared with a running estimate of the noise floor, so the same
-settings work in a quiet kitchen and next to a fan. Speech starts after ``start_ms`` of loud
-frames and ends after ``end_silence_ms`` of quiet ones, or at ``max_utterance_s``.
+The detector says, per frame, whether someone is speaking: Silero VAD (``vad_silero``, the
+default: a trained model, so a fan, a hum or steady noise is not speech) or the energy
+detector here (level against a running noise floor; kept for tests and as a fallback).
+Speech starts after ``start_ms`` of speech frames and ends after ``end_silence_ms`` of
+non-speech, or at ``max_utterance_s``. After ``pause_ms`` of non-speech a PAUSED event lets the
+pipeline end early when the command is already complete.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 
 from .audio import CHUNK_MS, AudioChunk
 
 
+class DetectorName(StrEnum):
+    SILERO = "silero"
+    ENERGY = "energy"
+
+
 @dataclass(frozen=True)
 class EndpointerSettings:
     """Load-time settings of the endpointer."""
 
+    detector: DetectorName = DetectorName.SILERO
     start_ms: int = 60
-    """Loud audio needed before an utterance starts."""
+    """Speech needed before an utterance starts."""
     end_silence_ms: int = 600
-    """Quiet audio that ends an utterance."""
+    """Non-speech that ends an utterance (when the command is not known to be complete)."""
+    pause_ms: int = 200
+    """Non-speech after which the pipeline asks whether the command is already complete."""
     max_utterance_s: float = 10.0
     """An utterance is cut here whatever is heard."""
     threshold_db: float = 9.0
-    """How far above the noise floor a frame must be to count as speech."""
+    """Energy detector: how far above the noise floor a frame must be to count as speech."""
     min_speech_dbfs: float = -50.0
-    """Frames quieter than this are never speech."""
+    """Energy detector: frames quieter than this are never speech."""
+    speech_probability: float = 0.5
+    """Silero: a window at or above this probability is speech..."""
+    silence_probability: float = 0.35
+    """...and, once speaking, only a window below this one is silence (hysteresis)."""
 
 
 class EndpointKind(StrEnum):
     STARTED = "started"
+    PAUSED = "paused"
     ENDED = "ended"
 
 
@@ -40,9 +57,17 @@ class EndpointKind(StrEnum):
 class EndpointEvent:
     kind: EndpointKind
     t: float
-    """Stream time in seconds of the start (STARTED) or end (ENDED) of speech."""
+    """Stream time in seconds of the start (STARTED) or end (PAUSED, ENDED) of speech."""
     is_cut: bool = False
     """True when the utterance hit the maximum length rather than falling silent."""
+
+
+class SpeechDetector(Protocol):
+    """Per frame: is someone speaking?"""
+
+    def is_speech(self, samples: np.ndarray) -> bool: ...
+
+    def reset(self) -> None: ...
 
 
 def level_dbfs(samples: np.ndarray) -> float:
@@ -52,25 +77,18 @@ def level_dbfs(samples: np.ndarray) -> float:
     return 20.0 * np.log10(max(rms, 1e-3) / 32768.0)
 
 
-class Endpointer:
-    """Feed chunks in stream order; get STARTED/ENDED events."""
+class EnergyDetector:
+    """Level against a running noise floor learned from the stream."""
 
-    def __init__(self, settings: EndpointerSettings | None = None) -> None:
-        self.settings = settings or EndpointerSettings()
+    def __init__(self, settings: EndpointerSettings) -> None:
+        self.settings = settings
         self.noise_floor_dbfs: float | None = None
-        self.in_speech = False
-        self._loud_ms = 0
-        self._quiet_ms = 0
-        self._speech_start = 0.0
-
-    def force_start(self, t: float) -> None:
-        """Treat speech as already under way (the wake phrase was just heard)."""
-        self.in_speech, self._speech_start, self._quiet_ms = True, t, 0
 
     def reset(self) -> None:
-        self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
+        """The noise floor is kept: the room has not changed."""
 
-    def _is_loud(self, level: float) -> bool:
+    def is_speech(self, samples: np.ndarray) -> bool:
+        level = level_dbfs(samples)
         floor = self.noise_floor_dbfs
         if floor is None:
             self.noise_floor_dbfs = floor = level  # the room as the stream begins
@@ -83,8 +101,38 @@ class Endpointer:
             self.noise_floor_dbfs = floor + 0.002 * (level - floor)
         return is_loud
 
+
+def make_detector(settings: EndpointerSettings) -> SpeechDetector:
+    if settings.detector is DetectorName.ENERGY:
+        return EnergyDetector(settings)
+    from .vad_silero import SileroDetector
+    return SileroDetector(settings)
+
+
+class Endpointer:
+    """Feed chunks in stream order; get STARTED/PAUSED/ENDED events."""
+
+    def __init__(self, settings: EndpointerSettings | None = None,
+                 detector: SpeechDetector | None = None) -> None:
+        self.settings = settings or EndpointerSettings()
+        self.detector = detector or make_detector(self.settings)
+        self.in_speech = False
+        self._loud_ms = 0
+        self._quiet_ms = 0
+        self._speech_start = 0.0
+
+    def reset(self) -> None:
+        """Forget the utterance under way (and the detector's recent context)."""
+        self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
+        self.detector.reset()
+
+    def end_now(self, t: float) -> EndpointEvent:
+        """End the utterance under way at ``t`` (the command was complete)."""
+        self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
+        return EndpointEvent(EndpointKind.ENDED, t)
+
     def feed(self, chunk: AudioChunk) -> EndpointEvent | None:
-        is_loud = self._is_loud(level_dbfs(chunk.samples))
+        is_loud = self.detector.is_speech(chunk.samples)
         end_t = chunk.start_s + chunk.duration_s
         if not self.in_speech:
             self._loud_ms = self._loud_ms + CHUNK_MS if is_loud else 0
@@ -95,9 +143,11 @@ class Endpointer:
             return None
         self._quiet_ms = 0 if is_loud else self._quiet_ms + CHUNK_MS
         if self._quiet_ms >= self.settings.end_silence_ms:
-            self.reset()
+            self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
             return EndpointEvent(EndpointKind.ENDED, end_t - self.settings.end_silence_ms / 1000)
+        if self._quiet_ms == self.settings.pause_ms:
+            return EndpointEvent(EndpointKind.PAUSED, end_t - self.settings.pause_ms / 1000)
         if end_t - self._speech_start >= self.settings.max_utterance_s:
-            self.reset()
+            self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
             return EndpointEvent(EndpointKind.ENDED, end_t, is_cut=True)
         return None

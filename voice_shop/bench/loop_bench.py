@@ -16,11 +16,12 @@ from ..shop.engine import Shop
 from ..speaker.identify import SpeakerIdentifier, SpeakerSettings
 from ..tts import PiperTTS
 
-SCRIPT = ("hey shop, add two bags of rice", "hey shop, what's in my cart",
-          "hey shop, how much are the strawberries", "hey shop, add a pack of bacon",
-          "hey shop, remove the bacon", "hey shop, any deals today",
-          "hey shop, add a dozen eggs", "hey shop, what do you recommend",
-          "hey shop, check out", "no", "hey shop, clear my cart", "hey shop, undo that")
+SCRIPT = ("Okay Nabu, add two bags of rice", "Okay Nabu, what's in my cart",
+          "Okay Nabu, how much are the strawberries", "Okay Nabu, add a pack of bacon",
+          "Okay Nabu, remove the bacon", "Okay Nabu, any deals today",
+          "Okay Nabu, add a dozen eggs", "Okay Nabu, what do you recommend",
+          "Okay Nabu, I'm ready to check out", "no", "Okay Nabu, clear my cart",
+          "Okay Nabu, undo that")
 
 
 def run(models_dir: Path, rounds: int = 2) -> Iterator[str]:
@@ -59,11 +60,29 @@ def run(models_dir: Path, rounds: int = 2) -> Iterator[str]:
         events = [json.loads(line) for line in result.stdout.splitlines()]
         replies = [e for e in events if e["event"] == "reply"]
         named = sum(e["speaker"] == "sam" for e in events if e["event"] == "speaker")
-        latencies = sorted(e["first_audio_ms"] for e in replies)
-        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
-        yield (f"listen: {len(replies)} replies to {len(files)} utterances; end of speech "
-               f"(endpoint decided) to first reply audio p50 {statistics.median(latencies):.0f} "
-               f"ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms (plus the endpointer's "
-               f"600 ms of silence before it decides); utterances attributed to the enrolled "
-               f"voice: {named}")
+        yield from latency_lines(replies, len(files), named)
         yield f"listen process peak memory (max RSS): {peak_mb:.0f} MB"
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def latency_lines(replies: list[dict], utterances: int, named: int) -> Iterator[str]:
+    """End of speech to first reply audio, the endpointer's wait included, and per stage."""
+    total = [e["endpoint_wait_ms"] + e["first_audio_ms"] for e in replies]
+    early = sum(e["endpoint_wait_ms"] < 600 for e in replies)
+    yield (f"listen: {len(replies)} replies to {utterances} utterances; end of speech to "
+           f"first reply audio, endpointing wait included: p50 {statistics.median(total):.0f} "
+           f"ms, p95 {_p(total, 0.95):.0f} ms (ended early on a complete command: "
+           f"{early}/{len(replies)}); utterances attributed to the enrolled voice: {named}")
+    stages = ["endpoint_wait_ms", "first_audio_ms"]
+    parts = [f"{s[:-3]} p50 {statistics.median(e[s] for e in replies):.0f} / p95 "
+             f"{_p([e[s] for e in replies], 0.95):.0f}" for s in stages]
+    for stage in ("decode", "speaker", "understand_dialog", "tts_first_audio"):
+        values = [e["stages_ms"][stage] for e in replies if stage in e["stages_ms"]]
+        if values:
+            parts.append(f"{stage} p50 {statistics.median(values):.0f} / p95 "
+                         f"{_p(values, 0.95):.0f}")
+    yield "listen per stage (ms): " + "; ".join(parts)

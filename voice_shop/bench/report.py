@@ -8,9 +8,18 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import loop_bench, parse_bench, real_bench, recommend_bench, speaker_bench, speech_bench
+from . import (
+    loop_bench,
+    parse_bench,
+    real_bench,
+    recommend_bench,
+    speaker_bench,
+    speech_bench,
+    wake_bench,
+)
 
-SECTIONS = ("parse", "speech", "loop", "speakers", "recommend", "real")
+SECTIONS = ("parse", "speech", "loop", "speakers", "recommend", "wake", "real")
+SHARED_AUDIO = Path("../shared/audio")
 
 
 def machine_line() -> str:
@@ -44,7 +53,8 @@ def _speech(count: int, quick: bool) -> Iterator[str]:
 
 def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
                quick: bool = False, real: Path | None = None, ood: Sequence[Path] = (),
-               real_limit: int | None = None) -> Iterator[str]:
+               real_limit: int | None = None, wake_dir: Path | None = None,
+               tv_minutes: float = 12.0) -> Iterator[str]:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
@@ -70,3 +80,9 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
         else:
             yield from real_bench.run(real, ood, limit=real_limit,
                                       snrs_db=(10.0,) if quick else (20.0, 10.0, 5.0))
+    if "wake" in sections or wake_dir is not None:
+        folder = wake_dir or SHARED_AUDIO / "wake-alexa"
+        if folder.is_dir():
+            yield from wake_bench.run(folder, folder.parent, tv_minutes)
+        else:
+            yield f"wake: skipped, no recordings in {folder} (give --wake DIR)"

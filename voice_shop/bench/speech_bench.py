@@ -1,4 +1,5 @@
-"""Spoken-command accuracy, word error rate, real-time factors, wake and rejection figures.
+"""Spoken-command accuracy, word error rate, real-time factors and rejection figures (wake
+figures: ``wake_bench``).
 
 Commands are generated from the live catalog with shopper phrasings, spoken by Piper (three
 speaking rates, clean and with white noise at 20/10/5 dB) and by espeak-ng voices, and run
@@ -30,7 +31,7 @@ from ..tts import PiperSettings, PiperTTS
 from ..understand import understand
 
 TEMPLATES = (
-    "add {q} {n}", "hey shop add {q} {n}", "i'd like {q} {n} please", "can i get {q} {n}",
+    "add {q} {n}", "add {q} {n} for me", "i'd like {q} {n} please", "can i get {q} {n}",
     "could you put {q} {n} in my cart", "add {q} {n} and {q2} {n2}", "i need {q} {n}",
     "remove the {n}", "take the {n} out", "how much is the {n}", "how much are the {n}",
     "do you have {n}", "please add {q} {n} to my cart", "get me {q} {n} and {q2} {n2}",
@@ -203,30 +204,6 @@ def rejection(stt: SpeechToText, parser: IntentParser, voices: Voices) -> str:
             f"{rejected} rejected as not understood ({100 * rejected / len(OUT_OF_DOMAIN):.0f}%)")
 
 
-def wake_figures(stt: SpeechToText, voices: Voices, commands: Sequence[str],
-                 wake: str = "hey shop") -> list[str]:
-    """Detection on phrases said by several voices; false wakes on speech without it."""
-    from ..wake import WakeGate, WakeSettings
-    gate = WakeGate(WakeSettings(phrase=wake))
-    lines = []
-    plain = [c for c in commands if not c.startswith(wake)][:30]
-    for condition in (Condition("piper", "piper", 1.0), Condition("en-us", "en-us", 160),
-                      Condition("en-us+f3", "en-us+f3", 160)):
-        hits = sum(gate.check(stt.transcribe(voices.speak(f"{wake} {c}", condition,
-                                                           7000 + i)).text, 0.0).has_phrase
-                   for i, c in enumerate(plain[:15]))
-        lines.append(f"wake [{condition.name}]: detected {hits}/15")
-    seconds = wakes = 0.0
-    for i, text in enumerate([*plain, *OUT_OF_DOMAIN]):
-        audio = voices.speak(text, Condition("piper", "piper", 1.0), 8000 + i)
-        seconds += len(audio) / SAMPLE_RATE_HZ
-        wakes += gate.check(stt.transcribe(audio).text, 0.0).has_phrase
-    per_hour = wakes * 3600 / max(seconds, 1e-9)
-    lines.append(f"false wakes: {int(wakes)} in {seconds:.0f} s of speech without the phrase "
-                 f"({per_hour:.0f} per hour of continuous speech)")
-    return lines
-
-
 def run(make_stt: Callable[[bool], SpeechToText], parser: IntentParser,
         products: Sequence[Product], count: int, quick: bool) -> Iterator[str]:
     commands = spoken_commands(products, count)
@@ -245,7 +222,6 @@ def run(make_stt: Callable[[bool], SpeechToText], parser: IntentParser,
         yield (f"domain biasing: WER {100 * results[0].wer:.1f}% vs general "
                f"{100 * general.wer:.1f}% ({general.wer / max(results[0].wer, 1e-9):.1f}x)")
         yield rejection(stt, parser, voices)
-        yield from wake_figures(stt, voices, commands)
         yield (f"synthesis RTF (Piper, {voices.synth_audio_s:.0f} s of audio): "
                f"{voices.synth_s / max(voices.synth_audio_s, 1e-9):.3f}")
         clean = [r.accuracy for r in results if r.condition.snr_db is None]

@@ -126,6 +126,7 @@ class _Stream:
         self._denoiser = denoiser
         self._chunks: list[np.ndarray] = []
         self._samples = 0
+        self._first: tuple[int, tuple[str, tuple[str, ...], float]] | None = None
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
@@ -133,22 +134,39 @@ class _Stream:
         if len(clean):
             self._chunks.append(np.asarray(clean, np.int16))
 
+    def partial(self) -> str:
+        """The first pass's best hypothesis of the audio so far (asked at a pause, to end
+        early on a complete command); kept, so ``finish`` does not decode it again."""
+        pcm = self._pcm()
+        self._first = (len(pcm), self._first_pass(pcm)) if pcm else None
+        return self._first[1][0] if self._first else ""
+
+    def _pcm(self) -> bytes:
+        return np.concatenate(self._chunks).tobytes() if self._chunks else b""
+
+    def _first_pass(self, pcm: bytes) -> tuple[str, tuple[str, ...], float]:
+        passes = self._passes
+        d = passes.decode(passes.GRAMMAR if passes.has_grammar else passes.OPEN, pcm)
+        hyp = d.hyp()
+        text = _clean(hyp.hypstr) if hyp else ""
+        alternatives = _nbest(d, text) if text else ()
+        words = max(len(text.split()), 1)
+        posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
+        return text, alternatives, posterior
+
     def finish(self) -> Transcript:
         started = time.perf_counter()
         if self._denoiser:
             self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
-        pcm = np.concatenate(self._chunks).tobytes() if self._chunks else b""
+        pcm = self._pcm()
         passes = self._passes
         text, posterior, second = "", 0.0, ""
         alternatives: tuple[str, ...] = ()
         if pcm:
-            first = passes.GRAMMAR if passes.has_grammar else passes.OPEN
-            d = passes.decode(first, pcm)
-            hyp = d.hyp()
-            text = _clean(hyp.hypstr) if hyp else ""
-            alternatives = _nbest(d, text) if text else ()
-            words = max(len(text.split()), 1)
-            posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
+            if self._first is not None and self._first[0] == len(pcm):
+                text, alternatives, posterior = self._first[1]
+            else:
+                text, alternatives, posterior = self._first_pass(pcm)
             if passes.has_grammar and passes.has_open and text:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""

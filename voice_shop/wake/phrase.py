@@ -1,4 +1,7 @@
-"""The wake gate: only utterances that begin with the wake phrase are commands.
+"""The wake gate for a custom phrase: only utterances that begin with it are commands.
+
+Used when no trained wake-word model exists for the phrase (``listen --wake-phrase TEXT``):
+the phrase is put into the recogniser's language (``WakeSettings.recogniser_phrase``).
 
 Every utterance the endpointer finds is decoded with the shop-biased recogniser (whose
 language model knows "hey shop ..." sentences), and the wake phrase must be its first words.
@@ -14,17 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .text import normalize
-
-
-@dataclass(frozen=True)
-class WakeSettings:
-    """Load-time settings of the wake gate."""
-
-    phrase: str = "hey shop"
-    """Empty means no wake phrase: every utterance is a command (push-to-talk testing)."""
-    follow_up_s: float = 8.0
-    """After a question, how long an answer is accepted without the wake phrase."""
+from ..text import normalize
+from .base import WakeSettings
 
 
 @dataclass(frozen=True)
@@ -42,7 +36,7 @@ class WakeResult:
 class WakeGate:
     def __init__(self, settings: WakeSettings) -> None:
         self.settings = settings
-        self.phrase = tuple(normalize(settings.phrase).split())
+        self.phrase = tuple(normalize(settings.recogniser_phrase).split())
         self._follow_up_until_s = -1.0
 
     @property
@@ -51,6 +45,10 @@ class WakeGate:
 
     def open_follow_up(self, now_s: float) -> None:
         self._follow_up_until_s = now_s + self.settings.follow_up_s
+
+    def is_following_up(self, t: float) -> bool:
+        """True while an answer to the device's question is accepted without waking it."""
+        return t <= self._follow_up_until_s
 
     def check(self, transcript_text: str, utterance_start_s: float) -> WakeResult:
         words = transcript_text.split()

@@ -179,5 +179,5 @@ def test_stdin_sessions_answer_every_line(db: Path, tmp_path: Path) -> None:
     assert chat.returncode == 0, chat.stderr
     turns = [json.loads(line) for line in chat.stdout.splitlines()]
     assert len(turns) == len(NASTY) and all(t["reply"] for t in turns)
-    assert turns[-1]["reply"].startswith("Added two bananas")
+    assert turns[-1]["reply"].startswith("Added two bunches of bananas")
     assert [(ln["sku"], ln["quantity"]) for ln in turns[-1]["cart"]["lines"]] == [("P101", 2)]

@@ -304,6 +304,7 @@ class Dialog:
         del state.undo[:-UNDO_DEPTH]
 
     def _add(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        intent = self._with_last_product(intent, state)
         if not intent.items:
             return "What would you like me to add?"
         replies: list[str] = []
@@ -318,6 +319,22 @@ class Dialog:
             if suggestion:
                 replies.append(suggestion)
         return " ".join(replies)
+
+    def _with_last_product(self, intent: Intent, state: _State) -> Intent:
+        """"another one", "take it off", "two more of those": an item named only by a
+        pronoun (or not at all) is the product the conversation was last about."""
+        refers_back = _REFERS_BACK.search(normalize(intent.text)) is not None
+        items = [i for i in intent.items if i.sku is not None or
+                 set(i.query.split()) - _BACK_WORDS]
+        if items or not refers_back or state.last_sku is None:
+            return intent
+        product = self.shop.find_product(state.last_sku)
+        if product is None:
+            return intent
+        quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
+        slot = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
+                        quantity=quantity, score=1.0)
+        return dataclasses.replace(intent, items=(slot,))
 
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
                   added: list[str]) -> str:
@@ -383,6 +400,7 @@ class Dialog:
         return f"People often get {suggestions[0].product.name.lower()} with that."
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        intent = self._with_last_product(intent, state)
         if not intent.items:
             return "What would you like me to remove?"
         replies = []
@@ -396,8 +414,8 @@ class Dialog:
                 continue
             self._remember_cart(state)
             removed = self.shop.remove_from_cart(sku, item.quantity, speaker)
-            name = self.shop.product(sku).name.lower()
-            replies.append(f"Removed {quantity_words(removed)} {name}.")
+            product = self.shop.product(sku)
+            replies.append(f"Removed {describe(product.name, removed, {}, product.unit)}.")
         return " ".join(replies)
 
     def _cart_sku(self, item: ItemSlot) -> str | None:
@@ -624,6 +642,9 @@ class Dialog:
                 "oat milk, any deals, or check out.")
 
     def _unknown(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        friendly = _small_talk(intent.text)
+        if friendly:
+            return friendly
         if state.pending:
             return self._ask_again(state.pending)
         return "Sorry, I didn't catch that. You can say, for example, add two bananas."
@@ -714,6 +735,23 @@ def _over_stock(stock: int, name: str, in_cart: int) -> str:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+
+
+_REFERS_BACK = re.compile(r"\b(it|that|them|those|this|these|another|one more|(the )?same "
+                          r"again|more)\b")
+_BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those"})
+_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)$")
+_THANKS = re.compile(r"^(thanks|thank you|thank you very much|thanks a lot|cheers|great thanks)$")
+
+
+def _small_talk(text: str) -> str | None:
+    """A short friendly answer to a greeting or thanks, else None."""
+    said = normalize(text)
+    if _GREETING.match(said):
+        return "Hello! What can I get you?"
+    if _THANKS.match(said):
+        return "You're welcome."
+    return None
 
 
 def _is_spoken_pin(text: str) -> bool:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from ..language.compiler import default_templates, rule_phrases
 from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
@@ -32,6 +33,7 @@ _FILLERS = re.compile(
     r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so|well|like um|please|pls|thanks|thank you|"
     r"kindly|could you|can you|would you|will you|would you mind|do me a favou?r and|"
     r"i was wondering if you could|i wonder if you could|go ahead and|just|actually|also|"
+    r"i('ve)? changed my mind|i changed my mind|no wait|wait a (second|minute)|"
     r"hey there|hi|hello|for me|real quick|if you can|if you could|right now)\b")
 
 _CONFIRM = re.compile(
@@ -104,23 +106,39 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                    r"find|look(ing)? for|show me|what (kind|kinds|type|types|sort|sorts) of|"
                    r"which .* do you have|what .* do you (have|sell|carry)|is there any|"
                    r"are there any|got any|browse|in stock)\b"),
-        (I.REMOVE_ITEM, r"\b(remove|take (out|off|away)|delete|drop|get rid of|no more|"
+        (I.REMOVE_ITEM, r"\b(never ?mind (the|my|those|that|these)|remove|take (out|off|away)|"
+                        r"delete|drop|get rid of|no more|"
                         r"(don't|do not|no longer) (want|need)|cross off|lose the|minus|"
                         r"cancel the|take .* (out|off))\b"),
         (I.SET_QUANTITY, r"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
                          r"this)|i only (want|need)|only (want|need)|instead)\b"),
-        (I.ADD_ITEM, r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
+        (I.ADD_ITEM, r"^(another( one)?|one more|(the )?same again)$|"
+                     r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
                      r"we need|we want|get me|give me|buy|order|grab|pick up|throw in|toss in|"
                      r"include|can i (get|have)|could i (get|have)|may i have|let me (get|"
                      r"have)|also|need|want|get|bring)\b"),
     ))
+
+# The ways of asking for something, from the shop's language (the recogniser's grammar says
+# the same): "make me a large latte", "can i please get", "i'll go with".
+_LANGUAGE = default_templates()
+_ASK_PHRASES = tuple(rule_phrases(_LANGUAGE, "ask") + rule_phrases(_LANGUAGE, "add"))
+_OPENING_WORDS = frozenset(w for p in rule_phrases(_LANGUAGE, "opening") for w in p.split())
+_ASK_PATTERN = re.compile(r"\b(" + "|".join(
+    re.escape(p) for p in sorted(_ASK_PHRASES, key=len, reverse=True)) + r")\b")
+_RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
+    _ASK_PATTERN.pattern + "|" + _RULES[-1][1].pattern)))
+MAX_UNKNOWN_LEAD_WORDS = 2
+"""A bare product order may start with this many words the shop does not know ("brew a dark
+roast coffee"); more, and it is not understood."""
 
 # Words that name the action rather than the product; removed before slots are read.
 _TRIGGER_PHRASES = (
     "what is the price of", "what goes well with", "what's the price of", "tell me more about",
     "how expensive are", "information about", "how expensive is", "remind me to buy",
     "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
-    "no longer need", "no longer want", "what goes with", "are there any", "details about",
+    "no longer need", "no longer want", "never mind", "nevermind", "what goes with",
+    "are there any", "details about",
     "how expensive", "how much does", "how much will", "tell me about", "what brand is",
     "what kinds of", "what types of", "could i have", "do you carry", "do you stock",
     "have you got", "how much are", "how much for", "i would like", "i would love",
@@ -143,7 +161,8 @@ _TRIGGER_PHRASES = (
     "buy", "get", "off", "out", "put", "set", "too", "do", "is",
 )
 _TRIGGER_WORDS = re.compile(
-    r"\b(" + "|".join(sorted(_TRIGGER_PHRASES, key=len, reverse=True)) + r")\b")
+    r"\b(" + "|".join(sorted({*_TRIGGER_PHRASES, *_ASK_PHRASES}, key=len, reverse=True))
+    + r")\b")
 _CART_WORDS = re.compile(
     r"\b(to|in|into|on|onto|from|off|out of) (my|the|our) (shopping |grocery |wish )?"
     r"(cart|basket|trolley|order|list|wish ?list)\b|\b(my|the|our) (shopping |grocery |wish )?"
@@ -301,11 +320,18 @@ class IntentParser:
         return words
 
     def _fallback(self, sentence: str, text: str) -> Intent:
-        """No verb: a bare product list ("two bananas and a latte") is an order."""
-        items = self._items(sentence.split())
-        if items and all(i.sku and i.score >= FALLBACK_THRESHOLD for i in items):
-            return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,
-                          confidence=0.75 * min(i.score for i in items))
+        """No verb: a bare product list ("two bananas and a latte", "yeah a large mocha",
+        "brew a dark roast coffee") is an order."""
+        words = sentence.split()
+        while len(words) > 1 and words[0] in _OPENING_WORDS:
+            words = words[1:]
+        for skip in range(min(MAX_UNKNOWN_LEAD_WORDS, len(words) - 1) + 1):
+            if skip and ({words[skip - 1], singular(words[skip - 1])} & self.index.vocabulary):
+                break  # only words the catalog does not know may be skipped
+            items = self._items(words[skip:])
+            if items and all(i.sku and i.score >= FALLBACK_THRESHOLD for i in items):
+                return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,
+                              confidence=(0.75 - 0.1 * skip) * min(i.score for i in items))
         return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
 
     def _with_slots(self, intent: IntentName, sentence: str, text: str) -> Intent:

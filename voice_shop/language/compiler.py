@@ -68,6 +68,32 @@ class Templates:
     """Hash of the source text: changes whenever a template changes."""
 
 
+def rule_phrases(templates: Templates, name: str, limit: int = 5000) -> list[str]:
+    """Every phrase an expansion rule without lists can say ("ask" -> "can i get", ...),
+    for the parser's trigger words: the parser and the recogniser read the same verbs."""
+    def expand(e: Expression, depth: int) -> list[str]:
+        if depth > 40:
+            raise LanguageError(f"shop language: rule <{name}> refers to itself")
+        if isinstance(e, TextChunk):
+            return [" ".join(_words(e.text))]
+        if isinstance(e, RuleReference):
+            return expand(templates.rules[e.rule_name], depth + 1)
+        if isinstance(e, ListReference):
+            raise LanguageError(f"shop language: rule <{name}> uses a list")
+        if isinstance(e, Alternative):
+            out = [p for i in e.items for p in expand(i, depth + 1)]
+            return [*out, ""] if e.is_optional else out
+        if isinstance(e, HSequence):
+            phrases = [""]
+            for item in e.items:
+                phrases = [f"{a} {b}".strip() for a in phrases for b in expand(item, depth + 1)]
+                if len(phrases) > limit:
+                    raise LanguageError(f"shop language: rule <{name}> is too large to list")
+            return phrases
+        raise LanguageError(f"shop language: unsupported template part {type(e).__name__}")
+    return sorted({p for p in expand(templates.rules[name], 0) if p})
+
+
 def _parse(template: str, where: str) -> Expression:
     try:
         return parse_sentence(template).expression

@@ -24,6 +24,8 @@ class Transcript:
     """Wall-clock seconds the decode took after the last audio arrived."""
     alternatives: tuple[str, ...] = ()
     """Other distinct hypotheses, best first (the n-best list), for the intent stage."""
+    is_grammar: bool = False
+    """True when the first pass decoded with the shop's grammar (a second opinion is due)."""
     second_opinion: str = ""
     """The open (n-gram) pass's hypothesis of the same audio, when the first pass decoded
     with the shop's grammar: a grammar forces any speech onto some command, so agreement

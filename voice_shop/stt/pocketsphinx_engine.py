@@ -20,6 +20,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE_HZ
 from ..errors import SpeechToTextError
+from ..language.graph import WordGraph
 from .base import Transcript
 from .denoise import SpectralDenoiser
 from .domain import Domain
@@ -92,9 +93,10 @@ class _Passes:
     GRAMMAR = "grammar"
     OPEN = "open"
 
-    def __init__(self, decoder: Any, has_grammar: bool, has_open: bool) -> None:
+    def __init__(self, decoder: Any, grammar: WordGraph | None, has_open: bool) -> None:
         self.decoder = decoder
-        self.has_grammar = has_grammar
+        self.grammar = grammar
+        self.has_grammar = grammar is not None
         self.has_open = has_open
 
     def decode(self, search: str, pcm: bytes) -> Any:
@@ -150,6 +152,11 @@ class _Stream:
         hyp = d.hyp()
         text = _clean(hyp.hypstr) if hyp else ""
         alternatives = _nbest(d, text) if text else ()
+        if passes.grammar is not None:
+            # When no grammar path reaches its end, PocketSphinx still returns a partial
+            # path ("... with sugar and"): only whole sentences of the language count.
+            whole = [t for t in (text, *alternatives) if passes.grammar.accepts(t.split())]
+            text, alternatives = (whole[0], tuple(whole[1:])) if whole else ("", ())
         words = max(len(text.split()), 1)
         posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
         return text, alternatives, posterior
@@ -173,7 +180,8 @@ class _Stream:
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
-                          alternatives=alternatives, second_opinion=second)
+                          alternatives=alternatives, is_grammar=passes.has_grammar,
+                          second_opinion=second)
 
 
 class PocketSphinxSTT:
@@ -187,16 +195,16 @@ class PocketSphinxSTT:
         if domain is None or not settings.use_domain:
             decoder = _decoder(hmm=str(model / "en-us"))
             decoder.add_lm_file(_Passes.OPEN, str(model / "en-us.lm.bin"))
-            self._passes = _Passes(decoder, has_grammar=False, has_open=True)
+            self._passes = _Passes(decoder, grammar=None, has_open=True)
             return
         folder = compile_domain(domain, settings.cache_dir)
         decoder = _decoder(hmm=str(model / "en-us"), dict=str(folder / "words.dict"),
                            lm=str(folder / "domain.lm"))
         decoder.add_lm_file(_Passes.OPEN, str(folder / "domain.lm"))
-        has_grammar = (folder / "grammar.fsg").exists() and settings.use_grammar
-        if has_grammar:
+        grammar = domain.grammar if settings.use_grammar else None
+        if grammar is not None:
             decoder.add_fsg(_Passes.GRAMMAR, decoder.read_fsg(str(folder / "grammar.fsg")))
-        self._passes = _Passes(decoder, has_grammar=has_grammar, has_open=True)
+        self._passes = _Passes(decoder, grammar=grammar, has_open=True)
 
     def stream(self) -> _Stream:
         return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None)

@@ -1,0 +1,70 @@
+"""Real recorded orders (../shared/audio/coffee-orders) through the real recogniser and parser.
+
+Skipped when the recordings are absent (a user's machine). A fixed sample of clips runs
+through ``understand`` exactly as the CLI does; every accepted order must be the labelled
+one (intent, product and every option), and most must be accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from voice_shop.assistant import Assistant
+from voice_shop.audio import read_audio
+from voice_shop.bench.real_bench import expected_from_label, judge
+from voice_shop.config import AppSettings, SpeechSettings
+from voice_shop.shop.engine import Shop
+from voice_shop.understand import understand
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "coffee-orders"
+OUT_OF_DOMAIN = Path(__file__).resolve().parents[2] / "shared" / "audio" / "librispeech-cohort"
+SAMPLE = 30
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not (CORPUS / "labels.json").is_file(), reason="real recordings not present")]
+
+
+@pytest.fixture(scope="module")
+def coffee(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    db = tmp_path_factory.mktemp("real") / "coffee.db"
+    Shop.open(db, create=True).import_catalog(CORPUS / "catalog.csv")
+    return Assistant(AppSettings(db_path=db, speech=SpeechSettings(engine="pocketsphinx")))
+
+
+def _sample() -> list[tuple[str, dict[str, object]]]:
+    labels = json.loads((CORPUS / "labels.json").read_text())
+    return random.Random(11).sample(sorted(labels.items()), SAMPLE)
+
+
+def test_real_orders_are_understood_or_rejected_never_guessed(coffee: Assistant) -> None:
+    products = coffee.shop.products()
+    verdicts: dict[str, list[str]] = {"correct": [], "wrong": [], "rejected": []}
+    for name, label in _sample():
+        expected = expected_from_label(label, products)
+        assert expected is not None, name
+        result = understand(coffee.stt.transcribe(read_audio(CORPUS / "clips" / name)),
+                            coffee.parser)
+        verdicts[judge(result.intent, expected)].append(f"{name}: {result.text!r}")
+    assert len(verdicts["wrong"]) <= 2, verdicts["wrong"]
+    assert len(verdicts["correct"]) >= SAMPLE // 2, verdicts
+
+
+def test_same_file_same_answer_alone_or_in_a_batch(coffee: Assistant) -> None:
+    """Decoder state must not leak from one file into the next."""
+    names = [n for n, _ in _sample()[:4]]
+    audio = [read_audio(CORPUS / "clips" / n) for n in names]
+    in_batch = [coffee.stt.transcribe(a) for a in audio]
+    alone = coffee.stt.transcribe(audio[-1])
+    assert (alone.text, alone.second_opinion) == (in_batch[-1].text, in_batch[-1].second_opinion)
+
+
+@pytest.mark.skipif(not OUT_OF_DOMAIN.is_dir(), reason="out-of-domain recordings not present")
+def test_real_speech_that_is_no_command_is_not_taken_as_one(coffee: Assistant) -> None:
+    files = sorted(OUT_OF_DOMAIN.rglob("*.flac"))[:12]
+    accepted = [f.name for f in files
+                if understand(coffee.stt.transcribe(read_audio(f)), coffee.parser).is_understood]
+    assert not accepted

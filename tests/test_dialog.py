@@ -19,7 +19,7 @@ def cart_of(shop: Shop) -> list[tuple[str, int, dict[str, str]]]:
 
 def test_add_change_remove(dialog: Dialog, shop: Shop) -> None:
     replies = say(dialog, "add two bananas and a large oat milk latte")
-    assert replies[0] == "Added two bananas and one large latte with oat milk."
+    assert replies[0] == "Added two bunches of bananas and a large latte with oat milk."
     assert cart_of(shop) == [("P101", 2, {}), ("C2101", 1, {"size": "large", "milk": "oat milk"})]
     say(dialog, "change the bananas to five")
     assert cart_of(shop)[0] == ("P101", 5, {})
@@ -39,7 +39,7 @@ def test_checkout_confirm_places_order_and_takes_stock(dialog: Dialog, shop: Sho
     assert stock is not None and stock >= 2
     say(dialog, "add two bags of rice")
     readback = say(dialog, "check out")[0]
-    assert "two long grain white rice" in readback
+    assert "two bags of long grain white rice" in readback
     assert "seven dollars and ninety-eight cents" in readback
     assert readback.endswith("Shall I place the order?")
     assert shop.orders() == []
@@ -68,7 +68,7 @@ def test_cart_change_after_readback_needs_new_readback(dialog: Dialog, shop: Sho
 def test_undo_restores_previous_cart(dialog: Dialog, shop: Shop) -> None:
     say(dialog, "add two bananas", "add a bag of potatoes", "clear my cart")
     assert shop.cart().is_empty
-    assert say(dialog, "undo")[0].startswith("Undone. Your cart has two bananas")
+    assert say(dialog, "undo")[0].startswith("Undone. Your cart has two bunches of bananas")
     say(dialog, "undo")
     assert cart_of(shop) == [("P101", 2, {})]
     say(dialog, "undo")
@@ -110,7 +110,7 @@ def test_reorder_repeats_last_order(dialog: Dialog, shop: Shop) -> None:
     say(dialog, "add two bananas and a dozen eggs", "check out", "yes")
     assert shop.cart().is_empty
     reply = say(dialog, "my usual")[0]
-    assert reply.startswith("I've added your usual: two bananas and one large eggs")
+    assert reply.startswith("I've added your usual: two bunches of bananas and a dozen large eggs")
     assert cart_of(shop) == [("P101", 2, {}), ("D109", 1, {})]  # eggs come by the dozen
 
 

@@ -52,7 +52,7 @@ def test_foreign_catalog_parses(hardware: tuple[Shop, IntentParser], text: str,
 def test_foreign_catalog_dialog(hardware: tuple[Shop, IntentParser]) -> None:
     shop, parser = hardware
     dialog = Dialog(shop, parser)
-    assert dialog.handle_text("add two paint rollers").reply == "Added two paint roller."
+    assert dialog.handle_text("add two paint rollers").reply == "Added two paint rollers."
     reply = dialog.handle_text("add sandpaper").reply
     assert "sandpaper is out of stock" in reply and "sanding block" in reply
     dialog.handle_text("yes")

@@ -62,7 +62,7 @@ def test_zero_and_negative_amounts_are_refused_aloud(dialog: Dialog, shop: Shop,
 
 def test_repeated_adds_never_take_the_cart_past_the_stock(dialog: Dialog, shop: Shop) -> None:
     assert shop.product("P101").stock == 46
-    assert dialog.handle_text("add 40 bananas").reply.startswith("Added forty bananas")
+    assert dialog.handle_text("add 40 bananas").reply.startswith("Added forty bunches of bananas")
     reply = dialog.handle_text("add 10 bananas").reply
     assert reply.startswith("There are only forty-six bananas in stock, and forty are")
     assert dialog.handle_text("add six bananas").reply.startswith("Added six")

@@ -242,7 +242,7 @@ def test_identify_cli_says_no_speech_and_goes_on(demo_db: Path, tmp_path: Path) 
     assert result.returncode == 1
     assert [(r.get("code"), r.get("speaker")) for r in rows] == [
         ("no_speech", None), ("no_speech", None), (None, "mum")]
-    assert rows[0]["file"] == str(silence) and "no speech" in rows[1]["error"]
+    assert rows[0]["file"] == str(silence) and "no speech" in rows[1]["message"]
     assert "score" not in rows[0] and "score" not in rows[1]
     assert len(result.stderr.strip().splitlines()) == 2
 
@@ -259,7 +259,7 @@ def test_enroll_cli_refuses_clipping_in_one_line(demo_db: Path, tmp_path: Path) 
                  "--db", str(db), "--models-dir", str(MODELS))
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert result.stderr.startswith(f"error: {clipped}: the recording is clipped")
+    assert result.stderr.startswith(f"error [clipped]: {clipped}: the recording is clipped")
 
 
 def test_bench_reads_a_folder_of_speaker_folders(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
 from .quantities import (
+    NUMBER_WORDS,
     has_negative_amount,
     leading_quantity,
     leading_unit,
@@ -128,6 +129,7 @@ _ASK_PATTERN = re.compile(r"\b(" + "|".join(
     re.escape(p) for p in sorted(_ASK_PHRASES, key=len, reverse=True)) + r")\b")
 _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
     _ASK_PATTERN.pattern + "|" + _RULES[-1][1].pattern)))
+_AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
 MAX_UNKNOWN_LEAD_WORDS = 2
 """A bare product order may start with this many words the shop does not know ("brew a dark
 roast coffee"); more, and it is not understood."""
@@ -328,6 +330,8 @@ class IntentParser:
         for skip in range(min(MAX_UNKNOWN_LEAD_WORDS, len(words) - 1) + 1):
             if skip and ({words[skip - 1], singular(words[skip - 1])} & self.index.vocabulary):
                 break  # only words the catalog does not know may be skipped
+            if skip and words[skip] not in _AMOUNT_WORDS:
+                continue  # "brew a coffee", never "turn on the lights"
             items = self._items(words[skip:])
             if items and all(i.sku and i.score >= FALLBACK_THRESHOLD for i in items):
                 return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,

@@ -91,14 +91,15 @@ class WordGraph:
         return self.walk(words) is not None
 
     def to_fsg(self, name: str = "shop") -> str:
-        """PocketSphinx FSG text. Every state's arcs share its probability mass evenly; final
-        states reach one extra final state by a null transition."""
+        """PocketSphinx FSG text. Every arc has probability one: sharing a state's mass among
+        its arcs would make a sentence's score fall with every word of a long command ("add
+        a pack of bacon" lost to "avocado thank you"), so length is left to the decoder's
+        word insertion penalty. Final states reach one extra final state by a null arc."""
         final = self.n_states
         lines = [f"FSG_BEGIN {name}", f"NUM_STATES {self.n_states + 1}",
                  f"START_STATE {self.start}", f"FINAL_STATE {final}"]
         for state, arcs in enumerate(self.arcs):
-            exits = len(arcs) + (1 if state in self.finals else 0)
-            prob = 1.0 / max(exits, 1)
+            prob = 1.0
             for word, dst in sorted(arcs.items()):
                 lines.append(f"TRANSITION {state} {dst} {prob:.6g} {word}")
             if state in self.finals:

@@ -31,6 +31,11 @@ from hassil.expression import (
 from ..errors import VoiceShopError
 from ..text import normalize
 
+BRANCH_PENALTY = 0.75
+"""An arc's probability is (arcs leaving its state) ** -BRANCH_PENALTY. With 1 (an even
+share) every word of a long command costs a factor of the branching ("add a pack of bacon"
+lost to "avocado thank you"); with 0 (all arcs weigh one) the search prunes too little and
+decodes slower than real time."""
 MAX_STATES = 400_000
 """Beyond this the grammar is too large to decode in real time; the caller falls back."""
 
@@ -91,15 +96,14 @@ class WordGraph:
         return self.walk(words) is not None
 
     def to_fsg(self, name: str = "shop") -> str:
-        """PocketSphinx FSG text. Every arc has probability one: sharing a state's mass among
-        its arcs would make a sentence's score fall with every word of a long command ("add
-        a pack of bacon" lost to "avocado thank you"), so length is left to the decoder's
-        word insertion penalty. Final states reach one extra final state by a null arc."""
+        """PocketSphinx FSG text (arc weights: see ``BRANCH_PENALTY``). Final states reach one
+        extra final state by a null arc."""
         final = self.n_states
         lines = [f"FSG_BEGIN {name}", f"NUM_STATES {self.n_states + 1}",
                  f"START_STATE {self.start}", f"FINAL_STATE {final}"]
         for state, arcs in enumerate(self.arcs):
-            prob = 1.0
+            exits = len(arcs) + (1 if state in self.finals else 0)
+            prob = max(exits, 1) ** -BRANCH_PENALTY
             for word, dst in sorted(arcs.items()):
                 lines.append(f"TRANSITION {state} {dst} {prob:.6g} {word}")
             if state in self.finals:

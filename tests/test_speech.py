@@ -54,7 +54,10 @@ def test_piper_commands_are_understood(speech: SpeechMaker, demo_db: Path) -> No
     files = [speech.piper(text) for text, _, _ in COMMANDS]
     results = _understand(demo_db, *files)
     got = [(r["intent"]["intent"], _items(r["intent"])) for r in results]
-    assert got == [(intent, items) for _, intent, items in COMMANDS]
+    wanted = [(intent, items) for _, intent, items in COMMANDS]
+    # Rejection is allowed ("Sorry, I didn't catch that"), a wrong command is not.
+    assert all(g == w or not r["understood"] for g, w, r in zip(got, wanted, results, strict=True))
+    assert sum(r["understood"] for r in results) >= len(COMMANDS) - 2, got
 
 
 @pytest.mark.parametrize("voice", ["en-us", "en-us+f3"])

@@ -409,7 +409,7 @@ def _transcripts(stt: Any, files: list[Path], as_json: bool,
     reported and put in ``failed``."""
     for path, samples in _audio_files(files, as_json, failed):
         transcript = stt.transcribe(samples)
-        if transcript.text:
+        if transcript.text or transcript.second_opinion:  # heard, if not understood
             yield path, transcript
         else:
             failed.append(path)

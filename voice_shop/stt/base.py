@@ -27,6 +27,8 @@ class Transcript:
     is_grammar: bool = False
     """True when the first pass decoded with the shop's grammar (a second opinion is due)."""
     second_opinion: str = ""
+    is_second_opinion_a_command: bool = False
+    """True when the open pass's hypothesis is itself a whole sentence of the shop's grammar."""
     """The open (n-gram) pass's hypothesis of the same audio, when the first pass decoded
     with the shop's grammar: a grammar forces any speech onto some command, so agreement
     of the two is evidence the command was really said."""

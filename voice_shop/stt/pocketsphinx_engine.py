@@ -109,6 +109,21 @@ class _Passes:
         return d
 
 
+MAX_TRAILING_WORDS = 2
+"""A hypothesis may end in this many stray words after a whole command ("... with milk to"):
+breath or noise at the end of a recording makes the search wander off the final state."""
+
+
+def _whole_sentence(grammar: WordGraph, text: str) -> str:
+    """The hypothesis, or its longest prefix within MAX_TRAILING_WORDS, that is a whole
+    sentence of the grammar; "" when there is none."""
+    words = text.split()
+    for cut in range(min(MAX_TRAILING_WORDS, len(words) - 1) + 1):
+        if grammar.accepts(words[:len(words) - cut]):
+            return " ".join(words[:len(words) - cut])
+    return ""
+
+
 def _nbest(d: Any, best: str) -> tuple[str, ...]:
     alternatives: list[str] = []
     for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
@@ -155,7 +170,9 @@ class _Stream:
         if passes.grammar is not None:
             # When no grammar path reaches its end, PocketSphinx still returns a partial
             # path ("... with sugar and"): only whole sentences of the language count.
-            whole = [t for t in (text, *alternatives) if passes.grammar.accepts(t.split())]
+            whole = [w for w in (_whole_sentence(passes.grammar, t)
+                                 for t in (text, *alternatives)) if w]
+            whole = list(dict.fromkeys(whole))
             text, alternatives = (whole[0], tuple(whole[1:])) if whole else ("", ())
         words = max(len(text.split()), 1)
         posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
@@ -174,14 +191,16 @@ class _Stream:
                 text, alternatives, posterior = self._first[1]
             else:
                 text, alternatives, posterior = self._first_pass(pcm)
-            if passes.has_grammar and passes.has_open and text:
+            if passes.has_grammar and passes.has_open:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
                           alternatives=alternatives, is_grammar=passes.has_grammar,
-                          second_opinion=second)
+                          second_opinion=second,
+                          is_second_opinion_a_command=bool(second) and passes.grammar is not None
+                          and passes.grammar.accepts(second.split()))
 
 
 class PocketSphinxSTT:

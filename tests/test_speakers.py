@@ -154,6 +154,7 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
     assert [(ln.sku, ln.quantity, ln.added_by) for ln in shop.cart().lines] == [
         ("K114", 1, "kid")]
     assert "4321" not in json.dumps(shop.events(500)) and "4321" not in result.stdout
+    assert "four three two one" not in result.stdout  # the spoken words are masked too
 
 
 # ---- real recorded voices (../shared/audio), skipped when the folder is absent -------------

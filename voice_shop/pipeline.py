@@ -34,6 +34,7 @@ from .audio import SAMPLE_RATE_HZ, AudioChunk, AudioSink, AudioSource, SourceErr
 from .dialog import Dialog
 from .errors import VoiceShopError
 from .intent.parser import IntentParser
+from .intent.secret import masked_event
 from .stt.base import RecognizerStream, SpeechToText, Transcript
 from .tts import TextToSpeech
 from .understand import understand
@@ -331,11 +332,14 @@ class Pipeline:
         if wake.has_phrase:
             yield PipelineEvent("wake", utterance.start_s, file, {"phrase": " ".join(
                 self.gate.phrase)})
-        yield PipelineEvent("transcript", end_s, file, {
+        secret = self.dialog.is_secret_input(transcript.text or transcript.second_opinion)
+        shown = masked_event if secret else dict  # a spoken PIN never reaches an event
+        yield PipelineEvent("transcript", end_s, file, shown({
             "text": wake.command, "heard": transcript.text,
             "confidence": round(transcript.confidence, 3),
-            "duration_s": round(transcript.duration_s, 3)})
-        if (wake.has_phrase or utterance.wake is not None) and not wake.command:
+            "duration_s": round(transcript.duration_s, 3)}))
+        if (wake.has_phrase or utterance.wake is not None) and not wake.command \
+                and not transcript.second_opinion:
             yield from self._reply("Yes?", end_s, file, timing, expects_answer=True)
             return
         speaker = yield from self._speaker(utterance, end_s)
@@ -343,9 +347,9 @@ class Pipeline:
         self._speaker_now = speaker
         command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
         understood = understand(command, self.parser)
-        yield PipelineEvent("intent", end_s, file, {"text": understood.text,
-                                                    "understood": understood.is_understood,
-                                                    "intent": understood.intent.to_dict()})
+        yield PipelineEvent("intent", end_s, file, shown({
+            "text": understood.text, "understood": understood.is_understood,
+            "intent": understood.intent.to_dict()}))
         turn = self.dialog.handle(understood.intent, speaker)
         timing.mark("understand_dialog", mark)
         data = {"order_id": turn.order_id} if turn.order_id is not None else {}

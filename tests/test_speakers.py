@@ -130,7 +130,7 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
 
     script = [kid("Okay Nabu, add a box of pop tarts", 1),
               kid("Okay Nabu, I'm ready to check out", 2),
-              kid("yes", 3),
+              kid("yes, place the order", 3),  # a bare "yes" is a short answer: see README
               speech.piper("Okay Nabu, where is my order"), speech.piper("yes"),
               speech.piper("Okay Nabu, add two bags of rice"),
               speech.piper("Okay Nabu, I'm ready to check out"),

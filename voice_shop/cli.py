@@ -409,11 +409,18 @@ def _transcripts(stt: Any, files: list[Path], as_json: bool,
     reported and put in ``failed``."""
     for path, samples in _audio_files(files, as_json, failed):
         transcript = stt.transcribe(samples)
-        if transcript.text or transcript.second_opinion:  # heard, if not understood
-            yield path, transcript
+        if transcript.text or (transcript.second_opinion and _has_voice(samples)):
+            yield path, transcript  # heard, if perhaps not understood
         else:
             failed.append(path)
             _file_error(path, _no_speech(path), as_json)
+
+
+def _has_voice(samples: Any) -> bool:
+    """Any voiced (pitched, loud enough) audio at all: an open decode of silence or noise can
+    still produce a stray word, which is no speech."""
+    from .speaker.quality import measure
+    return measure(samples).voiced_s > 0
 
 
 def _file_error(path: Path, exc: VoiceShopError, as_json: bool) -> None:

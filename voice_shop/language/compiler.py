@@ -4,8 +4,7 @@ The templates are written in hassil's syntax and parsed by hassil (Home Assistan
 template library), so alternatives, optional words, expansion rules and slot lists mean
 exactly what they mean there. From one :class:`ShopLanguage` come:
 
-- ``to_jsgf()``: a JSGF grammar for the recogniser (one rule per template rule and per list,
-  so the grammar stays compact however many phrasings there are);
+- ``graph()``: the recogniser's grammar as a minimal word graph (``graph.py``);
 - ``sample()``: sentences drawn from the same templates, the corpus of the recogniser's
   n-gram language model;
 - ``words()``: the vocabulary, for the pronunciation dictionary;
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +28,6 @@ from hassil.expression import (
     Expression,
     Group,
     ListReference,
-    Permutation,
     RuleReference,
     TextChunk,
 )
@@ -48,7 +45,6 @@ from .graph import GraphBuilder, WordGraph
 
 CATALOG_LISTS = ("product", "option", "unit", "category", "tag")
 """Slot lists the compiler fills from the catalog."""
-_JSGF_WORD = re.compile(r"^[a-z0-9'][a-z0-9'.\-]*$")
 
 
 class LanguageError(VoiceShopError):
@@ -179,27 +175,7 @@ class ShopLanguage:
                 found.update(value.split())
         return frozenset(found)
 
-    # ---- the recogniser's grammar ------------------------------------------------------------
-    def to_jsgf(self, intents: Iterable[str] | None = None, prefix: str = "") -> str:
-        """A JSGF grammar whose public rule is any command of the chosen intents, optionally
-        after a ``prefix`` phrase (the wake phrase). Rules and lists become JSGF rules, so
-        each is written once."""
-        names = list(intents) if intents is not None else list(self.templates.intents)
-        lines = ["#JSGF V1.0;", "grammar shop;"]
-        body = " | ".join(f"<intent_{_rule_name(n)}>" for n in names)
-        start = f"[{' '.join(_words(prefix))}] " if prefix.strip() else ""
-        lines.append(f"public <command> = {start}({body});")
-        for name in names:
-            alternatives = " | ".join(f"( {_jsgf(t)} )" for t in self.templates.intents[name])
-            lines.append(f"<intent_{_rule_name(name)}> = {alternatives or '<VOID>'};")
-        for name, rule in self.templates.rules.items():
-            lines.append(f"<rule_{_rule_name(name)}> = {_jsgf(rule) or '<NULL>'};")
-        for name in sorted(self._referenced_lists()):
-            values = [v for v in self.lists[name] if all(_JSGF_WORD.match(w) for w in v.split())]
-            lines.append(f"<list_{_rule_name(name)}> = "
-                         f"{' | '.join(values) if values else '<VOID>'};")
-        return "\n".join(lines) + "\n"
-
+    # ---- the recogniser's grammar -------------------------------------------------------------
     def graph(self, intents: Iterable[str] | None = None, prefix: str = "") -> WordGraph:
         """The language as a minimal deterministic word graph (the recogniser's grammar)."""
         names = list(intents) if intents is not None else list(self.templates.intents)
@@ -287,28 +263,3 @@ def _walk(e: Expression) -> Iterator[Expression]:
 
 def _is_empty(e: Expression) -> bool:
     return isinstance(e, TextChunk) and not e.text.strip()
-
-
-def _rule_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
-
-
-def _jsgf(e: Expression) -> str:
-    """One template part as JSGF."""
-    if isinstance(e, TextChunk):
-        return " ".join(_words(e.text))
-    if isinstance(e, ListReference):
-        return f"<list_{_rule_name(e.list_name)}>"
-    if isinstance(e, RuleReference):
-        return f"<rule_{_rule_name(e.rule_name)}>"
-    if isinstance(e, Permutation):
-        raise LanguageError("shop language: permutations (a;b) are not supported")
-    if isinstance(e, Alternative):
-        choices = [c for c in (_jsgf(i) for i in e.items if not _is_empty(i)) if c]
-        if not choices:
-            return ""
-        inner = " | ".join(choices)
-        return f"[{inner}]" if e.is_optional else f"({inner})"
-    if isinstance(e, HSequence):
-        return " ".join(p for p in (_jsgf(i) for i in e.items) if p)
-    raise LanguageError(f"shop language: unsupported template part {type(e).__name__}")

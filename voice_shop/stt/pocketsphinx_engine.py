@@ -109,22 +109,18 @@ class _Passes:
         return d
 
 
-MAX_STRAY_WORDS = 2
-"""A hypothesis may start or end with this many stray words around a whole command ("ok
-another | add a pack of bacon", "... with milk | to"): the tail of a wake word, breath or
-noise at the edges makes the search wander off the grammar's start or final state."""
+MAX_TRAILING_WORDS = 2
+"""A hypothesis may end in this many stray words after a whole command ("... with milk to"):
+breath or noise at the end of a recording makes the search wander off the final state."""
 
 
 def _whole_sentence(grammar: WordGraph, text: str) -> str:
-    """The hypothesis, or its longest stretch missing at most MAX_STRAY_WORDS words at each
-    end, that is a whole sentence of the grammar; "" when there is none."""
+    """The hypothesis, or its longest prefix within MAX_TRAILING_WORDS, that is a whole
+    sentence of the grammar; "" when there is none."""
     words = text.split()
-    cuts = sorted(((head, tail) for head in range(MAX_STRAY_WORDS + 1)
-                   for tail in range(MAX_STRAY_WORDS + 1)), key=sum)
-    for head, tail in cuts:
-        kept = words[head:len(words) - tail]
-        if kept and grammar.accepts(kept):
-            return " ".join(kept)
+    for cut in range(min(MAX_TRAILING_WORDS, len(words) - 1) + 1):
+        if grammar.accepts(words[:len(words) - cut]):
+            return " ".join(words[:len(words) - cut])
     return ""
 
 
@@ -198,8 +194,6 @@ class _Stream:
             if passes.has_grammar and passes.has_open:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""
-                second = (_whole_sentence(passes.grammar, second) or second
-                          if passes.grammar is not None else second)
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,

@@ -11,7 +11,8 @@ from voice_shop.audio import write_wav
 from voice_shop.tts import PiperSettings, PiperTTS
 
 LINES = (
-    "Okay Nabu, add a dozen eggs and a pack of bacon",
+    "Okay Nabu, I'd like a dozen eggs",
+    "Okay Nabu, add a pack of bacon",
     "Okay Nabu, how much are the strawberries",
     "Okay Nabu, what's in my cart",
     "Okay Nabu, I'm ready to check out",

@@ -30,8 +30,6 @@ NAME = "pocketsphinx"
 NBEST = 10
 DISCOUNT_MASS = 0.1
 """Little probability for unseen word sequences: the shop's language is narrow."""
-MIN_WORD_POSTERIOR = 0.15
-"""Geometric mean word posterior below which the engine itself says "not in domain"."""
 
 
 @dataclass(frozen=True)

@@ -68,23 +68,23 @@ def _options_heard(intent: Intent, text: str) -> float:
     return sum(1 for v in values if f" {v.lower()} " in padded) / len(values)
 
 
-def is_confirmed(intent: Intent, transcript: Transcript, parser: IntentParser) -> bool:
-    """True when the second opinion (if any) agrees with the grammar's reading."""
+def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None) -> bool:
+    """True when the second opinion (``second``, its parse; None without one) agrees with
+    the grammar's reading."""
     if not transcript.is_grammar:
         return True
-    second = parser.parse(transcript.second_opinion)
-    return (_same_order(intent, second)
+    return (second is not None and _same_order(intent, second)
             and _options_heard(intent, transcript.second_opinion) >= MIN_OPTIONS_HEARD)
 
 
 def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
-    if transcript.is_second_opinion_a_command:
-        # The open pass, free to hear anything, heard a whole command of the shop's language
-        # on its own: the strongest evidence there is (the grammar pass may have been pulled
-        # onto a shorter path, "avocado thank you" for "add a pack of bacon").
-        second = parser.parse(transcript.second_opinion)
-        if is_complete(second):
-            return Understanding(transcript.second_opinion, second, True)
+    # Parsed once: the open pass's reading is both a candidate and the second opinion.
+    second = parser.parse(transcript.second_opinion) if transcript.is_grammar else None
+    # The open pass, free to hear anything, heard a whole command of the shop's language on
+    # its own: the strongest evidence there is (the grammar pass may have been pulled onto a
+    # shorter path, "avocado thank you" for "add a pack of bacon").
+    if transcript.is_second_opinion_a_command and second is not None and is_complete(second):
+        return Understanding(transcript.second_opinion, second, True)
     if not transcript.text:
         return Understanding("", Intent(IntentName.UNKNOWN, text=""), False)
     first = parser.parse(transcript.text)
@@ -96,7 +96,7 @@ def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
         for text in (transcript.text, *transcript.alternatives):
             intent = first if text == transcript.text else parser.parse(text)
             if (intent.intent is first.intent or is_broken) and is_complete(intent):
-                if not is_confirmed(intent, transcript, parser):
+                if not is_confirmed(intent, transcript, second):
                     break
                 return Understanding(text, intent, True)
     unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence)

@@ -178,3 +178,26 @@ def test_state_survives_a_new_dialog_instance(shop: Shop, parser: IntentParser) 
     Dialog(shop, parser).handle_text("check out")
     Dialog(shop, parser).handle_text("yes")
     assert len(shop.orders()) == 1
+
+
+def test_half_a_dozen_of_a_product_sold_by_the_dozen_is_asked_about(dialog: Dialog,
+                                                                     shop: Shop) -> None:
+    """Never one dozen and never six dozen without asking: the shopper hears the pack size."""
+    product = next(p for p in shop.products() if p.unit == "dozen")
+    name = product.name.lower()
+    reply = say(dialog, f"add half a dozen {name}")[0]
+    assert "by the dozen" in reply and reply.endswith("?")
+    assert cart_of(shop) == []
+    say(dialog, "yes")
+    assert cart_of(shop) == [(product.sku, 1, {})]
+    say(dialog, f"add two dozen {name}")
+    assert cart_of(shop) == [(product.sku, 3, {})]
+
+
+def test_count_of_them_sets_the_last_products_quantity(dialog: Dialog, shop: Shop) -> None:
+    product = next(p for p in shop.products() if p.unit == "each" and not p.options)
+    say(dialog, f"add {product.name.lower()}")
+    say(dialog, "six of them")
+    assert cart_of(shop) == [(product.sku, 6, {})]
+    say(dialog, "actually just two of those")
+    assert cart_of(shop) == [(product.sku, 2, {})]

@@ -14,7 +14,7 @@ TABLE = """
 add two bananas and a large oat milk latte | add_item | P101 2 - ; C2101 1 - size=large,milk=oat milk
 hey shop add two bags of rice and a box of spaghetti | add_item | Y104 2 bag ; Y101 1 box
 could you please add a couple of avocados | add_item | P112 2 -
-um I'd like half a dozen eggs | add_item | D109 1 dozen
+um I'd like half a dozen eggs | add_item | D109 6 each
 add a large latte with oat milk and an extra shot | add_item | C2101 1 - size=large,milk=oat milk,shots=extra shot
 put 3 cans of black beans in my cart | add_item | Y123 3 can
 I need a gallon of whole milk and two loaves of sourdough | add_item | D101 1 gallon ; B101 2 loaf

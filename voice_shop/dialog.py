@@ -18,10 +18,10 @@ from rapidfuzz import fuzz
 
 from .errors import CartError, OrderError
 from .intent.model import Intent, IntentName, ItemSlot
-from .intent.parser import IntentParser
+from .intent.parser import SINGLE_UNIT, IntentParser
 from .intent.secret import mask_text, masked_intent
 from .money import number_to_words, speak_cents
-from .replies import describe
+from .replies import BY_THE_DOZEN, describe
 from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
 from .shop.models import (
     Cart,
@@ -249,8 +249,8 @@ class Dialog:
         if kind == "checkout":
             return self._place_order(pending, intent, state, speaker)
         if kind == "substitute":
-            return self._add_product(self.shop.product(pending["sku"]), pending["quantity"], {},
-                                     state, speaker)
+            return self._add_product(self.shop.product(pending["sku"]), pending["quantity"],
+                                     pending.get("options", {}), state, speaker)
         if kind == "cancel_order":
             order = self.shop.set_order_status(pending["order_id"], OrderStatus.CANCELLED, speaker)
             self._order_id = order.id
@@ -346,6 +346,8 @@ class Dialog:
         if item.alternatives and state.pending is None:
             return self._ask_which(item, state)
         product = self.shop.product(item.sku)
+        if item.unit == SINGLE_UNIT and product.unit == BY_THE_DOZEN:
+            return self._offer_whole_dozens(product, quantity, item.options, state)
         if quantity > MAX_LINE_QUANTITY:
             return (f"{quantity_words(quantity).capitalize()} is more than I can add at once; "
                     f"the most is {quantity_words(MAX_LINE_QUANTITY)}.")
@@ -389,6 +391,16 @@ class Dialog:
         return (f"Sorry, {product.name.lower()} is out of stock. Would you like "
                 f"{substitute.name.lower()} instead, for "
                 f"{speak_cents(self.shop.unit_price_cents(substitute))}?")
+
+    def _offer_whole_dozens(self, product: Product, singles: int, options: dict[str, str],
+                            state: _State) -> str:
+        """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
+        without asking."""
+        dozens = -(-singles // 12)
+        offer = describe(product.name, dozens, options, product.unit)
+        state.pending = {"kind": "substitute", "sku": product.sku, "quantity": dozens,
+                         "options": options, "question": f"Shall I add {offer}?"}
+        return f"{product.name.capitalize()} come by the dozen. Shall I add {offer}?"
 
     def _cross_sell(self, state: _State, speaker: str | None) -> str:
         if not self.settings.cross_sell:
@@ -462,9 +474,9 @@ class Dialog:
                 replies.append(f"Sorry, {exc.message}.")
                 continue
             state.last_sku = sku
-            name = self.shop.product(sku).name.lower()
-            replies.append(f"You now have {quantity_words(quantity)} {name}." if quantity
-                           else f"Removed the {name}.")
+            product = self.shop.product(sku)
+            replies.append(f"You now have {describe(product.name, quantity, {}, product.unit)}."
+                           if quantity else f"Removed the {product.name.lower()}.")
         return " ".join(replies)
 
     def _clear(self, intent: Intent, state: _State, speaker: str | None) -> str:

@@ -185,6 +185,10 @@ _STAR_RATING = re.compile(
     r"\b(one|two|three|four|five|1|2|3|4|5)( out of (five|5))? stars?\b|"
     r"\b(one|two|three|four|five) out of (five|5)\b")
 _WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+SINGLE_UNIT = "each"
+"""The unit of an amount counted in single pieces of a product sold in packs ("half a
+dozen" of eggs sold by the dozen)."""
+_PLURAL_PRONOUNS = frozenset({"them", "those", "these"})
 _TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
 FALLBACK_THRESHOLD = 0.8
 """A bare product name with no verb must match this well to count as an order."""
@@ -303,10 +307,23 @@ class IntentParser:
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
         if _DENY.match(sentence):
             return Intent(IntentName.DENY, text=text, confidence=0.95)
+        count = self._count_of_them(words)
+        if count is not None:
+            return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)
         for intent, pattern in _RULES:
             if pattern.search(sentence):
                 return self._with_slots(intent, sentence, text)
         return self._fallback(sentence, text)
+
+    @staticmethod
+    def _count_of_them(words: list[str]) -> int | None:
+        """"six of them", "just two of those": how many of what the talk is about."""
+        while words and words[0] in _OPENING_WORDS | {"just", "only"}:
+            words = words[1:]
+        if len(words) < 3 or words[-2:-1] != ["of"] or words[-1] not in _PLURAL_PRONOUNS:
+            return None
+        number, used = leading_quantity(words[:-2])
+        return number if number is not None and used == len(words) - 2 else None
 
     def _clean(self, text: str) -> list[str]:
         sentence = normalize(text.replace(",", " and ").replace(";", " and "))
@@ -536,7 +553,11 @@ class IntentParser:
             segment.quantity, segment.unit = 2 * (segment.quantity or 1), None  # "a pair of"
         if said_dozen and segment.quantity and segment.match \
                 and segment.match.product.unit == "dozen":  # eggs sold by the dozen
-            segment.quantity, segment.unit = max(1, round(segment.quantity / 12)), "dozen"
+            # "two dozen" is two; "half a dozen" is six single ones, which the dialog must
+            # not round to a dozen (nor read as six dozen).
+            segment.quantity, segment.unit = (
+                (segment.quantity // 12, "dozen") if segment.quantity % 12 == 0
+                else (segment.quantity, SINGLE_UNIT))
         if segment.match is None:
             return segment if not use_options else None
         if use_options and not self._resolve_options(segment, options):

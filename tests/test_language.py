@@ -93,6 +93,22 @@ def test_every_product_form_reaches_the_grammar() -> None:
         assert graph.accepts(f"can i get {form}".split()), form
 
 
+@pytest.mark.parametrize(("sentence", "is_said"), [
+    ("can i get a claw hammer", True), ("can i get two claw hammers", True),
+    ("can i get one sixteen ounce claw hammer", True),
+    ("can i get eight sixteen ounce claw hammer", False),  # "a" blurred into "eight"
+    ("can i get a claw hammers", False),
+    ("i'd like two boxes of wood screws", True), ("i'd like a box of wood screws", True),
+    ("i'd like two wood screw", True),  # sold by the box: counted by its plain name too
+    ("add three rolls of duct tape", True), ("add two duct tape", True),
+    ("add a claw hammer and two rolls of duct tape", True),
+])
+def test_counts_agree_with_the_noun(sentence: str, is_said: bool) -> None:
+    """English number agreement is the evidence that tells "a latte" from "eight latte"."""
+    graph = ShopLanguage.for_catalog(PRODUCTS).graph()
+    assert graph.accepts(sentence.split()) is is_said
+
+
 def test_graph_is_deterministic_and_minimal() -> None:
     graph = ShopLanguage.for_catalog(PRODUCTS).graph()
     for arcs in graph.arcs:  # one arc per word per state

@@ -40,11 +40,15 @@ from ..errors import VoiceShopError
 from ..replies import COUNTED_BY_NAME
 from ..shop.models import Product
 from ..text import normalize
-from .forms import spoken_forms
+from .forms import plural, singular, spoken_forms
 from .graph import GraphBuilder, WordGraph
 
-CATALOG_LISTS = ("product", "option", "unit", "category", "tag")
+CATALOG_LISTS = ("product", "product_one", "product_many", "option", "unit", "unit_one",
+                 "unit_many", "category", "tag")
 """Slot lists the compiler fills from the catalog."""
+SLOT_OF_FORM_LIST = {"product_one": "product", "product_many": "product",
+                     "unit_one": "unit", "unit_many": "unit"}
+"""Lists holding the singular or plural forms of a slot's values."""
 
 
 class LanguageError(VoiceShopError):
@@ -124,17 +128,43 @@ def _words(text: str) -> list[str]:
 def catalog_lists(products: Sequence[Product]) -> dict[str, tuple[str, ...]]:
     """The slot lists the catalog fills, as spoken word sequences, sorted and unique."""
     from ..intent.quantities import UNITS
-    product_forms = {f for p in products for label in (p.name, *p.aliases)
-                     for f in spoken_forms(label)}
+    product_one: set[str] = set()
+    product_many: set[str] = set()
+    for p in products:
+        sold_in_packs = _sold_in_packs(p.unit, UNITS)
+        for label in (p.name, *p.aliases):
+            forms = spoken_forms(label)
+            product_one |= {f for f in forms if _is_singular(f)}
+            product_many |= {f for f in forms if sold_in_packs or _is_plural(f)}
     options = {normalize(v) for p in products for vs in p.options.values() for v in vs}
     # Pack words the catalog sells by ("two bags of rice"); a catalog of cups needs none.
-    units = {f for p in products if normalize(p.unit) in UNITS and normalize(p.unit) not in
-             COUNTED_BY_NAME for f in spoken_forms(normalize(p.unit))}
+    units = {f for p in products if _sold_in_packs(p.unit, UNITS)
+             for f in spoken_forms(normalize(p.unit))}
     categories = {f for p in products if p.category for f in spoken_forms(p.category)}
     tags = {normalize(t) for p in products for t in p.tags}
-    found = {"product": product_forms, "option": options, "unit": units,
+    found = {"product": product_one | product_many, "product_one": product_one,
+             "product_many": product_many, "option": options, "unit": units,
+             "unit_one": {u for u in units if _is_singular(u)},
+             "unit_many": {u for u in units if _is_plural(u)},
              "category": categories, "tag": tags}
     return {name: tuple(sorted(v for v in values if v)) for name, values in found.items()}
+
+
+def _sold_in_packs(unit: str, units: dict[str, str]) -> bool:
+    """Sold by a pack word that is said ("a bag of rice"), not counted by name ("a latte")."""
+    word = normalize(unit)
+    return word in units and word not in COUNTED_BY_NAME
+
+
+def _is_singular(form: str) -> bool:
+    last = form.split()[-1]
+    return singular(last) == last
+
+
+def _is_plural(form: str) -> bool:
+    """A plural form; a word that is its own plural ("fish") is both."""
+    last = form.split()[-1]
+    return singular(last) != last or plural(last) == last
 
 
 class ShopLanguage:
@@ -143,6 +173,8 @@ class ShopLanguage:
     def __init__(self, templates: Templates, lists: dict[str, tuple[str, ...]]) -> None:
         self.templates = templates
         self.lists = {**templates.lists, **lists}
+        if "number" in self.lists:  # counts that take a plural noun
+            self.lists.setdefault("count", tuple(n for n in self.lists["number"] if n != "one"))
         missing = self._referenced_lists() - set(self.lists)
         if missing:
             raise LanguageError(f"shop language: unknown list(s) {sorted(missing)}")
@@ -223,10 +255,12 @@ class ShopLanguage:
         if isinstance(e, TextChunk):
             return _words(e.text)
         if isinstance(e, ListReference):
-            if fixed and e.list_name in fixed:
-                value = fixed.pop(e.list_name)
-                return value.split()
             values = self.lists[e.list_name]
+            slot = SLOT_OF_FORM_LIST.get(e.list_name, e.list_name)
+            if fixed and slot in fixed:
+                if fixed[slot] not in values:
+                    raise _NoSentence  # a plural form where the grammar wants a singular
+                return fixed.pop(slot).split()
             if not values:
                 raise _NoSentence  # an empty list: no sentence goes this way
             return rng.choice(values).split()

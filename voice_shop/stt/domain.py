@@ -23,7 +23,7 @@ from ..text import normalize
 
 __all__ = ["Domain", "build_domain", "catalog_fingerprint", "plural", "spoken_forms"]
 
-DOMAIN_VERSION = "9"
+DOMAIN_VERSION = "10"
 """Bump when the compilation changes, so cached models are rebuilt."""
 SAMPLES_PER_TEMPLATE = 40
 SAMPLES_PER_PRODUCT_FORM = 4

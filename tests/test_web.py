@@ -263,3 +263,10 @@ def test_the_page_shows_profiles_voices_and_only_twenty_turns(household: Shop,
     page = TestClient(create_app(household.path)).get("/").text
     assert "enrolled (3 recordings)" in page and page.count("not enrolled") == 2
     assert page.count("<td>unknown voice</td>") == 20
+
+
+def test_only_the_latest_turns_are_kept(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("voice_shop.shop.engine.TURNS_KEPT", 5)
+    for n in range(8):
+        shop.record_turn(f"turn {n}", "ok", None, "help")
+    assert [t.text for t in shop.recent_turns(100)] == [f"turn {n}" for n in range(7, 2, -1)]

@@ -51,6 +51,8 @@ from .outbox import delivery_state, enqueue_order
 MAX_LINE_QUANTITY = 99
 """Larger quantities are refused as absurd for a household order."""
 HOUSEHOLD = "home"
+TURNS_KEPT = 1000
+"""Conversation turns kept for the household page (which shows the latest 20)."""
 
 
 def _options_key(options: dict[str, str]) -> str:
@@ -756,9 +758,14 @@ class Shop:
 
     # ---- conversation turns ---------------------------------------------------------------
     def record_turn(self, text: str, reply: str, speaker: str | None, intent: str) -> None:
-        """Keep one turn for the household page; the caller has already masked a PIN."""
-        self.conn.execute("INSERT INTO turns (t, speaker, text, reply, intent) "
-                          "VALUES (?, ?, ?, ?, ?)", (time.time(), speaker, text, reply, intent))
+        """Keep one turn for the household page; the caller has already masked a PIN. Only
+        the latest ``TURNS_KEPT`` are kept: what was said at home is not an archive."""
+        with transaction(self.conn):
+            cur = self.conn.execute("INSERT INTO turns (t, speaker, text, reply, intent) "
+                                    "VALUES (?, ?, ?, ?, ?)",
+                                    (time.time(), speaker, text, reply, intent))
+            self.conn.execute("DELETE FROM turns WHERE id <= ?",
+                              (int(cur.lastrowid or 0) - TURNS_KEPT,))
 
     def recent_turns(self, limit: int = 20) -> list[TurnRecord]:
         """The latest turns, newest first."""

@@ -291,7 +291,7 @@ def test_run_delivers_new_orders_and_stops_on_request(shop: Shop, server: ShopSe
         assert shop.delivery_state(placed) is DeliveryState.SENT
         return time.perf_counter() - started
 
-    assert asyncio.run(scenario()) < 1.0
+    assert asyncio.run(scenario()) < 3.0  # stop is noticed between passes, not after a poll
     assert len(server.keys_seen) == 1
 
 

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(libportaudio2 espeak-ng sox libsndfile1)
+# chromium + chromium-driver: the household page is tested in a real headless browser.
+DEBIAN_PACKAGES=(libportaudio2 espeak-ng sox libsndfile1 chromium chromium-driver)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -286,13 +286,9 @@ def orders_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, limit: i
 def orders_approve(order_id: int, by: Annotated[str, typer.Option(help="Approving adult.")],
                    db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
     """Approve a child's order that waits for an adult."""
-    from .shop.models import OrderStatus, Role
     shop = _open_shop(db)
-    if shop.profile(_known_speaker(shop, by) or by).role is not Role.ADULT:
-        raise VoiceShopError(f"{by} is not an adult profile", code="not_adult")
-    if shop.order(order_id).status is not OrderStatus.PENDING_APPROVAL:
-        raise VoiceShopError(f"order {order_id} is not waiting for approval", code="not_pending")
-    order = shop.set_order_status(order_id, OrderStatus.PLACED, by)
+    # The operator at the device's shell could change the database anyway: no PIN here.
+    order = shop.approve_order(order_id, _known_speaker(shop, by) or by, needs_pin=False)
     emit(order.to_dict(), as_json, f"order #{order.id} approved by {by}")
 
 

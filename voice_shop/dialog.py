@@ -26,6 +26,7 @@ from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
 from .shop.models import (
     Cart,
     CartLine,
+    DeliveryState,
     ListName,
     Order,
     OrderLine,
@@ -173,8 +174,16 @@ class Dialog:
             state.last_reply = reply
         self.shop.save_dialog_state(state.to_dict())
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
-        return Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
+        turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
                     expects_answer=state.pending is not None, is_secret=is_secret)
+        self._record(turn)
+        return turn
+
+    def _record(self, turn: Turn) -> None:
+        """Every turn, by any entry point, lands here for the household page; a PIN is
+        masked before it is written."""
+        shown = mask_text(turn.text) if turn.is_secret else turn.text
+        self.shop.record_turn(shown, turn.reply, turn.speaker, str(turn.intent.intent))
 
     def _load_state(self) -> _State:
         data, updated_at = self.shop.load_dialog_state()
@@ -256,10 +265,13 @@ class Dialog:
             self._order_id = order.id
             return f"Order number {order.id} is cancelled."
         if kind == "approve":
-            profile = self.shop.find_profile(speaker)
-            if profile is None or profile.role is not Role.ADULT:
-                return "Only an adult of the household can approve that order."
-            order = self.shop.set_order_status(pending["order_id"], OrderStatus.PLACED, speaker)
+            try:  # the voice that was asked said yes: no PIN, as for the operator's CLI
+                order = self.shop.approve_order(pending["order_id"], speaker or "",
+                                                needs_pin=False)
+            except OrderError as exc:
+                if exc.code == "not_adult":
+                    return "Only an adult of the household can approve that order."
+                return f"Sorry, I couldn't approve it: {exc.message}."
             self._order_id = order.id
             return f"Approved. Order number {order.id} is placed."
         state.pending = pending
@@ -614,12 +626,24 @@ class Dialog:
                         f"{speak_cents(order.total_cents)}. Approve it?")
             state.pending = {"kind": "approve", "order_id": order.id, "question": question}
             return question
-        status = {OrderStatus.PLACED: "placed and on its way",
-                  OrderStatus.PENDING_APPROVAL: "waiting for an adult to approve it",
-                  OrderStatus.CANCELLED: "cancelled",
-                  OrderStatus.DELIVERED: "delivered"}[order.status]
         return (f"Your last order, number {order.id}, for {speak_cents(order.total_cents)}, "
-                f"is {status}.")
+                f"{self._status_words(order)}.")
+
+    def _status_words(self, order: Order) -> str:
+        """What is really known about the order: the shop's last report, or how far the
+        outbox got with it; never "on its way" on a guess."""
+        if order.status is OrderStatus.PLACED:
+            return {DeliveryState.QUEUED: "is placed, and I'm still sending it to the shop",
+                    DeliveryState.SENT: "is placed and the shop has it, but it hasn't "
+                                        "accepted it yet",
+                    DeliveryState.FAILED: "is placed, but the shop did not take it; please "
+                                          "check the household page",
+                    None: "is placed"}[self.shop.delivery_state(order.id)]
+        return {OrderStatus.PENDING_APPROVAL: "is waiting for an adult to approve it",
+                OrderStatus.ACCEPTED: "has been accepted by the shop",
+                OrderStatus.OUT_FOR_DELIVERY: "is out for delivery",
+                OrderStatus.CANCELLED: "is cancelled",
+                OrderStatus.DELIVERED: "has been delivered"}[order.status]
 
     def _add_to_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
         list_name = ListName(intent.list_name or "shopping")

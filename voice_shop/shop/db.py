@@ -77,7 +77,25 @@ def _v2(db: sqlite_utils.Database) -> None:
     db.table("voiceprints").create_index(["profile"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """The outbox of orders on their way to the shop's webhook, and the conversation turns
+    the household page shows."""
+    db.table("outbox").create(
+        {"id": int, "order_id": int, "idempotency_key": str, "payload": str, "attempts": int,
+         "next_attempt_at": float, "delivered_at": float, "failed_at": float,
+         "last_error": str, "created_at": float},
+        pk="id", not_null={"order_id", "idempotency_key", "payload", "attempts",
+                           "next_attempt_at", "created_at"},
+        defaults={"attempts": 0}, foreign_keys=[("order_id", "orders", "id")])
+    db.table("outbox").create_index(["order_id"], unique=True)
+    db.table("outbox").create_index(["idempotency_key"], unique=True)
+    db.table("outbox").create_index(["delivered_at", "failed_at", "next_attempt_at"])
+    db.table("turns").create(
+        {"id": int, "t": float, "speaker": str, "text": str, "reply": str, "intent": str},
+        pk="id", not_null={"t", "text", "reply"})
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

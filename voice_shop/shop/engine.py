@@ -30,8 +30,10 @@ from .catalog_csv import (
 )
 from .db import connect, migrate, schema_version, transaction
 from .models import (
+    SHOP_REPORTED_STATUSES,
     Cart,
     CartLine,
+    DeliveryState,
     ImportReport,
     ListItem,
     ListName,
@@ -42,11 +44,15 @@ from .models import (
     Profile,
     Promotion,
     Role,
+    TurnRecord,
 )
+from .outbox import delivery_state, enqueue_order
 
 MAX_LINE_QUANTITY = 99
 """Larger quantities are refused as absurd for a household order."""
 HOUSEHOLD = "home"
+TURNS_KEPT = 1000
+"""Conversation turns kept for the household page (which shows the latest 20)."""
 
 
 def _options_key(options: dict[str, str]) -> str:
@@ -136,6 +142,9 @@ def import_catalog_file(db: Path, csv_path: Path, options: ImportOptions | None 
 
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+_PROGRESS = {OrderStatus.PLACED: 0, OrderStatus.ACCEPTED: 1, OrderStatus.OUT_FOR_DELIVERY: 2,
+             OrderStatus.DELIVERED: 3}
+"""How far along an order is; the shop's reports may only move it forwards."""
 
 
 @dataclass(frozen=True)
@@ -432,6 +441,34 @@ class Shop:
                               (quantity, keep.id))
             self.log_event("cart_set_quantity", by, {"sku": sku, "quantity": quantity})
 
+    def set_line_quantity(self, line_id: int, quantity: int, by: str | None = None) -> None:
+        """Set one cart line's quantity (0 removes the line), under the same limits as a
+        spoken change: at least one, at most a line's worth, never over the stock."""
+        if quantity == 0:
+            self.remove_line(line_id, by)
+            return
+        self._check_quantity(quantity)
+        with transaction(self.conn):
+            row = self._cart_line_row(line_id)
+            self._check_stock(self.product(row["sku"]),
+                              self.in_cart(row["sku"]) - row["quantity"] + quantity)
+            self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
+                              (quantity, line_id))
+            self.log_event("cart_set_quantity", by, {"sku": row["sku"], "quantity": quantity})
+
+    def remove_line(self, line_id: int, by: str | None = None) -> None:
+        with transaction(self.conn):
+            row = self._cart_line_row(line_id)
+            self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line_id,))
+            self.log_event("cart_remove", by, {"sku": row["sku"], "quantity": row["quantity"]})
+
+    def _cart_line_row(self, line_id: int) -> sqlite3.Row:
+        row: sqlite3.Row | None = self.conn.execute(
+            "SELECT * FROM cart_lines WHERE id = ?", (line_id,)).fetchone()
+        if row is None:
+            raise CartError("that line is no longer in the cart", code="no_such_line")
+        return row
+
     def clear_cart(self, by: str | None = None) -> None:
         with transaction(self.conn):
             self.conn.execute("DELETE FROM cart_lines")
@@ -473,6 +510,8 @@ class Shop:
                 [(order_id, ln.sku, ln.name, ln.quantity, _options_key(ln.options),
                   ln.unit_price_cents, ln.line_total_cents, ln.added_by) for ln in cart.lines])
             self.conn.execute("DELETE FROM cart_lines")
+            if status is OrderStatus.PLACED:
+                enqueue_order(self.conn, self.order(order_id), now)
             self.log_event("checkout", placed_by, {"order_id": order_id, "status": str(status),
                                                     "total_cents": cart.total_cents})
         return self.order(order_id)
@@ -514,14 +553,63 @@ class Shop:
 
     def set_order_status(self, order_id: int, status: OrderStatus,
                          approved_by: str | None = None) -> Order:
+        """Change an order's status; an order that becomes placed (a child's, approved) is
+        queued for the shop in the same transaction."""
         with transaction(self.conn):
             self.order(order_id)
             self.conn.execute("UPDATE orders SET status = ?, approved_by = COALESCE(?, "
                               "approved_by), updated_at = ? WHERE id = ?",
                               (str(status), approved_by, time.time(), order_id))
+            if status is OrderStatus.PLACED:
+                enqueue_order(self.conn, self.order(order_id), time.time())
             self.log_event("order_status", approved_by, {"order_id": order_id,
                                                           "status": str(status)})
         return self.order(order_id)
+
+    def approve_order(self, order_id: int, by: str, *, pin: str | None = None,
+                      needs_pin: bool = True) -> Order:
+        """An adult approves a child's order that waits for approval. With ``needs_pin`` an
+        adult who has a purchase PIN must give it (the household page); the operator's CLI
+        and a spoken "yes" after the question have their own checks and pass False."""
+        profile = self.find_profile(by)
+        if profile is None or profile.role is not Role.ADULT:
+            raise OrderError(f"{by} is not an adult profile", code="not_adult")
+        if self.order(order_id).status is not OrderStatus.PENDING_APPROVAL:
+            raise OrderError(f"order {order_id} is not waiting for approval",
+                             code="not_pending")
+        stored = self.pin_hash(by)
+        if needs_pin and stored and not (pin and check_pin(pin.strip(), stored)):
+            raise OrderError(f"that is not {by}'s PIN", code="wrong_pin")
+        return self.set_order_status(order_id, OrderStatus.PLACED, by)
+
+    def report_status(self, order_id: int, status: OrderStatus) -> Order:
+        """The shop's word on an order it was sent: accepted, out for delivery, delivered or
+        cancelled. The same report twice is harmless; a report that would move the order
+        backwards, or touch a closed or never-sent order, is refused."""
+        if status not in SHOP_REPORTED_STATUSES:
+            raise ValueError(f"the shop cannot report {status}")
+        with transaction(self.conn):
+            order = self.order(order_id)
+            if order.status is status:
+                return order
+            if delivery_state(self.conn, order_id) is None:
+                raise OrderError(f"order {order_id} was never sent to the shop",
+                                 code="not_sent")
+            if order.status in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
+                raise OrderError(f"order {order_id} is already {order.status}",
+                                 code="order_closed")
+            if _PROGRESS.get(status, 99) < _PROGRESS.get(order.status, 0):
+                raise OrderError(f"order {order_id} is already {order.status}",
+                                 code="stale_status")
+            self.conn.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?",
+                              (str(status), time.time(), order_id))
+            self.log_event("order_status", None, {"order_id": order_id, "status": str(status),
+                                                  "by": "shop"})
+        return self.order(order_id)
+
+    def delivery_state(self, order_id: int) -> DeliveryState | None:
+        """How far the order got on its way to the shop (None: never queued)."""
+        return delivery_state(self.conn, order_id)
 
     def reorder(self, order: Order, added_by: str | None = None) -> list[OrderLine]:
         """Put an earlier order's lines back in the cart in one transaction; returns what was
@@ -662,6 +750,28 @@ class Shop:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?",
                                 (f"setting.{key}",)).fetchone()
         return row["value"] if row else default
+
+    def voice_counts(self) -> dict[str, int]:
+        """Enrolled recordings per profile."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT profile, COUNT(*) FROM voiceprints GROUP BY profile")}
+
+    # ---- conversation turns ---------------------------------------------------------------
+    def record_turn(self, text: str, reply: str, speaker: str | None, intent: str) -> None:
+        """Keep one turn for the household page; the caller has already masked a PIN. Only
+        the latest ``TURNS_KEPT`` are kept: what was said at home is not an archive."""
+        with transaction(self.conn):
+            cur = self.conn.execute("INSERT INTO turns (t, speaker, text, reply, intent) "
+                                    "VALUES (?, ?, ?, ?, ?)",
+                                    (time.time(), speaker, text, reply, intent))
+            self.conn.execute("DELETE FROM turns WHERE id <= ?",
+                              (int(cur.lastrowid or 0) - TURNS_KEPT,))
+
+    def recent_turns(self, limit: int = 20) -> list[TurnRecord]:
+        """The latest turns, newest first."""
+        rows = self.conn.execute("SELECT * FROM turns ORDER BY id DESC LIMIT ?", (limit,))
+        return [TurnRecord(r["id"], r["t"], r["speaker"], r["text"], r["reply"],
+                           r["intent"] or "") for r in rows]
 
     # ---- dialog state (opaque JSON owned by the dialog layer) -----------------------------
     def load_dialog_state(self, household: str = HOUSEHOLD) -> tuple[dict[str, Any], float]:

@@ -17,8 +17,27 @@ def iso_time(unix_s: float) -> str:
 class OrderStatus(StrEnum):
     PLACED = "placed"
     PENDING_APPROVAL = "pending_approval"
+    ACCEPTED = "accepted"
+    """The shop has taken the order (reported back through the status API)."""
+    OUT_FOR_DELIVERY = "out_for_delivery"
     CANCELLED = "cancelled"
     DELIVERED = "delivered"
+
+
+SHOP_REPORTED_STATUSES = frozenset({OrderStatus.ACCEPTED, OrderStatus.OUT_FOR_DELIVERY,
+                                    OrderStatus.DELIVERED, OrderStatus.CANCELLED})
+"""What the shop may report back about an order it received."""
+
+
+class DeliveryState(StrEnum):
+    """How far a placed order has got on its way to the shop's webhook (the outbox)."""
+
+    QUEUED = "queued"
+    """Not yet acknowledged by the shop; the deliverer keeps trying."""
+    SENT = "sent"
+    """The shop answered 2xx."""
+    FAILED = "failed"
+    """The shop refused it (a 4xx); nobody will retry it."""
 
 
 class Role(StrEnum):
@@ -180,6 +199,19 @@ class Profile:
         data = asdict(self)
         data["role"] = str(self.role)
         return data
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One conversation turn as the household page shows it (a PIN already masked)."""
+
+    id: int
+    t: float
+    """Unix time in seconds."""
+    speaker: str | None
+    text: str
+    reply: str
+    intent: str
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,272 @@
+"""The household page and the status API through Starlette's TestClient (the real app over a
+real database); the browser test is tests/test_web_browser.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from voice_shop.dialog import Dialog
+from voice_shop.shop.engine import Shop
+from voice_shop.shop.models import OrderStatus, Role
+from voice_shop.shop.outbox import OutboxDeliverer
+from voice_shop.web import create_app
+
+from .outbox_server import ShopServer
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def message(page: str, kind: str) -> str:
+    match = re.search(rf'id="{kind}">([^<]*)<', page)
+    return match.group(1) if match else ""
+
+
+def place(shop: Shop, by: str | None = None,
+          status: OrderStatus = OrderStatus.PLACED) -> int:
+    shop.add_to_cart("P102", 2)
+    return shop.checkout(by, status).id
+
+
+@pytest.fixture
+def household(shop: Shop) -> Shop:
+    shop.add_profile("mum", Role.ADULT)
+    shop.set_pin("mum", "2468")
+    shop.add_profile("dad", Role.ADULT)
+    shop.add_profile("kid", Role.CHILD)
+    return shop
+
+
+# ---- password and CSRF ---------------------------------------------------------------------
+def test_a_password_keeps_the_page_and_the_api_closed(household: Shop) -> None:
+    order_id = place(household)
+    client = TestClient(create_app(household.path, password="open sesame"))
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    login = client.get("/login")
+    wrong = client.post("/login", data={"csrf": csrf_of(login.text), "password": "guess"})
+    assert wrong.status_code == 401 and "not the household password" in wrong.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+    right = client.post("/login", data={"csrf": csrf_of(login.text), "password": "open sesame"})
+    assert right.status_code == 200 and 'id="cart"' in right.text
+    api = f"/api/orders/{order_id}/status"
+    assert client.post(api, json={"status": "accepted"}).status_code == 401  # cookie: no
+    assert client.post(api, json={"status": "accepted"},
+                       headers={"Authorization": "Bearer nope"}).status_code == 401
+    ok = client.post(api, json={"status": "accepted"},
+                     headers={"Authorization": "Bearer open sesame"})
+    assert ok.status_code == 200 and household.order(order_id).status is OrderStatus.ACCEPTED
+
+
+def test_a_forged_or_foreign_session_is_not_let_in(household: Shop) -> None:
+    app = create_app(household.path, password="pw")
+    client = TestClient(app)
+    login = client.get("/login")
+    client.post("/login", data={"csrf": csrf_of(login.text), "password": "pw"})
+    cookie = client.cookies["voice_shop_session"]
+    sid, _flag, issued, signature = cookie.split(".")
+    forged = TestClient(app, cookies={"voice_shop_session": f"{sid}.1.{issued}.{'0' * 64}"})
+    assert forged.get("/", follow_redirects=False).status_code == 303
+    unauthenticated = TestClient(app)
+    page_before_login = unauthenticated.get("/login")
+    flipped = f"{page_before_login.cookies['voice_shop_session'].rsplit('.', 3)[0]}.1"
+    sneaky = TestClient(app, cookies={"voice_shop_session": f"{flipped}.{issued}.{signature}"})
+    assert sneaky.get("/", follow_redirects=False).status_code == 303
+
+
+def test_posts_need_the_pages_csrf_token(household: Shop) -> None:
+    household.add_to_cart("P101", 1)
+    line = household.cart().lines[0]
+    client = TestClient(create_app(household.path))
+    page = client.get("/")
+    assert client.post(f"/cart/{line.id}", data={"quantity": "5"}).status_code == 403
+    assert client.post(f"/cart/{line.id}", data={"quantity": "5", "csrf": "x" * 64}
+                       ).status_code == 403
+    other = TestClient(create_app(household.path))  # another browser, its own session
+    other_token = csrf_of(other.get("/").text)
+    assert client.post(f"/cart/{line.id}", data={"quantity": "5", "csrf": other_token}
+                       ).status_code == 403
+    assert household.cart().lines[0].quantity == 1
+    done = client.post(f"/cart/{line.id}", data={"quantity": "5", "csrf": csrf_of(page.text)})
+    assert done.status_code == 200 and message(done.text, "notice") == "Cart updated."
+    assert household.cart().lines[0].quantity == 5
+
+
+def test_without_a_password_the_api_is_open_but_json_only(household: Shop) -> None:
+    order_id = place(household)
+    client = TestClient(create_app(household.path))
+    form = client.post(f"/api/orders/{order_id}/status", data={"status": "accepted"})
+    assert form.status_code == 415  # a plain cross-site form cannot reach it
+    assert client.post(f"/api/orders/{order_id}/status",
+                       json={"status": "accepted"}).status_code == 200
+
+
+def test_an_api_token_of_its_own(household: Shop) -> None:
+    order_id = place(household)
+    client = TestClient(create_app(household.path, password="pw", api_token="shop-secret"))
+    url = f"/api/orders/{order_id}/status"
+    assert client.post(url, json={"status": "accepted"},
+                       headers={"Authorization": "Bearer pw"}).status_code == 401
+    assert client.post(url, json={"status": "accepted"},
+                       headers={"Authorization": "Bearer shop-secret"}).status_code == 200
+
+
+# ---- the status API and what the dialog says -----------------------------------------------
+def test_the_shops_reports_are_read_aloud(household: Shop, dialog: Dialog) -> None:
+    server = ShopServer().start()
+    try:
+        order_id = place(household, "dad")
+        assert "still sending it to the shop" in dialog.handle_text("where is my order").reply
+        OutboxDeliverer(household.path, server.url).deliver_once()
+        assert "the shop has it" in dialog.handle_text("where is my order").reply
+    finally:
+        server.stop()
+    client = TestClient(create_app(household.path))
+    spoken = {"accepted": "has been accepted by the shop",
+              "out_for_delivery": "is out for delivery", "delivered": "has been delivered"}
+    for status, words in spoken.items():
+        answer = client.post(f"/api/orders/{order_id}/status", json={"status": status})
+        assert answer.json() == {"order_id": order_id, "status": status}
+        reply = dialog.handle_text("where is my order").reply
+        assert reply.startswith(f"Your last order, number {order_id},") and words in reply
+
+
+def test_the_status_api_refuses_what_makes_no_sense(household: Shop) -> None:
+    pending = place(household, "kid", OrderStatus.PENDING_APPROVAL)
+    placed = place(household, "dad")
+    client = TestClient(create_app(household.path))
+
+    def report(order_id: int, status: object) -> tuple[int, str]:
+        answer = client.post(f"/api/orders/{order_id}/status", json={"status": status})
+        return answer.status_code, answer.json().get("error", answer.json().get("status"))
+
+    assert report(pending, "accepted") == (409, "not_sent")
+    assert report(999, "accepted") == (404, "no_such_order")
+    assert report(placed, "placed") == (400, "bad_status")
+    assert report(placed, "lost") == (400, "bad_status")
+    assert report(placed, "out_for_delivery") == (200, "out_for_delivery")
+    assert report(placed, "out_for_delivery") == (200, "out_for_delivery")  # a retry: fine
+    assert report(placed, "accepted") == (409, "stale_status")
+    assert report(placed, "cancelled") == (200, "cancelled")
+    assert report(placed, "delivered") == (409, "order_closed")
+    assert household.order(placed).status is OrderStatus.CANCELLED
+    assert client.post(f"/api/orders/{placed}/status", content=b"{",
+                       headers={"content-type": "application/json"}).status_code == 400
+
+
+# ---- the page ------------------------------------------------------------------------------
+def test_approval_needs_an_adult_and_their_pin(household: Shop) -> None:
+    order_id = place(household, "kid", OrderStatus.PENDING_APPROVAL)
+    client = TestClient(create_app(household.path))
+    token = csrf_of(client.get("/").text)
+    url = f"/orders/{order_id}/approve"
+    kid = client.post(url, data={"csrf": token, "by": "kid"})
+    assert kid.status_code == 403 and "not an adult" in message(kid.text, "error")
+    no_pin = client.post(url, data={"csrf": token, "by": "mum"})
+    assert no_pin.status_code == 403 and "PIN" in message(no_pin.text, "error")
+    wrong = client.post(url, data={"csrf": token, "by": "mum", "pin": "1357"})
+    assert wrong.status_code == 403
+    assert household.order(order_id).status is OrderStatus.PENDING_APPROVAL
+    right = client.post(url, data={"csrf": token, "by": "mum", "pin": "2468"})
+    assert message(right.text, "notice") == f"Order {order_id} approved by mum."
+    order = household.order(order_id)
+    assert (order.status, order.approved_by) == (OrderStatus.PLACED, "mum")
+    again = client.post(url, data={"csrf": token, "by": "dad"})
+    assert again.status_code == 409 and "not waiting" in message(again.text, "error")
+
+
+def test_pin_guessing_is_stopped(household: Shop) -> None:
+    order_id = place(household, "kid", OrderStatus.PENDING_APPROVAL)
+    client = TestClient(create_app(household.path))
+    token = csrf_of(client.get("/").text)
+    url = f"/orders/{order_id}/approve"
+    for guess in range(5):
+        assert client.post(url, data={"csrf": token, "by": "mum",
+                                      "pin": f"000{guess}"}).status_code == 403
+    locked = client.post(url, data={"csrf": token, "by": "mum", "pin": "2468"})
+    assert locked.status_code == 429
+    assert household.order(order_id).status is OrderStatus.PENDING_APPROVAL
+
+
+def test_cart_changes_keep_the_shops_rules(household: Shop) -> None:
+    household.add_to_cart("P103", 2)  # Granny Smith: 11 in stock
+    household.add_to_cart("P101", 1)
+    apples, bananas = household.cart().lines
+    client = TestClient(create_app(household.path))
+    token = csrf_of(client.get("/").text)
+    over = client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "12"})
+    assert over.status_code == 400 and "in stock" in message(over.text, "error")
+    junk = client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "lots"})
+    assert junk.status_code == 400
+    client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "11"})
+    client.post(f"/cart/{bananas.id}", data={"csrf": token, "action": "remove"})
+    assert [(ln.sku, ln.quantity) for ln in household.cart().lines] == [("P103", 11)]
+    page = client.get("/").text
+    assert "$24.09" in page  # 11 x $2.19, the total shown
+    client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "0"})
+    assert household.cart().is_empty
+    gone = client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "3"})
+    assert gone.status_code == 400 and "no longer in the cart" in message(gone.text, "error")
+
+
+def test_catalog_upload_reports_lines_and_imports_all_or_nothing(household: Shop,
+                                                                 tmp_path: Path) -> None:
+    calls: list[int] = []
+    client = TestClient(create_app(household.path, catalog_hook=lambda: calls.append(1)))
+    token = csrf_of(client.get("/").text)
+    before = len(household.products())
+    bad = ("sku,name,price\nX1,Plum jam,3.50\nX2,Quince jelly,abc\nX3,Fig spread,\"1,50\"\n")
+    answer = client.post("/catalog", data={"csrf": token},
+                         files={"catalog": ("preserves.csv", bad.encode(), "text/csv")})
+    error = message(answer.text, "error")
+    assert answer.status_code == 400 and error.startswith("preserves.csv: 2 bad row(s)")
+    assert "line 3" in error and "line 4" in error and "/tmp" not in error
+    assert len(household.products()) == before and household.find_product("X1") is None
+    assert calls == []
+    good = "sku,name,price\nX1,Plum jam,3.50\nP101,Bananas,1.49\n"
+    answer = client.post("/catalog", data={"csrf": token},
+                         files={"catalog": ("preserves.csv", good.encode(), "text/csv")})
+    assert message(answer.text, "notice").startswith("Catalog imported: 1 new, 1 updated")
+    assert household.product("X1").price_cents == 350
+    assert household.product("P101").price_cents == 149
+    assert calls == [1]
+
+
+def test_voice_changes_and_turns_show_on_refresh_with_pins_masked(household: Shop,
+                                                                   dialog: Dialog) -> None:
+    client = TestClient(create_app(household.path))
+    assert "Nothing has been said yet" in client.get("/").text
+    dialog.handle_text("add two bags of rice", "mum")
+    page = client.get("/").text
+    assert "Rice" in page and "add two bags of rice" in page
+    dialog.handle_text("check out", "mum")
+    dialog.handle_text("two four six eight", "mum")
+    turns = household.recent_turns()
+    assert [t.text for t in turns[:3]] == ["****", "check out", "add two bags of rice"]
+    assert turns[0].reply.startswith("Your order is placed") and turns[0].speaker == "mum"
+    page = client.get("/").text
+    assert "two four six eight" not in page and "****" in page
+    assert re.search(r'id="order-\d+">.*?placed', page, re.S)
+
+
+def test_the_page_shows_profiles_voices_and_only_twenty_turns(household: Shop,
+                                                               dialog: Dialog) -> None:
+    household.enroll_voice("dad", Role.ADULT, [b"\0" * 8] * 3)
+    for n in range(25):
+        dialog.handle_text(f"how much are bananas {n}")
+    page = TestClient(create_app(household.path)).get("/").text
+    assert "enrolled (3 recordings)" in page and page.count("not enrolled") == 2
+    assert page.count("<td>unknown voice</td>") == 20
+
+
+def test_only_the_latest_turns_are_kept(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("voice_shop.shop.engine.TURNS_KEPT", 5)
+    for n in range(8):
+        shop.record_turn(f"turn {n}", "ok", None, "help")
+    assert [t.text for t in shop.recent_turns(100)] == [f"turn {n}" for n in range(7, 2, -1)]

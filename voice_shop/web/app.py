@@ -1,0 +1,376 @@
+"""The household web page and the shop's status API (Starlette, server-side templates).
+
+Every request reads the database afresh through its own connection, so whatever was said to
+the device shows on the next refresh. Changes go through the same ``Shop`` methods the dialog
+and the CLI use, with the same rules (quantity limits, stock, who may approve an order).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from ..errors import VoiceShopError
+from ..money import format_cents
+from ..shop.db import connect
+from ..shop.engine import Shop
+from ..shop.models import SHOP_REPORTED_STATUSES, OrderStatus, Role
+from .auth import COOKIE, SESSION_MAX_AGE_S, Session, Sessions, bearer_token, same_secret
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CatalogHook = Callable[[], Any]
+"""Called (no arguments) after a catalog upload was imported, e.g. to rebuild the speech
+models for the new catalog; it may be a coroutine function."""
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+TURNS_SHOWN = 20
+ORDERS_SHOWN = 20
+PIN_TRIES = 5
+"""Wrong PINs for one adult before approvals by that adult pause for ``PIN_LOCK_S``."""
+PIN_LOCK_S = 300.0
+_SECRET_KEY = "web.session_secret"
+_TEMPLATES = Path(__file__).parent / "templates"
+_ERROR_STATUS = {"wrong_pin": 403, "not_adult": 403, "pin_locked": 429, "no_such_order": 404,
+                 "not_pending": 409, "not_sent": 409, "order_closed": 409,
+                 "stale_status": 409}
+
+
+def _when(unix_s: float) -> str:
+    return datetime.fromtimestamp(unix_s).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _session_secret(db_path: Path) -> bytes:
+    """Kept in the database, so a restart of ``serve`` does not log the household out."""
+    conn = connect(db_path)
+    try:
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                     (_SECRET_KEY, secrets.token_hex(32)))
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (_SECRET_KEY,)).fetchone()
+        return bytes.fromhex(row["value"])
+    finally:
+        conn.close()
+
+
+@dataclass
+class _PinGuard:
+    """Stops guessing an adult's 4-digit PIN through the page."""
+
+    failures: dict[str, tuple[int, float]]
+
+    def check(self, adult: str) -> None:
+        count, since = self.failures.get(adult, (0, 0.0))
+        if count >= PIN_TRIES and time.time() - since < PIN_LOCK_S:
+            raise VoiceShopError(f"too many wrong PINs for {adult}; try again in a few "
+                                 "minutes", code="pin_locked")
+
+    def record(self, adult: str, is_right: bool) -> None:
+        if is_right:
+            self.failures.pop(adult, None)
+        else:
+            count, _ = self.failures.get(adult, (0, 0.0))
+            self.failures[adult] = (count + 1, time.time())
+
+
+class HouseholdApp:
+    """The routes, and what they share: the database path, sessions, settings."""
+
+    def __init__(self, db_path: Path, password: str | None, api_token: str | None,
+                 catalog_hook: CatalogHook | None) -> None:
+        Shop.open(db_path).close()  # exists, is a voice-shop database, migrated
+        self.db_path = db_path
+        self.password = password or None
+        self.api_token = api_token or self.password
+        self.catalog_hook = catalog_hook
+        self.sessions = Sessions(_session_secret(db_path))
+        self.templates = Jinja2Templates(directory=str(_TEMPLATES))
+        self.templates.env.filters.update(money=format_cents, when=_when)
+        self.flashes: dict[str, str] = {}
+        self.pins = _PinGuard({})
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/login", self.login_form, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+            Route("/cart/{line_id:int}", self.change_line, methods=["POST"]),
+            Route("/orders/{order_id:int}/approve", self.approve, methods=["POST"]),
+            Route("/catalog", self.upload_catalog, methods=["POST"]),
+            Route("/api/orders/{order_id:int}/status", self.report_status, methods=["POST"]),
+            Route("/healthz", self.health, methods=["GET"]),
+        ]
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def with_shop(self, action: Callable[[Shop], T]) -> T:
+        """Run ``action`` on a connection of its own (called in a worker thread)."""
+        conn = connect(self.db_path)
+        try:
+            return action(Shop(conn, self.db_path))
+        finally:
+            conn.close()
+
+    async def shop_call(self, action: Callable[[Shop], T]) -> T:
+        return await run_in_threadpool(self.with_shop, action)
+
+    def session_of(self, request: Request) -> Session | None:
+        return self.sessions.load(request.cookies.get(COOKIE))
+
+    def may_enter(self, session: Session | None) -> bool:
+        return session is not None and (self.password is None or session.is_authenticated)
+
+    def with_cookie(self, response: Response, session: Session) -> Response:
+        response.set_cookie(COOKIE, self.sessions.dump(session), max_age=SESSION_MAX_AGE_S,
+                            httponly=True, samesite="strict")
+        return response
+
+    async def checked_form(self, request: Request) -> tuple[Session, Any] | Response:
+        """The session and form of a POST from the page; a response instead when the
+        session is missing or not logged in, or the form's CSRF token does not match."""
+        session = self.session_of(request)
+        if not self.may_enter(session) or session is None:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form(max_files=1, max_fields=20)
+        token = form.get("csrf")
+        if not self.sessions.is_valid_csrf(session, token if isinstance(token, str) else None):
+            return PlainTextResponse("the form has expired; reload the page", status_code=403)
+        return session, form
+
+    def done(self, session: Session, message: str, anchor: str) -> Response:
+        """Post/redirect/get: the next page view shows ``message`` once."""
+        if len(self.flashes) > 1000:
+            self.flashes.clear()
+        self.flashes[session.sid] = message
+        return RedirectResponse(f"/#{anchor}", status_code=303)
+
+    # ---- the page -------------------------------------------------------------------------
+    async def index(self, request: Request) -> Response:
+        session = self.session_of(request)
+        if session is None and self.password is None:
+            session = self.sessions.new()
+        if not self.may_enter(session) or session is None:
+            return RedirectResponse("/login", status_code=303)
+        notice = self.flashes.pop(session.sid, None)
+        return self.with_cookie(await self.page(request, session, notice=notice), session)
+
+    async def page(self, request: Request, session: Session, *, notice: str | None = None,
+                   error: str | None = None, status_code: int = 200) -> Response:
+        data = await self.shop_call(_page_data)
+        context = {**data, "csrf": self.sessions.csrf_token(session), "notice": notice,
+                   "error": error, "has_password": self.password is not None}
+        return self.templates.TemplateResponse(request, "index.html", context,
+                                               status_code=status_code)
+
+    async def failed(self, request: Request, session: Session, exc: VoiceShopError) -> Response:
+        return await self.page(request, session, error=exc.message,
+                               status_code=_ERROR_STATUS.get(exc.code, 400))
+
+    # ---- login ----------------------------------------------------------------------------
+    async def login_form(self, request: Request, error: str | None = None,
+                         status_code: int = 200) -> Response:
+        session = self.session_of(request) or self.sessions.new()
+        if self.password is None or session.is_authenticated:
+            return RedirectResponse("/", status_code=303)
+        context = {"csrf": self.sessions.csrf_token(session), "error": error}
+        response = self.templates.TemplateResponse(request, "login.html", context,
+                                                   status_code=status_code)
+        return self.with_cookie(response, session)
+
+    async def login(self, request: Request) -> Response:
+        session = self.session_of(request)
+        form = await request.form(max_files=0, max_fields=5)
+        if self.password is None:
+            return RedirectResponse("/", status_code=303)
+        if session is None or not self.sessions.is_valid_csrf(session, _text(form, "csrf")):
+            return await self.login_form(request, "The form expired; try again.", 403)
+        if not same_secret(_text(form, "password"), self.password):
+            log.warning("web: a wrong household password was given")
+            return await self.login_form(request, "That is not the household password.", 401)
+        response = RedirectResponse("/", status_code=303)
+        return self.with_cookie(response, self.sessions.new(is_authenticated=True))
+
+    async def logout(self, request: Request) -> Response:
+        checked = await self.checked_form(request)
+        if isinstance(checked, Response):
+            return checked
+        response = RedirectResponse("/login" if self.password else "/", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    # ---- changes from the page ------------------------------------------------------------
+    async def change_line(self, request: Request) -> Response:
+        checked = await self.checked_form(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        line_id = int(request.path_params["line_id"])
+        try:
+            if _text(form, "action") == "remove":
+                await self.shop_call(lambda shop: shop.remove_line(line_id, "household page"))
+                return self.done(session, "Removed from the cart.", "cart")
+            quantity = _number(_text(form, "quantity"), "quantity")
+            await self.shop_call(
+                lambda shop: shop.set_line_quantity(line_id, quantity, "household page"))
+        except VoiceShopError as exc:
+            return await self.failed(request, session, exc)
+        return self.done(session, "Cart updated.", "cart")
+
+    async def approve(self, request: Request) -> Response:
+        checked = await self.checked_form(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        order_id = int(request.path_params["order_id"])
+        adult, pin = _text(form, "by") or "", _text(form, "pin") or None
+        try:
+            self.pins.check(adult)
+            order = await self.shop_call(
+                lambda shop: shop.approve_order(order_id, adult, pin=pin))
+        except VoiceShopError as exc:
+            if exc.code == "wrong_pin":
+                self.pins.record(adult, is_right=False)
+            return await self.failed(request, session, exc)
+        self.pins.record(adult, is_right=True)
+        log.info("web: order %d approved by %s", order.id, adult)
+        return self.done(session, f"Order {order.id} approved by {adult}.", "orders")
+
+    async def upload_catalog(self, request: Request) -> Response:
+        checked = await self.checked_form(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form = checked
+        upload = form.get("catalog")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return await self.failed(request, session,
+                                     VoiceShopError("choose a CSV file to upload"))
+        try:
+            report = await self.import_upload(upload)
+        except VoiceShopError as exc:
+            return await self.failed(request, session, exc)
+        await self.run_catalog_hook()
+        return self.done(session, f"Catalog imported: {report.added} new, {report.updated} "
+                                  f"updated, {report.total} products in all.", "catalog")
+
+    async def import_upload(self, upload: UploadFile) -> Any:
+        """Copy the upload to a file and import it in one transaction (the importer's rules:
+        every bad line reported, nothing imported unless all of it is good)."""
+        name = Path(upload.filename or "catalog.csv").name
+        with tempfile.TemporaryDirectory(prefix="voice-shop-upload-") as folder:
+            path = Path(folder) / name
+            size = 0
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 16):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        raise VoiceShopError("the file is larger than 50 MB", code="too_large")
+                    out.write(chunk)
+            try:
+                return await self.shop_call(lambda shop: shop.import_catalog(path))
+            except VoiceShopError as exc:
+                exc.message = exc.message.replace(str(path), name)
+                raise
+
+    async def run_catalog_hook(self) -> None:
+        if self.catalog_hook is None:
+            return
+        try:
+            if inspect.iscoroutinefunction(self.catalog_hook):
+                await self.catalog_hook()
+            else:
+                await run_in_threadpool(self.catalog_hook)
+        except Exception:
+            log.exception("web: the catalog was imported but the catalog hook failed")
+
+    # ---- the shop's API -------------------------------------------------------------------
+    async def report_status(self, request: Request) -> Response:
+        """``POST /api/orders/{id}/status`` with ``{"status": ...}`` from the shop."""
+        if self.api_token is not None and not same_secret(
+                bearer_token(request.headers.get("authorization")), self.api_token):
+            return _api_error(401, "unauthorized", "a valid bearer token is required")
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return _api_error(415, "bad_content_type", "send application/json")
+        status = _reported_status(await request.body())
+        if status is None:
+            allowed = ", ".join(sorted(SHOP_REPORTED_STATUSES))
+            return _api_error(400, "bad_status", f"status must be one of {allowed}")
+        order_id = int(request.path_params["order_id"])
+        try:
+            order = await self.shop_call(lambda shop: shop.report_status(order_id, status))
+        except VoiceShopError as exc:
+            return _api_error(_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
+        log.info("web: the shop reports order %d %s", order.id, order.status)
+        return JSONResponse({"order_id": order.id, "status": str(order.status)})
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+
+def _page_data(shop: Shop) -> dict[str, Any]:
+    """Everything the page shows, read in one go."""
+    orders = shop.orders(ORDERS_SHOWN)
+    profiles = shop.profiles()
+    return {
+        "cart": shop.cart(),
+        "pending": [o for o in orders if o.status is OrderStatus.PENDING_APPROVAL],
+        "orders": [(o, shop.delivery_state(o.id)) for o in orders],
+        "profiles": profiles, "voices": shop.voice_counts(),
+        "adults": [p for p in profiles if p.role is Role.ADULT],
+        "turns": shop.recent_turns(TURNS_SHOWN),
+        "product_count": shop.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0],
+    }
+
+
+def _text(form: Any, key: str) -> str | None:
+    value = form.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _number(text: str | None, what: str) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        raise VoiceShopError(f"the {what} must be a whole number", code="bad_number") from None
+
+
+def _reported_status(body: bytes) -> OrderStatus | None:
+    try:
+        data = json.loads(body)
+        status = OrderStatus(data["status"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return status if status in SHOP_REPORTED_STATUSES else None
+
+
+def _api_error(status_code: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status_code)
+
+
+def create_app(db_path: Path, *, password: str | None = None,
+               catalog_hook: CatalogHook | None = None,
+               api_token: str | None = None) -> Starlette:
+    """The household page and the status API over the database at ``db_path``.
+
+    ``password``: the household password the page asks for (None: no login, for a page bound
+    to localhost). ``api_token``: the bearer token the shop must send to the status API;
+    it defaults to the password, and without either the API is open. ``catalog_hook``: called
+    after a successful catalog upload."""
+    household = HouseholdApp(db_path, password, api_token, catalog_hook)
+    return Starlette(routes=household.routes())

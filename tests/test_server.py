@@ -13,6 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+import types
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from voice_shop.audio import SAMPLE_RATE_HZ, read_audio
 from voice_shop.config import AppSettings, ServerSettings
 from voice_shop.intent.parser import IntentParser
 from voice_shop.intent.secret import SECRET_MASK
-from voice_shop.server import serve
+from voice_shop.server import ServerError, serve
 from voice_shop.shop.engine import Shop
 
 from .speech import SpeechMaker
@@ -328,13 +330,69 @@ def test_twenty_concurrent_clients_all_succeed(server: RunningServer) -> None:
     assert _cart_quantity(server, "B102") == before + CONCURRENT_CLIENTS
 
 
-def test_serve_stops_cleanly_on_sigterm(demo_db: Path, tmp_path: Path) -> None:
+def test_connections_over_the_limit_are_refused(server: RunningServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("voice_shop.server.run.MAX_CLIENTS", 2)
+
+    async def crowd() -> Event | None:
+        async with _client(server) as first, _client(server) as second:
+            for held in (first, second):
+                await held.write_event(Describe().event())
+                assert await held.read_event() is not None
+            async with _client(server) as third:
+                return await third.read_event()
+
+    refused = asyncio.run(crowd())
+    assert refused is not None and refused.type == "error" and refused.data["code"] == "busy"
+    for _ in range(50):  # the held connections close asynchronously
+        if Info.is_type(asyncio.run(_ask(server, Describe().event())).type):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a client was still refused after the others left")
+
+
+WEB_STAND_IN = """
+import sys, types
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"household page stand-in"})
+web = types.ModuleType("voice_shop.web")
+web.create_app = lambda settings: app
+sys.modules["voice_shop.web"] = web
+from voice_shop.cli import main
+sys.argv[0] = "voice-shop"
+main()
+"""
+"""``voice-shop`` with a stand-in for the household page (written on another branch), to
+check that serve runs it in its loop and stops it with the rest."""
+
+
+def _get(url: str) -> bytes:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return bytes(response.read())
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"nothing answered at {url}")
+
+
+def test_serve_runs_the_page_and_stops_cleanly_on_sigterm(demo_db: Path) -> None:
     db = _copy_db(demo_db, "sigterm")
-    port = _free_port()
-    exe = str(Path(sys.executable).with_name("voice-shop"))
-    process = subprocess.Popen([exe, "serve", "--db", str(db), "--wyoming-port", str(port),
-                                "--http-port", "0"], stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "JOURNAL_STREAM": "8:1"})
+    wyoming_port, http_port = _free_port(), _free_port()
+    process = subprocess.Popen([sys.executable, "-c", WEB_STAND_IN, "serve", "--db", str(db),
+                                "--wyoming-port", str(wyoming_port),
+                                "--http-port", str(http_port)], stderr=subprocess.PIPE,
+                               text=True, env={**os.environ, "JOURNAL_STREAM": "8:1"})
     try:
         assert process.stderr is not None
         lines = []
@@ -344,6 +402,7 @@ def test_serve_stops_cleanly_on_sigterm(demo_db: Path, tmp_path: Path) -> None:
                 break
         assert lines and "Wyoming server on" in lines[-1], lines
         assert not lines[-1][0].isdigit()  # journald stamps the lines itself
+        assert _get(f"http://127.0.0.1:{http_port}/") == b"household page stand-in"
         process.send_signal(signal.SIGTERM)
         assert process.wait(60) == 0
         rest = process.stderr.read()
@@ -351,3 +410,21 @@ def test_serve_stops_cleanly_on_sigterm(demo_db: Path, tmp_path: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_page_port_in_use_is_a_clear_error(demo_db: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    web = types.ModuleType("voice_shop.web")
+    web.create_app = lambda settings: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "voice_shop.web", web)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = AppSettings(db_path=_copy_db(demo_db, "busy"), server=ServerSettings(
+            wyoming_port=_free_port(), http_port=taken.getsockname()[1]))
+        running = RunningServer(settings)
+        running.start()
+        running._thread.join(60)
+    assert isinstance(running._error, ServerError), running._error
+    assert running._error.code == "cannot_listen"
+    assert "for the household page" in running._error.message

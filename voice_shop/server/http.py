@@ -38,14 +38,23 @@ def _http_tasks(settings: AppSettings, stop: asyncio.Event) -> list[Coroutine[An
 
 
 async def _run_uvicorn(app: Any, host: str, port: int, stop: asyncio.Event) -> None:
-    """Uvicorn in this loop; it ends when ``stop`` is set (or on its own signal, which it
-    passes on to ``serve``'s handler when it exits)."""
+    """Uvicorn in this loop until ``stop`` is set. Under a signal uvicorn stops first and
+    passes the signal on to ``serve``'s handler as it exits; when it cannot bind it exits
+    the interpreter, which is turned into a clear error here instead."""
     import uvicorn
+
+    from .errors import cannot_listen
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None))
-    serving = asyncio.create_task(server.serve())
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    await serving
+
+    async def exit_on_stop() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(exit_on_stop())
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise cannot_listen(host, port, "the household page") from exc
+    finally:
+        watcher.cancel()
     log.info("household page stopped")

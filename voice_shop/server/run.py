@@ -5,15 +5,15 @@ cleanly (clients disconnected, executors drained, the database closed)."""
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
 from collections.abc import Callable
+from typing import Any
 
 from wyoming.server import AsyncEventHandler, AsyncTcpServer
 
 from ..config import AppSettings
-from ..errors import VoiceShopError
+from .errors import cannot_listen
 from .http import _http_tasks
 from .services import Services
 from .wyoming_handler import RefusingHandler, ShopEventHandler, describe_info
@@ -24,10 +24,6 @@ MAX_CLIENTS = 64
 """Open Wyoming connections at once; more are refused with an ``error`` event (a home has a
 handful of satellites and Home Assistant's few connections)."""
 STOP_GRACE_S = 5.0
-
-
-class ServerError(VoiceShopError):
-    code = "server_error"
 
 
 class _Clients:
@@ -77,19 +73,33 @@ async def _serve_loaded(settings: AppSettings, services: Services, stop: asyncio
     try:
         await wyoming.start(_Clients(services).factory)
     except OSError as exc:
-        hint = " (is another serve running?)" if exc.errno == errno.EADDRINUSE else ""
-        raise ServerError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}",
-                          code="cannot_listen") from exc
+        raise cannot_listen(host, port, "Wyoming", exc.strerror or "") from exc
     log.info("Wyoming server on tcp://%s:%d (asr, handle, tts)", host, port)
     others = [asyncio.create_task(c) for c in _http_tasks(settings, stop)]
     if on_ready is not None:
         on_ready()
     try:
-        await stop.wait()
+        await _until_stopped(stop, others)
     finally:
         log.info("stopping")
         await wyoming.stop()
         await _finish(others)
+
+
+async def _until_stopped(stop: asyncio.Event, others: list[asyncio.Task[None]]) -> None:
+    """Wait for ``stop``; a background task that fails (the page could not bind) stops the
+    whole server with its error instead of leaving half of it running."""
+    stopping = asyncio.create_task(stop.wait())
+    pending: set[asyncio.Task[Any]] = {stopping, *others}
+    try:
+        while stopping in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stopping}:
+                failure = task.exception()
+                if failure is not None:
+                    raise failure
+    finally:
+        stopping.cancel()
 
 
 async def _finish(tasks: list[asyncio.Task[None]]) -> None:
@@ -100,7 +110,7 @@ async def _finish(tasks: list[asyncio.Task[None]]) -> None:
         task.cancel()
     for task in done:
         if not task.cancelled() and task.exception() is not None:
-            log.error("a background task failed: %r", task.exception())
+            log.debug("background task ended with %r", task.exception())
 
 
 def run_server(settings: AppSettings) -> None:

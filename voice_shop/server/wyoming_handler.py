@@ -107,8 +107,11 @@ class ShopEventHandler(AsyncEventHandler):
             return False
         except Exception as exc:  # a bug answers this client only
             log.exception("client %s: %s failed", self.peer, event.type)
-            await self.write_event(Error(text=f"{event.type} failed: {exc}",
-                                         code="internal_error").event())
+            try:
+                await self.write_event(Error(text=f"{event.type} failed: {exc}",
+                                             code="internal_error").event())
+            except (ConnectionError, RuntimeError):
+                return False
         return True
 
     async def _dispatch(self, event: Event) -> None:

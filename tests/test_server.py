@@ -428,3 +428,14 @@ def test_page_port_in_use_is_a_clear_error(demo_db: Path,
     assert isinstance(running._error, ServerError), running._error
     assert running._error.code == "cannot_listen"
     assert "for the household page" in running._error.message
+
+
+def test_finished_client_conversations_are_forgotten(shop: Shop) -> None:
+    """One row per client conversation: old ones go, the household's own never does."""
+    for key in ("wyoming:old", "wyoming:new", "home", "wyomingx"):
+        shop.save_dialog_state({"last_reply": key}, key)
+    shop.conn.execute("UPDATE dialog_state SET updated_at = 1 WHERE household != ?",
+                      ("wyoming:new",))
+    assert shop.forget_dialog_states("wyoming:", time.time() - 60) == 1
+    kept = {row[0] for row in shop.conn.execute("SELECT household FROM dialog_state")}
+    assert kept == {"wyoming:new", "home", "wyomingx"}

@@ -1,7 +1,7 @@
 """``voice-shop serve``: the Wyoming server for Home Assistant (asr, handle, tts) and the
 household page, in one process that loads the models once."""
 
-from .errors import ServerError
+from ..errors import ServerError
 from .run import MAX_CLIENTS, run_server, serve
 from .wyoming_handler import MAX_AUDIO_S
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,11 @@ from ..understand import understand
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CONVERSATION_PREFIX = "wyoming:"
+"""Keys of the server's conversations in the dialog-state table (the household's own is
+``home``)."""
+FORGET_AFTER_S = 86_400.0
+"""A client conversation untouched this long is deleted (its question timed out long ago)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,7 @@ class Services:
         self._decode_lane = ThreadPoolExecutor(1, thread_name_prefix="decode")
         self._synth_lane = ThreadPoolExecutor(1, thread_name_prefix="synth")
         self._assistant: Assistant | None = None
+        self._forgotten_at = 0.0
 
     async def start(self) -> None:
         """Open the database and load every model before the first client arrives, so no
@@ -118,7 +125,9 @@ class Services:
     def _handle(self, text: str, conversation: str) -> Answer:
         assistant = self._loaded
         assistant.refresh_if_catalog_changed()
-        dialog = Dialog(assistant.shop, assistant.parser, self.settings.dialog, conversation)
+        self._forget_old_conversations()
+        dialog = Dialog(assistant.shop, assistant.parser, self.settings.dialog,
+                        CONVERSATION_PREFIX + conversation)
         shown = mask_text(text) if dialog.is_secret_input(text) else text
         try:
             turn = dialog.handle_text(text, None)
@@ -126,6 +135,16 @@ class Services:
             log.warning("handle %s: %r failed: %s", conversation, shown, exc.message)
             return Answer(f"Sorry, that did not work: {exc.message}", False, shown, "error")
         return _answer(turn, shown)
+
+    def _forget_old_conversations(self) -> None:
+        """Every hour at most: one row per client conversation must not pile up forever."""
+        now = time.time()
+        if now - self._forgotten_at < FORGET_AFTER_S / 24:
+            return
+        self._forgotten_at = now
+        gone = self._loaded.shop.forget_dialog_states(CONVERSATION_PREFIX, now - FORGET_AFTER_S)
+        if gone:
+            log.info("forgot %d finished conversations", gone)
 
     # ---- text to speech -------------------------------------------------------------------
     async def synthesize(self, text: str) -> AsyncIterator[np.ndarray]:

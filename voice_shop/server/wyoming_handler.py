@@ -94,6 +94,7 @@ class ShopEventHandler(AsyncEventHandler):
         self.info = info
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.host = str(peer[0]) if isinstance(peer, tuple) else str(peer)
         self._converter: AudioChunkConverter | None = None
         self._audio = bytearray()
         self._is_over_cap = False
@@ -174,7 +175,7 @@ class ShopEventHandler(AsyncEventHandler):
         answer = await self.services.handle(transcript.text, conversation)
         log.info("handle %s: %r -> %s (%.0f ms): %s", conversation, answer.shown_text,
                  answer.intent, (time.perf_counter() - started) * 1000, answer.reply)
-        context = {"conversation_id": conversation}
+        context = {"conversation_id": conversation}  # so the client can continue it
         if answer.is_handled:
             await self.write_event(Handled(text=answer.reply, context=context).event())
         else:
@@ -182,12 +183,13 @@ class ShopEventHandler(AsyncEventHandler):
 
     def _conversation(self, context: dict[str, Any] | None) -> str:
         """Whose conversation this is: the satellite or device named in the request's
-        context, else Home Assistant's conversation id, else this connection."""
+        context, else Home Assistant's conversation id, else the client's address (a
+        client opening a connection per request still continues its conversation)."""
         for key in CONTEXT_KEYS:
             value = (context or {}).get(key)
             if isinstance(value, str) and value:
-                return f"wyoming:{value[:100]}"
-        return f"wyoming:{self.peer}"
+                return value[:100]
+        return self.host
 
     # ---- tts -----------------------------------------------------------------------------
     async def _synthesize(self, text: str) -> None:

@@ -155,3 +155,19 @@ def test_service_unit_runs_this_installation_with_the_config(tmp_path: Path) -> 
     written = home / "voice-shop" / "config.toml"
     assert f"serve --config {written}" in unit
     assert load_settings(written, AppSettings()).db_path == tmp_path / "shop.db"
+
+
+def test_listen_takes_the_wake_word_from_the_file_and_the_flag_over_it(tmp_path: Path) -> None:
+    import numpy as np
+
+    from voice_shop.audio import write_wav
+    db = tmp_path / "shop.db"
+    assert run("init", "--db", str(db)).returncode == 0
+    wav = tmp_path / "quiet.wav"
+    write_wav(wav, np.zeros(1600, np.int16))
+    path = _write(tmp_path, '[wake]\nword = "from_the_file"\n')
+    from_file = run("listen", "--config", str(path), "--db", str(db), "--wav", str(wav))
+    assert from_file.returncode == 2 and "'from_the_file'" in from_file.stderr, from_file.stderr
+    from_flag = run("listen", "--config", str(path), "--db", str(db), "--wav", str(wav),
+                    "--wake-word", "from_the_flag")
+    assert from_flag.returncode == 2 and "'from_the_flag'" in from_flag.stderr, from_flag.stderr

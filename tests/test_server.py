@@ -280,6 +280,20 @@ def test_client_gone_mid_audio_does_not_hurt_the_next(server: RunningServer,
     assert _intent(text, demo_products) == ("add_item", [("P101", 2)]), text
 
 
+def test_malformed_event_is_an_error_and_the_connection_goes_on(server: RunningServer) -> None:
+    async def talk() -> tuple[Event | None, Event | None]:
+        async with _client(server) as client:
+            await client.write_event(Event(type="transcript", data={"txet": "add rice"}))
+            error = await client.read_event()
+            await client.write_event(Describe().event())
+            return error, await client.read_event()
+
+    error, info = asyncio.run(talk())
+    assert error is not None and error.type == "error", error
+    assert error.data["code"] == "internal_error"
+    assert info is not None and Info.is_type(info.type)
+
+
 def test_audio_past_the_cap_is_refused(server: RunningServer) -> None:
     from voice_shop.server import MAX_AUDIO_S
     silence = np.zeros(int((MAX_AUDIO_S + 1) * SAMPLE_RATE_HZ), np.int16)

@@ -48,6 +48,10 @@ models_app = typer.Typer(no_args_is_help=True, help="Speech models on this devic
 app.add_typer(models_app, name="models")
 speakers_app = typer.Typer(no_args_is_help=True, help="Household voices: enroll, identify.")
 app.add_typer(speakers_app, name="speakers")
+config_app = typer.Typer(no_args_is_help=True, help="The TOML config file.")
+app.add_typer(config_app, name="config")
+service_app = typer.Typer(no_args_is_help=True, help="Run serve or listen under systemd.")
+app.add_typer(service_app, name="service")
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="VOICE_SHOP_DB",
                                         help="SQLite database file.")]
@@ -135,6 +139,47 @@ def _data_home() -> Path:
 def _models_dir(explicit: Path | None) -> Path:
     from .config import resolve_models_dir
     return resolve_models_dir(explicit, _data_home())
+
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="TOML config file [default: $VOICE_SHOP_CONFIG, else "
+    "~/.config/voice-shop/config.toml when it exists].")]
+ConfigDbOption = Annotated[Path | None, typer.Option(
+    "--db", envvar="VOICE_SHOP_DB", help="SQLite database file [default: the config file's, "
+    "else ./catalog.db].")]
+LogLevelOption = Annotated[str, typer.Option(
+    "--log-level", help="debug | info | warning | error")]
+
+
+def _config_home() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def _config_file(config: Path | None) -> Path | None:
+    from .settings_file import find_config
+    return find_config(config, os.environ, _config_home())
+
+
+def _file_settings(config: Path | None, db: Path | None = None,
+                   models_dir: Path | None = None) -> AppSettings:
+    """Defaults, then the config file, then ``--db``/``--models-dir`` (flags win)."""
+    from dataclasses import replace
+
+    from .config import AppSettings
+    from .settings_file import load_settings
+    settings = AppSettings(models_dir=_models_dir(None))
+    path = _config_file(config)
+    if path is not None:
+        settings = load_settings(path, settings)
+    settings = replace(settings, db_path=db or settings.db_path,
+                       models_dir=models_dir or settings.models_dir)
+    # the voice is looked for in the one models folder, whichever source named it
+    return replace(settings, tts=replace(settings.tts, models_dir=settings.models_dir))
+
+
+def _setup_logging(level: str) -> None:
+    from .logs import setup_logging
+    setup_logging(level, is_journal=bool(os.environ.get("JOURNAL_STREAM")))
 
 
 # ---- init and catalog ---------------------------------------------------------------------
@@ -496,15 +541,16 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
 
 
 @app.command()
-def listen(db: DbOption = DEFAULT_DB,
+def listen(db: ConfigDbOption = None,
            wav: Annotated[list[Path] | None, typer.Option(
                "--wav", help="Audio files instead of the microphone (repeatable).")] = None,
-           wake_word: Annotated[str, typer.Option(
+           wake_word: Annotated[str | None, typer.Option(
                "--wake-word", help="A shipped wake-word model (okay_nabu, hey_jarvis, "
-               "hey_mycroft, alexa; openWakeWord also hey_rhasspy) or a model file.")]
-           = "okay_nabu",
-           wake_engine: Annotated[str, typer.Option(
-               "--wake-engine", help="micro (microWakeWord) | open (openWakeWord)")] = "micro",
+               "hey_mycroft, alexa; openWakeWord also hey_rhasspy) or a model file "
+               "[default: the config file's, else okay_nabu].")] = None,
+           wake_engine: Annotated[str | None, typer.Option(
+               "--wake-engine", help="micro (microWakeWord) | open (openWakeWord) "
+               "[default: the config file's, else micro]")] = None,
            wake_cutoff: Annotated[float | None, typer.Option(
                "--wake-cutoff", help="Wake-word probability cutoff (default: the model's).")]
            = None,
@@ -520,28 +566,35 @@ def listen(db: DbOption = DEFAULT_DB,
            reply_dir: Annotated[Path | None, typer.Option(
                help="Write spoken replies as WAV files here instead of playing them.")] = None,
            realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
-           engine: EngineOption = "auto", model: ModelOption = None,
-           models_dir: ModelsDirOption = None, voice: VoiceOption = "en_US-joe-medium",
+           engine: Annotated[str | None, typer.Option(
+               "--engine", help="auto | pocketsphinx | vosk [default: the config file's, "
+               "else auto]")] = None, model: ModelOption = None,
+           models_dir: ModelsDirOption = None,
+           voice: Annotated[str | None, typer.Option(
+               "--voice", help="Piper voice name [default: the config file's, else "
+               "en_US-joe-medium].")] = None,
+           config: ConfigOption = None, log_level: LogLevelOption = "warning",
            as_json: JsonOption = False) -> None:
     """The whole loop: wake word, speech, dialog, spoken reply. Exits 1 when any input file
     could not be read (each one is an error event; the others are still processed)."""
     from .audio import MicrophoneSource, SpeakerSink, WavDirectorySink, WavSource
     from .pipeline import Pipeline
-    from .wake import WakeEngineName, WakeGate, WakeSettings, load_detector
-    if wake_engine not in tuple(WakeEngineName):
-        raise ValueError(f"unknown wake engine {wake_engine!r}: micro or open")
-    wake = WakeSettings(word="" if no_wake or wake_phrase else wake_word,
-                        engine=WakeEngineName(wake_engine), probability_cutoff=wake_cutoff,
-                        phrase="" if no_wake else wake_phrase or "")
-    settings = _settings(db, engine, model, models_dir, voice, wake=wake)
-    source = WavSource(wav, realtime=realtime) if wav else MicrophoneSource()
+    from .wake import WakeGate, load_detector
+    _setup_logging(log_level)
+    settings = _listen_settings(_file_settings(config, db, models_dir), engine, model, voice,
+                                (wake_word, wake_engine, wake_cutoff, wake_phrase, no_wake))
+    wake = settings.wake
+    audio = settings.audio
+    source = (WavSource(wav, realtime=realtime) if wav
+              else MicrophoneSource(_device(audio.input_device)))
     if not wav:
         from .audio import input_devices
         if not input_devices():
             raise VoiceShopError("no microphone found on this machine; feed audio files with "
                                  "--wav FILE (and --reply-dir DIR for the replies)",
                                  code="no_input_device")
-    sink = WavDirectorySink(reply_dir) if reply_dir else SpeakerSink()
+    sink = (WavDirectorySink(reply_dir) if reply_dir
+            else SpeakerSink(_device(audio.output_device)))
     from .assistant import Assistant
     assistant = Assistant(settings)
     def pick_up_catalog_changes(running: Pipeline) -> None:
@@ -564,6 +617,36 @@ def listen(db: DbOption = DEFAULT_DB,
         emit(data, as_json, _describe_event(data))
     if failed:
         raise typer.Exit(1)
+
+
+def _listen_settings(settings: AppSettings, engine: str | None, model: Path | None,
+                     voice: str | None, wake_flags: tuple[str | None, str | None,
+                                                          float | None, str | None, bool],
+                     ) -> AppSettings:
+    """The config file's settings with ``listen``'s flags on top."""
+    from dataclasses import replace
+
+    from .wake import WakeEngineName
+    word, engine_name, cutoff, phrase, no_wake = wake_flags
+    if engine_name is not None and engine_name not in tuple(WakeEngineName):
+        raise ValueError(f"unknown wake engine {engine_name!r}: micro or open")
+    wake = settings.wake
+    wake = replace(wake, word=word or wake.word,
+                   engine=WakeEngineName(engine_name) if engine_name else wake.engine,
+                   probability_cutoff=wake.probability_cutoff if cutoff is None else cutoff)
+    if phrase:
+        wake = replace(wake, word="", phrase=phrase)
+    if no_wake:
+        wake = replace(wake, word="", phrase="")
+    speech = replace(settings.speech, engine=engine or settings.speech.engine,
+                     vosk_model=model or settings.speech.vosk_model)
+    tts = replace(settings.tts, voice=voice or settings.tts.voice)
+    return replace(settings, wake=wake, speech=speech, tts=tts)
+
+
+def _device(name: str | None) -> int | str | None:
+    """A sound device from the config file: an index when it is a number, else a name."""
+    return int(name) if name is not None and name.isdigit() else name
 
 
 def _warm_up(assistant: Assistant, identifies: bool) -> None:
@@ -797,20 +880,148 @@ def _download_error(exc: ModelError, name: str, models_dir: Path) -> ModelError:
 
 
 @app.command()
-def doctor(db: DbOption = DEFAULT_DB, models_dir: ModelsDirOption = None,
-           engine: EngineOption = "auto", model: ModelOption = None,
+def doctor(db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
+           engine: Annotated[str | None, typer.Option(
+               "--engine", help="auto | pocketsphinx | vosk [default: the config file's]")]
+           = None, model: ModelOption = None, config: ConfigOption = None,
            as_json: JsonOption = False) -> None:
-    """Check audio devices, every model the assistant needs, and the database."""
-    from .doctor import run_checks
+    """Check the config file, audio devices, every model the assistant needs, and the
+    database."""
+    from .doctor import Check, run_checks
+    from .errors import ConfigError
     problems = 0
+    try:
+        path = _config_file(config)
+        settings = _file_settings(config, db, models_dir)
+        checks = [Check("config file", True, f"{path}: valid" if path else
+                        f"none (optional: {_config_home() / 'voice-shop' / 'config.toml'})")]
+    except ConfigError as exc:
+        settings = _file_settings(None, db, models_dir)
+        checks = [Check("config file", False, exc.message)]
+    engine = engine or settings.speech.engine
+    model = model or settings.speech.vosk_model
     needs_vosk = engine == "vosk" or model is not None
-    for check in run_checks(db, _models_dir(models_dir), needs_vosk=needs_vosk,
-                            vosk_model=model):
+    for check in [*checks, *run_checks(settings.db_path, settings.models_dir,
+                                       needs_vosk=needs_vosk, vosk_model=model)]:
         problems += not check.ok
         emit(check.to_dict(), as_json,
              f"{'ok ' if check.ok else 'FIX'}  {check.name}: {check.detail}")
     if problems:
         raise typer.Exit(1)
+
+
+# ---- serve, config, service --------------------------------------------------------------
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(
+        "--host", help="Address to listen on [default: the config file's, else 127.0.0.1].")]
+          = None,
+          wyoming_port: Annotated[int | None, typer.Option(
+              "--wyoming-port", help="Wyoming (Home Assistant) port [default: 10700].")] = None,
+          http_port: Annotated[int | None, typer.Option(
+              "--http-port", help="Household page port; 0 is off [default: 8080].")] = None,
+          db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
+          config: ConfigOption = None, log_level: LogLevelOption = "info",
+          as_json: JsonOption = False) -> None:
+    """One long-running process: a Wyoming server (asr, handle, tts) for Home Assistant and
+    the household page; the models load once. Stops cleanly on SIGTERM or Ctrl-C."""
+    from dataclasses import replace
+
+    from .server import run_server
+    _setup_logging(log_level)
+    settings = _file_settings(config, db, models_dir)
+    server = settings.server
+    settings = replace(settings, server=replace(
+        server, host=host or server.host,
+        wyoming_port=server.wyoming_port if wyoming_port is None else wyoming_port,
+        http_port=server.http_port if http_port is None else http_port))
+    _check_port(settings.server.wyoming_port, "--wyoming-port", allow_off=False)
+    _check_port(settings.server.http_port, "--http-port", allow_off=True)
+    run_server(settings)
+
+
+def _check_port(port: int, flag: str, allow_off: bool) -> None:
+    if not (0 if allow_off else 1) <= port <= 65535:
+        raise ValueError(f"{flag} must be {'0 (off) or ' if allow_off else ''}1-65535, "
+                         f"not {port}")
+
+
+@config_app.command("show")
+def config_show(config: ConfigOption = None, db: ConfigDbOption = None,
+                models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
+    """The effective settings: defaults, then the config file, then these flags. As TOML
+    (a starting config file), or one JSON object with --json. The page password is hidden."""
+    from .settings_file import settings_to_dict, to_toml
+    path = _config_file(config)
+    data = settings_to_dict(_file_settings(config, db, models_dir))
+    if as_json:
+        emit({"config_file": str(path) if path else None, "settings": data}, True, "")
+        return
+    typer.echo(f"# effective settings; config file: {path or 'none'}")
+    typer.echo(to_toml(data), nl=False)
+
+
+@service_app.command("install")
+def service_install(
+        command: Annotated[str, typer.Argument(help="serve | listen")] = "serve",
+        user: Annotated[bool, typer.Option("--user", help="A user unit (the default).")]
+        = False,
+        system: Annotated[bool, typer.Option("--system", help="A system unit "
+                                             "(/etc/systemd/system; needs root).")] = False,
+        print_only: Annotated[bool, typer.Option("--print", help="Print the unit; write "
+                                                 "nothing.")] = False,
+        config: ConfigOption = None, db: ConfigDbOption = None,
+        models_dir: ModelsDirOption = None, log_level: LogLevelOption = "info",
+        as_json: JsonOption = False) -> None:
+    """Write a systemd unit that runs 'voice-shop serve' (or listen) with the config file.
+    Without a config file the effective settings are written to the default one first."""
+    from .service import ServiceCommand, UnitSpec, current_executable, enable_hint, unit_path
+    from .service import unit_text as make_unit
+    if user and system:
+        raise ValueError("choose --user or --system, not both")
+    if command not in tuple(ServiceCommand):
+        raise ValueError(f"unknown service command {command!r}: serve or listen")
+    from .logs import LEVELS
+    if log_level not in LEVELS:
+        raise ValueError(f"unknown log level {log_level!r}: choose one of {', '.join(LEVELS)}")
+    path = _config_file(config)
+    config_path = (path or _default_config(system)).absolute()
+    spec = UnitSpec(ServiceCommand(command), current_executable(sys.argv[0]), config_path,
+                    is_system=system, user=_service_user() if system else None,
+                    log_level=log_level)
+    text = make_unit(spec)
+    if print_only:
+        typer.echo(text, nl=False)
+        return
+    if path is None:
+        _write_config(config_path, _file_settings(None, db, models_dir))
+    target = unit_path(spec, _config_home())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    emit({"event": "installed", "unit": str(target), "config": str(config_path),
+          "next": enable_hint(spec)}, as_json,
+         f"wrote {target} (config {config_path})\nnext: {enable_hint(spec)}")
+
+
+def _default_config(is_system: bool) -> Path:
+    from .settings_file import user_config_path
+    return (Path("/etc/voice-shop/config.toml") if is_system
+            else user_config_path(_config_home()))
+
+
+def _write_config(path: Path, settings: AppSettings) -> None:
+    """The effective settings as the service's config file (absolute paths, so the unit
+    finds the same database and models from any folder)."""
+    from .settings_file import settings_to_dict, to_toml
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# voice-shop config, written by 'voice-shop service install'\n"
+                    + to_toml(settings_to_dict(settings)))
+    typer.echo(f"wrote {path}", err=True)
+
+
+def _service_user() -> str:
+    """Who a system unit runs as: the person who ran sudo, else the current user."""
+    import getpass
+    return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
 DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"

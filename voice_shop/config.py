@@ -25,6 +25,38 @@ class SpeechSettings:
 
 
 @dataclass(frozen=True)
+class AudioSettings:
+    """Sound devices of ``listen``: a PortAudio device name or index; None is the default."""
+
+    input_device: str | None = None
+    output_device: str | None = None
+
+
+DEFAULT_HOST = "127.0.0.1"
+"""Localhost only: the Wyoming server and the household page answer anyone who can reach
+them, so listening on the network is a decision the household makes in the config file."""
+DEFAULT_WYOMING_PORT = 10700
+DEFAULT_HTTP_PORT = 8080
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """``voice-shop serve``: where it listens, and what the web page and the order outbox
+    need (read from the config file's ``[server]``, ``[web]`` and ``[shop]`` sections)."""
+
+    host: str = DEFAULT_HOST
+    wyoming_port: int = DEFAULT_WYOMING_PORT
+    http_port: int = DEFAULT_HTTP_PORT
+    """0 turns the household page off."""
+    password: str | None = None
+    """The household page's password (``[web] password``); needed when not bound to
+    localhost."""
+    webhook_url: str | None = None
+    """Where placed orders are delivered as JSON (``[shop] webhook_url``); None keeps them
+    local."""
+
+
+@dataclass(frozen=True)
 class AppSettings:
     db_path: Path = Path("catalog.db")
     models_dir: Path = Path("models")
@@ -33,6 +65,8 @@ class AppSettings:
     endpointer: EndpointerSettings = field(default_factory=EndpointerSettings)
     tts: PiperSettings = field(default_factory=PiperSettings)
     dialog: DialogSettings = field(default_factory=DialogSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     @property
     def cache_dir(self) -> Path:

@@ -22,7 +22,7 @@ from .intent.parser import SINGLE_UNIT, IntentParser
 from .intent.secret import mask_text, masked_intent
 from .money import number_to_words, speak_cents
 from .replies import BY_THE_DOZEN, describe
-from .shop.engine import MAX_LINE_QUANTITY, Shop, check_pin
+from .shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
 from .shop.models import (
     Cart,
     CartLine,
@@ -128,10 +128,14 @@ class Dialog:
     """Turns intents into cart actions and spoken replies for one household."""
 
     def __init__(self, shop: Shop, parser: IntentParser,
-                 settings: DialogSettings | None = None) -> None:
+                 settings: DialogSettings | None = None, conversation: str = HOUSEHOLD,
+                 ) -> None:
         self.shop = shop
         self.parser = parser
         self.settings = settings or DialogSettings()
+        self.conversation = conversation
+        """Whose questions and undo stack this is: the household's own device (``listen``,
+        ``chat``), or one Wyoming satellite; the cart is the household's either way."""
         self._handlers: dict[IntentName, Callable[[Intent, _State, str | None], str]] = {
             IntentName.ADD_ITEM: self._add, IntentName.REMOVE_ITEM: self._remove,
             IntentName.SET_QUANTITY: self._set_quantity, IntentName.VIEW_CART: self._view_cart,
@@ -172,7 +176,7 @@ class Dialog:
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
-        self.shop.save_dialog_state(state.to_dict())
+        self.shop.save_dialog_state(state.to_dict(), self.conversation)
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
         turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
                     expects_answer=state.pending is not None, is_secret=is_secret)
@@ -186,7 +190,7 @@ class Dialog:
         self.shop.record_turn(shown, turn.reply, turn.speaker, str(turn.intent.intent))
 
     def _load_state(self) -> _State:
-        data, updated_at = self.shop.load_dialog_state()
+        data, updated_at = self.shop.load_dialog_state(self.conversation)
         state = _State.from_dict(data)
         if state.pending and time.time() - updated_at > self.settings.pending_timeout_s:
             state.pending = None

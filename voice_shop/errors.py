@@ -26,6 +26,12 @@ class ConfigError(VoiceShopError):
     code = "config_error"
 
 
+class ServerError(VoiceShopError):
+    """``serve`` could not start (a port in use, a bad address)."""
+
+    code = "server_error"
+
+
 class DatabaseError(VoiceShopError):
     code = "database_error"
 

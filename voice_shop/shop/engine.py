@@ -786,6 +786,17 @@ class Shop:
                 "ON CONFLICT(household) DO UPDATE SET state = excluded.state, "
                 "updated_at = excluded.updated_at", (household, json.dumps(state), time.time()))
 
+    def forget_dialog_states(self, prefix: str, before: float) -> int:
+        """Delete the conversations whose key starts with ``prefix`` that nobody continued
+        since ``before`` (epoch seconds): a server keys one per client conversation, so
+        without this the table would only grow."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with transaction(self.conn):
+            cursor = self.conn.execute(
+                "DELETE FROM dialog_state WHERE household LIKE ? ESCAPE '\\' "
+                "AND updated_at < ?", (pattern, before))
+        return cursor.rowcount
+
     # ---- recommendations --------------------------------------------------------------
     def purchase_history(self, placed_by: str | None = None) -> list[tuple[float, list[str]]]:
         """(order time, skus) for every non-cancelled order, oldest first."""

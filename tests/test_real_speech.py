@@ -50,7 +50,7 @@ def test_real_orders_are_understood_or_rejected_never_guessed(coffee: Assistant)
                             coffee.parser)
         verdicts[judge(result.intent, expected)].append(f"{name}: {result.text!r}")
     assert len(verdicts["wrong"]) <= 2, verdicts["wrong"]
-    assert len(verdicts["correct"]) >= SAMPLE // 4, verdicts
+    assert len(verdicts["correct"]) >= SAMPLE // 2, verdicts  # 23 of 30 when written
 
 
 def test_same_file_same_answer_alone_or_in_a_batch(coffee: Assistant) -> None:
@@ -59,7 +59,8 @@ def test_same_file_same_answer_alone_or_in_a_batch(coffee: Assistant) -> None:
     audio = [read_audio(CORPUS / "clips" / n) for n in names]
     in_batch = [coffee.stt.transcribe(a) for a in audio]
     alone = coffee.stt.transcribe(audio[-1])
-    assert (alone.text, alone.second_opinion) == (in_batch[-1].text, in_batch[-1].second_opinion)
+    assert (alone.text, alone.second_opinion, alone.word_evidence) == (
+        in_batch[-1].text, in_batch[-1].second_opinion, in_batch[-1].word_evidence)
 
 
 @pytest.mark.skipif(not OUT_OF_DOMAIN.is_dir(), reason="out-of-domain recordings not present")

@@ -27,18 +27,23 @@ class Transcript:
     is_grammar: bool = False
     """True when the first pass decoded with the shop's grammar (a second opinion is due)."""
     second_opinion: str = ""
-    is_second_opinion_a_command: bool = False
-    """True when the open pass's hypothesis is itself a whole sentence of the shop's grammar."""
     """The open (n-gram) pass's hypothesis of the same audio, when the first pass decoded
     with the shop's grammar: a grammar forces any speech onto some command, so agreement
     of the two is evidence the command was really said."""
+    is_second_opinion_a_command: bool = False
+    """True when the open pass's hypothesis is itself a whole sentence of the shop's grammar."""
+    word_evidence: tuple[float, ...] = ()
+    """Per word of ``text``: how much better the audio fits the word than the best free
+    phone sequence over the same frames (log-likelihood ratio per frame; 0 is as good as
+    unconstrained phones, lower is worse). Empty when not measured."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
-        return cls(**{**data, "alternatives": tuple(data.get("alternatives", ()))})
+        return cls(**{**data, "alternatives": tuple(data.get("alternatives", ())),
+                      "word_evidence": tuple(data.get("word_evidence", ()))})
 
 
 class RecognizerStream(Protocol):

@@ -9,6 +9,7 @@ hypothesis that is a complete shop command.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -90,6 +91,8 @@ class _Passes:
 
     GRAMMAR = "grammar"
     OPEN = "open"
+    PHONES = "phones"
+    """Free phone loop: the best the acoustic model can do without any language."""
 
     def __init__(self, decoder: Any, grammar: WordGraph | None, has_open: bool) -> None:
         self.decoder = decoder
@@ -122,6 +125,39 @@ def _whole_sentence(grammar: WordGraph, text: str) -> str:
     return ""
 
 
+Span = tuple[str, int, int, float]
+"""A word or phone of a decode: its text, first and last frame, and log acoustic score."""
+
+
+def _spans(d: Any) -> list[Span]:
+    """The best path's segments ("coffee(2)", an alternate pronunciation, is "coffee"); a
+    score too small for a float counts as hopeless."""
+    return [(sg.word.split("(")[0], sg.start_frame, sg.end_frame,
+             math.log(sg.ascore) if sg.ascore > 0 else UNDERFLOW_LOG_SCORE) for sg in d.seg()]
+
+
+UNDERFLOW_LOG_SCORE = -1e6
+
+
+def _is_word(token: str) -> bool:
+    return not token.startswith(("<", "[", "++"))
+
+
+def word_evidence(words: list[Span], phones: list[Span]) -> tuple[float, ...]:
+    """Per word: (its acoustic score - the phone loop's over the same frames) / frames.
+    PocketSphinx scores every frame against its best senone, so both are relative to the
+    same reference; the phone loop is what the audio sounds like with no language at all."""
+    evidence = []
+    for _, start, end, score in words:
+        loop = 0.0
+        for _, p_start, p_end, p_score in phones:
+            overlap = min(end, p_end) - max(start, p_start) + 1
+            if overlap > 0:
+                loop += p_score * overlap / (p_end - p_start + 1)
+        evidence.append((score - loop) / (end - start + 1))
+    return tuple(evidence)
+
+
 def _nbest(d: Any, best: str) -> tuple[str, ...]:
     alternatives: list[str] = []
     for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
@@ -133,6 +169,15 @@ def _nbest(d: Any, best: str) -> tuple[str, ...]:
     return tuple(alternatives[:NBEST])
 
 
+@dataclass(frozen=True)
+class _FirstPass:
+    text: str
+    alternatives: tuple[str, ...]
+    posterior: float
+    spans: tuple[Span, ...]
+    """The words of ``text`` on the decoder's best path (empty when ``text`` is not it)."""
+
+
 class _Stream:
     """Audio of one utterance; decoded when it ends (the grammar pass, then the open pass)."""
 
@@ -141,7 +186,7 @@ class _Stream:
         self._denoiser = denoiser
         self._chunks: list[np.ndarray] = []
         self._samples = 0
-        self._first: tuple[int, tuple[str, tuple[str, ...], float]] | None = None
+        self._first: tuple[int, _FirstPass] | None = None
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
@@ -154,27 +199,32 @@ class _Stream:
         early on a complete command); kept, so ``finish`` does not decode it again."""
         pcm = self._pcm()
         self._first = (len(pcm), self._first_pass(pcm)) if pcm else None
-        return self._first[1][0] if self._first else ""
+        return self._first[1].text if self._first else ""
 
     def _pcm(self) -> bytes:
         return np.concatenate(self._chunks).tobytes() if self._chunks else b""
 
-    def _first_pass(self, pcm: bytes) -> tuple[str, tuple[str, ...], float]:
+    def _first_pass(self, pcm: bytes) -> _FirstPass:
         passes = self._passes
         d = passes.decode(passes.GRAMMAR if passes.has_grammar else passes.OPEN, pcm)
         hyp = d.hyp()
-        text = _clean(hyp.hypstr) if hyp else ""
-        alternatives = _nbest(d, text) if text else ()
+        raw = _clean(hyp.hypstr) if hyp else ""
+        alternatives = _nbest(d, raw) if raw else ()
+        spans = [s for s in _spans(d) if _is_word(s[0])] if raw else []
+        text = raw
         if passes.grammar is not None:
             # When no grammar path reaches its end, PocketSphinx still returns a partial
             # path ("... with sugar and"): only whole sentences of the language count.
             whole = [w for w in (_whole_sentence(passes.grammar, t)
-                                 for t in (text, *alternatives)) if w]
+                                 for t in (raw, *alternatives)) if w]
             whole = list(dict.fromkeys(whole))
             text, alternatives = (whole[0], tuple(whole[1:])) if whole else ("", ())
-        words = max(len(text.split()), 1)
-        posterior = float(hyp.prob) ** (1.0 / words) if hyp else 0.0
-        return text, alternatives, posterior
+        words = text.split()
+        # The best path's words, when the chosen sentence is (a prefix of) that path.
+        is_best_path = bool(words) and [s[0] for s in spans[:len(words)]] == words
+        posterior = float(hyp.prob) ** (1.0 / max(len(words), 1)) if hyp else 0.0
+        return _FirstPass(text, alternatives, posterior,
+                          tuple(spans[:len(words)]) if is_best_path else ())
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
@@ -182,23 +232,28 @@ class _Stream:
             self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
         pcm = self._pcm()
         passes = self._passes
-        text, posterior, second = "", 0.0, ""
-        alternatives: tuple[str, ...] = ()
+        first, second = _FirstPass("", (), 0.0, ()), ""
+        evidence: tuple[float, ...] = ()
         if pcm:
             if self._first is not None and self._first[0] == len(pcm):
-                text, alternatives, posterior = self._first[1]
+                first = self._first[1]
             else:
-                text, alternatives, posterior = self._first_pass(pcm)
+                first = self._first_pass(pcm)
             if passes.has_grammar and passes.has_open:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""
+            if passes.has_grammar and first.spans:
+                evidence = word_evidence(list(first.spans),
+                                         _spans(passes.decode(passes.PHONES, pcm)))
+        text, alternatives, posterior = first.text, first.alternatives, first.posterior
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
                           alternatives=alternatives, is_grammar=passes.has_grammar,
                           second_opinion=second,
                           is_second_opinion_a_command=bool(second) and passes.grammar is not None
-                          and passes.grammar.accepts(second.split()))
+                          and passes.grammar.accepts(second.split()),
+                          word_evidence=evidence)
 
 
 class PocketSphinxSTT:
@@ -221,6 +276,7 @@ class PocketSphinxSTT:
         grammar = domain.grammar if settings.use_grammar else None
         if grammar is not None:
             decoder.add_fsg(_Passes.GRAMMAR, decoder.read_fsg(str(folder / "grammar.fsg")))
+            decoder.add_allphone_file(_Passes.PHONES)
         self._passes = _Passes(decoder, grammar=grammar, has_open=True)
 
     def stream(self) -> _Stream:

@@ -1,0 +1,49 @@
+"""Acceptance by acoustic evidence: the measure, and the rule that uses it (plain data; the
+real recordings exercise both end to end in test_real_speech.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voice_shop.intent.parser import IntentParser
+from voice_shop.stt.base import Transcript
+from voice_shop.stt.pocketsphinx_engine import word_evidence
+from voice_shop.understand import MIN_SLOT_EVIDENCE, understand
+
+
+def test_word_evidence_is_the_per_frame_gap_to_the_phone_loop() -> None:
+    words = [("add", 0, 9, -20.0), ("bananas", 10, 29, -100.0)]
+    phones = [("AE", 0, 4, -5.0), ("D", 5, 9, -5.0), ("B", 10, 29, -40.0)]
+    assert word_evidence(words, phones) == pytest.approx((-1.0, -3.0))
+    # A phone that straddles two words is shared by the frames each covers.
+    assert word_evidence([("a", 0, 1, -2.0)], [("AH", 0, 3, -4.0)]) == pytest.approx((0.0,))
+
+
+def _grammar_transcript(text: str, evidence: float, alternatives: tuple[str, ...] = (),
+                        second: str = "") -> Transcript:
+    return Transcript(text=text, is_in_domain=True, confidence=0.1, duration_s=2.0, decode_s=0.1,
+                      alternatives=alternatives, is_grammar=True, second_opinion=second,
+                      word_evidence=(evidence,) * len(text.split()))
+
+
+def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
+        parser: IntentParser) -> None:
+    text = "add two large lattes with oat milk"
+    clear = MIN_SLOT_EVIDENCE + 1
+    assert understand(_grammar_transcript(text, clear), parser).is_understood
+    same_order = ("add two large lattes with oat milk please",)
+    assert understand(_grammar_transcript(text, clear, same_order), parser).is_understood
+    # Unclear words, or a runner-up that means another order: not without a second opinion.
+    assert not understand(_grammar_transcript(text, MIN_SLOT_EVIDENCE - 1), parser).is_understood
+    other_size = ("add two small lattes with oat milk",)
+    assert not understand(_grammar_transcript(text, clear, other_size), parser).is_understood
+    # The open pass hearing the same order still confirms it, whatever the evidence.
+    assert understand(_grammar_transcript(text, MIN_SLOT_EVIDENCE - 1, other_size,
+                                          second="add two large lattes with oat milk"),
+                      parser).is_understood
+
+
+def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
+    transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
+                            duration_s=2.0, decode_s=0.1, is_grammar=True)
+    assert not understand(transcript, parser).is_understood

@@ -223,11 +223,12 @@ def test_a_pause_inside_a_command_does_not_end_it(speech: SpeechMaker, demo_db: 
 # ---- the device's own voice, and barge-in -------------------------------------------------
 def test_wake_word_during_a_reply_stops_it(speech: SpeechMaker, demo_db: Path,
                                            tmp_path: Path) -> None:
-    """--live-timing: the second command is said while the first reply would be playing."""
-    first = read_audio(speech.piper("Okay Nabu, how much are the strawberries"))
+    """--live-timing: the second command is said while the first (long) reply is playing;
+    the reply is cut where the wake word came, and the second command is handled."""
+    first = read_audio(speech.piper("Okay Nabu, any deals today"))
     second = read_audio(speech.piper("Okay Nabu, add a pack of bacon"))
     path = tmp_path / "barge.wav"
-    write_wav(path, np.concatenate([first, np.zeros(int(1.2 * SAMPLE_RATE_HZ), np.int16),
+    write_wav(path, np.concatenate([first, np.zeros(4 * SAMPLE_RATE_HZ, np.int16),
                                     second]))
     db = _copy_db(demo_db, "barge")
     _, events = _listen(db, tmp_path / "r", path, options=["--live-timing"])
@@ -235,7 +236,11 @@ def test_wake_word_during_a_reply_stops_it(speech: SpeechMaker, demo_db: Path,
     assert kinds.count("wake") == 2 and "barge_in" in kinds
     barge = events[kinds.index("barge_in")]
     first_reply = events[kinds.index("reply")]
-    assert 0 < barge["reply_played_s"] < first_reply["duration_s"]
+    assert first_reply["duration_s"] > 4  # the deals: a long reply
+    assert 0 < barge["reply_played_s"] < first_reply["duration_s"] - 1
+    kept = sf.info(first_reply["audio"]).frames / SAMPLE_RATE_HZ
+    assert kept == pytest.approx(barge["reply_played_s"], abs=0.01)  # what was heard of it
+    assert [e["text"] for e in events if e["event"] == "transcript"][-1] == "add a pack of bacon"
     assert [line.sku for line in Shop.open(db).cart().lines] == ["M108"]
     _, paused = _listen(_copy_db(demo_db, "no-barge"), tmp_path / "r2", path)
     assert "barge_in" not in _kinds(paused)  # files wait for the reply by default
@@ -252,6 +257,13 @@ class _EchoRoom:
         audio = np.concatenate([np.asarray(c, np.int16) for c in chunks])
         self.played.append(audio)
         return len(audio) / SAMPLE_RATE_HZ
+
+    def stop(self, at_s: float) -> float:
+        self.played[-1] = self.played[-1][:int(at_s * SAMPLE_RATE_HZ)]
+        return at_s
+
+    def wait(self) -> None:
+        """The room hears the reply as the stream runs on."""
 
     def chunks(self) -> Iterator[AudioChunk]:
         head = np.concatenate([np.zeros(8000, np.int16), self.command,

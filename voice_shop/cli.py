@@ -487,7 +487,9 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
     tts = PiperTTS(PiperSettings(voice=voice, models_dir=_models_dir(models_dir)))
     if out is None:
         try:
-            seconds = SpeakerSink().play(tts.synthesize(text), "say")
+            speaker = SpeakerSink()
+            seconds = speaker.play(tts.synthesize(text), "say")
+            speaker.wait()  # play returns once synthesised; the process must outlive the sound
         except AudioOutputError as exc:  # the sink's hint names listen's --reply-dir
             raise AudioOutputError(f"{exc.message.split(';')[0]}; write a WAV file instead "
                                    "with -o OUT.wav", code=exc.code) from exc

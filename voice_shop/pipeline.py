@@ -281,13 +281,10 @@ class Pipeline:
         if any(abs(detection.t - t) <= OWN_VOICE_MARGIN_S for t in self._own_wakes):
             log.info("ignored a wake word in the device's own reply at %.2f s", detection.t)
             return
-        start = self._reply_start_s
         self._speaking = (-1.0, -1.0)
-        stop = getattr(self.sink, "stop", None)
-        if callable(stop):
-            stop()
+        played_s = self.sink.stop(max(0.0, detection.t - self._reply_start_s))
         yield PipelineEvent("barge_in", detection.t, chunk.source,
-                            {"reply_played_s": round(max(0.0, detection.t - start), 3)})
+                            {"reply_played_s": round(played_s, 3)})
         yield from self._woke(detection, chunk.source)
 
     # ---- one utterance -------------------------------------------------------------------
@@ -405,6 +402,7 @@ class Pipeline:
             self._reply_start_s = start
             self._own_wakes = self._wakes_in(spoken, start)
         else:
+            self.sink.wait()  # files wait for the reply, as a tester would
             self._offset_s += played_s
         self.endpointer.reset()
 

@@ -209,6 +209,19 @@ def test_early_end_when_the_command_is_complete(speech: SpeechMaker, demo_db: Pa
     assert waits == [200.0, 600.0]
 
 
+def test_a_command_said_in_one_breath_with_the_wake_word(speech: SpeechMaker, demo_db: Path,
+                                                         tmp_path: Path) -> None:
+    """No pause after "Okay Nabu": the first cut after the wake word missed the command's
+    first sound ("oat to my cart"); decoded again from a little earlier, it is understood."""
+    db = _copy_db(demo_db, "one-breath")
+    _, events = _listen(db, tmp_path, speech.piper("Okay Nabu what's in my cart"),
+                        speech.piper("Okay Nabu how much are the strawberries"))
+    assert [(e["understood"], e["intent"]["intent"]) for e in events
+            if e["event"] == "intent"] == [(True, "view_cart"), (True, "price_query")]
+    assert [e["text"] for e in events if e["event"] == "transcript"] == [
+        "what's in my cart", "how much are the strawberries"]
+
+
 def test_a_pause_inside_a_command_does_not_end_it(speech: SpeechMaker, demo_db: Path,
                                                   tmp_path: Path) -> None:
     first = read_audio(speech.piper("Okay Nabu, add two bags"))

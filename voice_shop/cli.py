@@ -576,9 +576,13 @@ def _warm_up(assistant: Assistant, identifies: bool) -> None:
     """First runs of the ONNX voice and the speaker encoder are slow: spend them before the
     shopper speaks, not on the first reply."""
     import numpy as np
-    assistant.tts.synthesize_all("Ready.")
+
+    from .pipeline import FIXED_REPLIES
+    for text in FIXED_REPLIES:  # also kept as audio by the voice: said often, made once
+        assistant.tts.synthesize_all(text)
+    noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
+    assistant.stt.transcribe(noise)  # first decode: the recogniser's caches and buffers
     if identifies:
-        noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
         assistant.speakers.encoder.embed(noise)
 
 

@@ -568,6 +568,7 @@ def listen(db: DbOption = DEFAULT_DB,
         data = event.to_dict()
         failed += data["event"] == "error"
         emit(data, as_json, _describe_event(data))
+    sink.wait()  # the last reply sounds to its end (play returns before it has)
     if failed:
         raise typer.Exit(1)
 

@@ -105,9 +105,13 @@ def run(folder: Path) -> Iterator[str]:
         right = [str(f) in heard and _key(heard[str(f)]["intent"]) == want
                  for f, want in zip(files, expected, strict=True)]
         total += sum(right)
-        missed = [c for c, ok in zip(COMMANDS, right, strict=True) if not ok]
+        wrong = [c for f, c, ok in zip(files, COMMANDS, right, strict=True)
+                 if not ok and str(f) in heard]
+        lost = [c for f, c, ok in zip(files, COMMANDS, right, strict=True)
+                if not ok and str(f) not in heard]
         yield (f"{voice}: woke {len(woke)}/{len(files)}, understood right "
-               f"{sum(right)}/{len(files)}; wrong or lost: {missed}")
+               f"{sum(right)}/{len(files)}; wrong (a different order): {wrong}; "
+               f"not understood: {lost}")
         for e in events:
             if e["event"] == "transcript":
                 yield f"    {Path(e['file']).name}: heard {e['heard']!r}"

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 AUDIO = Path(__file__).resolve().parents[2] / "shared" / "audio"
 REAL_FOLDERS = ("wake-alexa", "librispeech-cohort", "librispeech-speakers")
 needs_real = pytest.mark.skipif(
-    not all(any((AUDIO / folder).glob("*.flac")) for folder in REAL_FOLDERS),
+    not all(any((AUDIO / folder).rglob("*.flac")) for folder in REAL_FOLDERS),
     reason=f"no real recordings in ../shared/audio/{{{','.join(REAL_FOLDERS)}}}")
 PHRASES = {"okay_nabu": "Okay Nabu", "hey_jarvis": "Hey Jarvis", "hey_mycroft": "Hey Mycroft",
            "alexa": "Alexa"}
@@ -326,7 +326,8 @@ def test_device_never_wakes_on_its_own_voice(speech: SpeechMaker, demo_db: Path)
 def test_listen_on_real_recordings(demo_db: Path, tmp_path: Path, engine: str) -> None:
     """Real people saying "alexa" wake the loop (and get "Yes?"); real read speech does not."""
     clips = sorted((AUDIO / "wake-alexa").glob("*.flac"))[5:50:15]
-    other = sorted((AUDIO / "librispeech-speakers").glob("*.flac"))[:2]
+    other = sorted((AUDIO / "librispeech-speakers").rglob("*.flac"))[:2]
+    assert len(clips) == 3 and len(other) == 2  # the recordings live one folder down
     db = _copy_db(demo_db, f"real-{engine}")
     code, events = _listen(db, tmp_path, *clips, *other,
                            options=["--wake-word", "alexa", "--wake-engine", engine])

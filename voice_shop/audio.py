@@ -8,7 +8,9 @@ here, once, with soxr (resampling) and a plain average (downmix).
 from __future__ import annotations
 
 import struct
+import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,20 +273,33 @@ class MicrophoneSource:
 
 
 class AudioSink(Protocol):
-    """Where spoken replies go."""
+    """Where spoken replies go. ``play`` may return while the reply is still sounding (a
+    speaker), so the listen loop can go on hearing the room and stop the reply (barge-in)."""
 
     def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
-        """Play pipeline-format chunks; return the seconds of audio played."""
+        """Start playing pipeline-format chunks (made as they are consumed); return the
+        reply's length in seconds."""
+        ...
+
+    def stop(self, at_s: float) -> float:
+        """Stop the reply under way ``at_s`` seconds into it by the listener's clock; return
+        the seconds of it that were played."""
+        ...
+
+    def wait(self) -> None:
+        """Return once the reply under way has finished playing."""
         ...
 
 
 class WavDirectorySink:
-    """Writes each reply to ``DIR/NNN-name.wav`` (16 kHz mono)."""
+    """Writes each reply to ``DIR/NNN-name.wav`` (16 kHz mono). A reply stopped part-way
+    (barge-in, on the stream's clock) is cut there, so the file holds what was heard."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.count = 0
         self.written: list[Path] = []
+        self._last = np.zeros(0, np.int16)
 
     def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
         samples = np.concatenate([np.asarray(c, np.int16) for c in chunks] or
@@ -293,27 +308,129 @@ class WavDirectorySink:
         path = self.directory / f"{self.count:03d}-{name}.wav"
         write_wav(path, samples)
         self.written.append(path)
+        self._last = samples
         return len(samples) / SAMPLE_RATE_HZ
+
+    def stop(self, at_s: float) -> float:
+        if not self.written:
+            return 0.0
+        kept = self._last[:max(0, round(at_s * SAMPLE_RATE_HZ))]
+        write_wav(self.written[-1], kept)
+        self._last = kept
+        return len(kept) / SAMPLE_RATE_HZ
+
+    def wait(self) -> None:
+        """A file is complete once written."""
+
+
+class Playback:
+    """One reply fed to PortAudio's output callback from a queue: synthesis adds sentences
+    while earlier ones sound, and the listen loop can stop it at any moment (barge-in)."""
+
+    def __init__(self) -> None:
+        self._queue: deque[np.ndarray] = deque()
+        self._lock = threading.Lock()
+        self._is_closed = False
+        self._is_stopped = False
+        self.played_frames = 0
+        self.finished = threading.Event()
+        """Set when the output has run dry or was stopped."""
+
+    def add(self, samples: np.ndarray) -> None:
+        with self._lock:
+            self._queue.append(np.asarray(samples, np.int16).reshape(-1))
+
+    def close(self) -> None:
+        """No more audio will be added: the reply ends when the queue runs dry."""
+        with self._lock:
+            self._is_closed = True
+
+    def stop(self) -> float:
+        """Silence from the next output buffer on; the seconds played so far."""
+        with self._lock:
+            self._is_stopped = True
+            self._queue.clear()
+            return self.played_frames / SAMPLE_RATE_HZ
+
+    def fill(self, out: np.ndarray) -> bool:
+        """Fill one output buffer (PortAudio's callback thread); False once the reply is
+        over. A queue that runs dry before ``close`` is an underrun: silence, not the end."""
+        with self._lock:
+            written = 0
+            while written < len(out) and self._queue and not self._is_stopped:
+                head = self._queue[0]
+                n = min(len(head), len(out) - written)
+                out[written:written + n] = head[:n]
+                written += n
+                if n == len(head):
+                    self._queue.popleft()
+                else:
+                    self._queue[0] = head[n:]
+            out[written:] = 0
+            self.played_frames += written
+            is_over = self._is_stopped or (self._is_closed and not self._queue)
+        if is_over:
+            self.finished.set()
+        return not is_over
 
 
 class SpeakerSink:
-    """The default output device; plays sentence by sentence as they are synthesised."""
+    """The default output device. ``play`` starts the reply on PortAudio's callback and
+    returns once it is synthesised, not once it has sounded: the microphone loop keeps
+    running (wake word during the reply) and ``stop`` cuts the sound at once."""
 
     def __init__(self, device: int | str | None = None) -> None:
         self.device = device
+        self._playback: Playback | None = None
+        self._stream: Any = None
 
     def play(self, chunks: Iterable[np.ndarray], name: str) -> float:
+        self._end_stream()
+        playback = self._playback = Playback()
+        length_s = 0.0
+        for chunk in chunks:
+            playback.add(chunk)
+            length_s += len(chunk) / SAMPLE_RATE_HZ
+            if self._stream is None:  # the first sentence sounds while the rest is made
+                self._stream = self._open(playback)
+        playback.close()
+        if self._stream is None:
+            playback.finished.set()  # nothing to say
+        return length_s
+
+    def _open(self, playback: Playback) -> Any:
         sd = _sounddevice()
         if not output_devices():
             raise AudioOutputError("no speaker found; use --reply-dir DIR to write replies",
                                    code="no_output_device")
-        played = 0.0
+
+        def callback(outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+            if not playback.fill(outdata[:, 0]):
+                raise sd.CallbackStop
+
         try:
-            with sd.OutputStream(device=self.device, channels=1, samplerate=SAMPLE_RATE_HZ,
-                                 dtype="int16") as stream:
-                for chunk in chunks:
-                    stream.write(np.asarray(chunk, np.int16).reshape(-1, 1))
-                    played += len(chunk) / SAMPLE_RATE_HZ
+            stream = sd.OutputStream(device=self.device, channels=1, samplerate=SAMPLE_RATE_HZ,
+                                     dtype="int16", blocksize=CHUNK_SAMPLES, callback=callback,
+                                     finished_callback=playback.finished.set)
+            stream.start()
         except Exception as exc:
             raise AudioOutputError(f"cannot play audio ({exc}); use --reply-dir DIR") from exc
+        return stream
+
+    def stop(self, at_s: float) -> float:
+        """Stops now: on a live device the listener's clock is the speaker's."""
+        played = self._playback.stop() if self._playback is not None else 0.0
+        self._end_stream()
         return played
+
+    def wait(self) -> None:
+        if self._playback is not None:
+            self._playback.finished.wait()
+        self._end_stream()
+
+    def _end_stream(self) -> None:
+        if self._playback is not None:
+            self._playback.stop()
+        if self._stream is not None:
+            self._stream.close(ignore_errors=True)
+            self._stream = None

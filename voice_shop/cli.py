@@ -528,7 +528,9 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
     tts = PiperTTS(PiperSettings(voice=voice, models_dir=_models_dir(models_dir)))
     if out is None:
         try:
-            seconds = SpeakerSink().play(tts.synthesize(text), "say")
+            speaker = SpeakerSink()
+            seconds = speaker.play(tts.synthesize(text), "say")
+            speaker.wait()  # play returns once synthesised; the process must outlive the sound
         except AudioOutputError as exc:  # the sink's hint names listen's --reply-dir
             raise AudioOutputError(f"{exc.message.split(';')[0]}; write a WAV file instead "
                                    "with -o OUT.wav", code=exc.code) from exc
@@ -615,6 +617,7 @@ def listen(db: ConfigDbOption = None,
         data = event.to_dict()
         failed += data["event"] == "error"
         emit(data, as_json, _describe_event(data))
+    sink.wait()  # the last reply sounds to its end (play returns before it has)
     if failed:
         raise typer.Exit(1)
 
@@ -653,9 +656,13 @@ def _warm_up(assistant: Assistant, identifies: bool) -> None:
     """First runs of the ONNX voice and the speaker encoder are slow: spend them before the
     shopper speaks, not on the first reply."""
     import numpy as np
-    assistant.tts.synthesize_all("Ready.")
+
+    from .pipeline import FIXED_REPLIES
+    for text in FIXED_REPLIES:  # also kept as audio by the voice: said often, made once
+        assistant.tts.synthesize_all(text)
+    noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
+    assistant.stt.transcribe(noise)  # first decode: the recogniser's caches and buffers
     if identifies:
-        noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
         assistant.speakers.encoder.embed(noise)
 
 

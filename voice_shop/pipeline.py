@@ -37,7 +37,7 @@ from .intent.parser import IntentParser
 from .intent.secret import masked_event
 from .stt.base import RecognizerStream, SpeechToText, Transcript
 from .tts import TextToSpeech
-from .understand import understand
+from .understand import Understanding, understand
 from .vad import Endpointer, EndpointerSettings, EndpointKind
 from .wake import WakeDetection, WakeGate, WakeWordDetector
 
@@ -48,6 +48,9 @@ RECENT_S = 1.5
 """Audio kept while asleep: the wake word itself goes to speaker identification, which
 needs more than a short command ("check out") to tell voices apart."""
 SORRY = "Sorry, I didn't catch that."
+YES = "Yes?"
+FIXED_REPLIES = (SORRY, YES)
+"""Replies said word for word again and again (made before the shopper speaks)."""
 SILENT_PEAK = 4
 """A chunk whose samples all stay within +-this is digital silence."""
 SILENCE_SKIP_AFTER_S = 1.0
@@ -56,6 +59,9 @@ in a file costs next to nothing)."""
 WAKE_PRE_ROLL_S = 0.1
 """Audio from just before the wake word fired that goes to the recogniser: the model decides
 ~130 ms after the word ends, by when a command said in one breath has begun."""
+RECUT_S = 0.1
+"""When the command after a wake word is not understood, it is decoded again starting this
+much earlier, then this much later (see ``Pipeline._recut``)."""
 OWN_VOICE_MARGIN_S = 1.0
 """A wake word heard within this time of one the reply itself contains is the device's own."""
 
@@ -253,12 +259,13 @@ class Pipeline:
             return
         if event is None or event.kind is EndpointKind.STARTED:
             return
+        # The clock starts before the early-end check: its decode is part of the wait.
+        decided = time.perf_counter()
         if event.kind is EndpointKind.PAUSED:
             if not self._is_complete_so_far(utterance):
                 return
             event = self.endpointer.end_now(event.t)
-        timing = _Timing(1000 * (end_t - event.t), time.perf_counter())
-        yield from self._finish(event.t, timing)
+        yield from self._finish(event.t, _Timing(1000 * (end_t - event.t), decided))
 
     def _is_complete_so_far(self, utterance: _Utterance) -> bool:
         if self.is_complete is None or not isinstance(utterance.stream, PartialStream):
@@ -281,13 +288,10 @@ class Pipeline:
         if any(abs(detection.t - t) <= OWN_VOICE_MARGIN_S for t in self._own_wakes):
             log.info("ignored a wake word in the device's own reply at %.2f s", detection.t)
             return
-        start = self._reply_start_s
         self._speaking = (-1.0, -1.0)
-        stop = getattr(self.sink, "stop", None)
-        if callable(stop):
-            stop()
+        played_s = self.sink.stop(max(0.0, detection.t - self._reply_start_s))
         yield PipelineEvent("barge_in", detection.t, chunk.source,
-                            {"reply_played_s": round(max(0.0, detection.t - start), 3)})
+                            {"reply_played_s": round(played_s, 3)})
         yield from self._woke(detection, chunk.source)
 
     # ---- one utterance -------------------------------------------------------------------
@@ -328,6 +332,12 @@ class Pipeline:
         wake = self.gate.check(transcript.text, utterance.start_s)
         if not wake.is_awake:
             return
+        command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
+        understood = understand(command, self.parser)
+        if not understood.is_understood and _has_words(transcript) and utterance.wake:
+            transcript, understood = self._recut(utterance, transcript, understood)
+            command, wake = transcript, self.gate.check(transcript.text, utterance.start_s)
+        mark = timing.mark("understand", mark)  # any re-cut's decodes included
         file = utterance.file
         if wake.has_phrase:
             yield PipelineEvent("wake", utterance.start_s, file, {"phrase": " ".join(
@@ -340,21 +350,39 @@ class Pipeline:
             "duration_s": round(transcript.duration_s, 3)}))
         if (wake.has_phrase or utterance.wake is not None) and not wake.command \
                 and not transcript.second_opinion:
-            yield from self._reply("Yes?", end_s, file, timing, expects_answer=True)
+            yield from self._reply(YES, end_s, file, timing, expects_answer=True)
             return
         speaker = yield from self._speaker(utterance, end_s)
         mark = timing.mark("speaker", mark)
         self._speaker_now = speaker
-        command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
-        understood = understand(command, self.parser)
         yield PipelineEvent("intent", end_s, file, shown({
             "text": understood.text, "understood": understood.is_understood,
             "intent": understood.intent.to_dict()}))
         turn = self.dialog.handle(understood.intent, speaker)
-        timing.mark("understand_dialog", mark)
+        timing.mark("dialog", mark)
         data = {"order_id": turn.order_id} if turn.order_id is not None else {}
         yield from self._reply(turn.reply, end_s, file, timing, data,
                                expects_answer=turn.expects_answer)
+
+    def _recut(self, utterance: _Utterance, transcript: Transcript,
+               understood: Understanding) -> tuple[Transcript, Understanding]:
+        """The command decoded again from a little earlier and a little later, when the
+        first cut was not understood: the wake-word model decides 100-250 ms after the word
+        ends, so in one breath the first cut can hold the tail of the wake word ("yeah get
+        dozen eggs") or miss the command's first sound ("oat to my cart"). Only a cut that
+        is understood (the grammar and the open pass agree) replaces the first."""
+        audio = np.concatenate(utterance.samples)
+        before = np.concatenate([np.zeros(0, np.int16), *utterance.wake_samples])
+        shift = int(RECUT_S * SAMPLE_RATE_HZ)
+        for samples in (np.concatenate([before[-shift:], audio]), audio[shift:]):
+            stream = self.stt.stream()
+            stream.feed(samples)
+            candidate = stream.finish()
+            again = understand(candidate, self.parser)
+            if again.is_understood:
+                log.info("re-cut after the wake word: %r -> %r", transcript.text, candidate.text)
+                return candidate, again
+        return transcript, understood
 
     def _speaker(self, utterance: _Utterance,
                  end_s: float) -> Generator[PipelineEvent, None, str | None]:
@@ -405,6 +433,7 @@ class Pipeline:
             self._reply_start_s = start
             self._own_wakes = self._wakes_in(spoken, start)
         else:
+            self.sink.wait()  # files wait for the reply, as a tester would
             self._offset_s += played_s
         self.endpointer.reset()
 
@@ -427,6 +456,10 @@ def _without_wake(transcript: Transcript, phrase: tuple[str, ...]) -> Transcript
 
     alternatives = tuple(a for a in (cut(t) for t in transcript.alternatives) if a)
     return replace(transcript, text=cut(transcript.text) or "", alternatives=alternatives)
+
+
+def _has_words(transcript: Transcript) -> bool:
+    return bool(transcript.text or transcript.second_opinion)
 
 
 def _slug(text: str) -> str:

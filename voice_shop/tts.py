@@ -7,7 +7,9 @@ Piper yields one chunk per sentence, so the first sentence can play while the re
 
 from __future__ import annotations
 
+import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,13 @@ class PiperSettings:
     """Generator noise; 0 (with ``noise_w_scale`` 0) makes the output repeatable."""
     noise_w_scale: float | None = None
     """Phoneme-length noise."""
+    threads: int = 1
+    """ONNX runtime threads per synthesis. One: the cores are shared with the recogniser,
+    the speaker encoder and (here) other jobs; more threads made the first sentence slower
+    and far more variable under load (ENGINE-NOTES: RTF ~0.08 pinned to one thread)."""
+    cache_pieces: int = 64
+    """Short pieces said before ("Sorry, I didn't catch that.", "Yes?") are kept as audio
+    and replayed instead of synthesised again; 0 turns it off."""
 
 
 def voice_paths(settings: PiperSettings) -> tuple[Path, Path]:
@@ -69,18 +78,34 @@ def installed_voices(models_dir: Path) -> list[str]:
     return found
 
 
-FIRST_PIECE_CHARS = 40
-"""A longer first sentence is cut at a comma so the first audio comes sooner."""
+FIRST_PIECE_CHARS = 30
+"""A longer first sentence is cut at its first clause mark so the first audio comes sooner:
+the first piece is what the shopper waits for ("Today's deals: ..." took ~1 s as one piece)."""
+CLAUSE_MARK = re.compile(r"(?<=[,;:])\s+")
+CACHED_PIECE_CHARS = 40
+"""Only pieces up to this length are cached (fixed phrases, not read-backs)."""
 
 
 def speakable_pieces(text: str) -> list[str]:
-    """Sentences, with a long first sentence split at its commas."""
+    """Sentences, with a long first sentence split after its first comma, semicolon or
+    colon."""
     text = re.sub(r"\s+", " ", text).strip()
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
-    if sentences and len(sentences[0]) > FIRST_PIECE_CHARS and "," in sentences[0]:
-        head, _, tail = sentences[0].partition(",")
-        sentences[:1] = [head + ",", tail.strip()]
+    if sentences and len(sentences[0]) > FIRST_PIECE_CHARS:
+        parts = CLAUSE_MARK.split(sentences[0], maxsplit=1)
+        sentences[:1] = [p for p in parts if p]
     return sentences
+
+
+def _session(model: Path, threads: int) -> Any:
+    """The voice's ONNX session with a fixed number of threads (Piper's own uses all
+    cores)."""
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(model), sess_options=options,
+                                        providers=["CPUExecutionProvider"])
 
 
 class PiperTTS:
@@ -88,20 +113,38 @@ class PiperTTS:
 
     def __init__(self, settings: PiperSettings | None = None) -> None:
         from piper import PiperVoice, SynthesisConfig
+        from piper.config import PiperConfig
         self.settings = settings or PiperSettings()
         model, config = voice_paths(self.settings)
         try:
-            self._voice: Any = PiperVoice.load(model, config)
+            # Built here rather than by PiperVoice.load, whose ONNX session uses every core.
+            self._voice: Any = PiperVoice(
+                session=_session(model, self.settings.threads),
+                config=PiperConfig.from_dict(json.loads(config.read_text("utf-8"))))
         except Exception as exc:  # onnxruntime/json errors: one clear line
             raise TextToSpeechError(f"cannot load Piper voice {model}: {exc}") from exc
         self._config = SynthesisConfig(length_scale=self.settings.length_scale,
                                        noise_scale=self.settings.noise_scale,
                                        noise_w_scale=self.settings.noise_w_scale)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         for piece in speakable_pieces(text):
-            for chunk in self._voice.synthesize(piece, self._config):
-                yield to_pipeline_format(chunk.audio_int16_array, chunk.sample_rate)
+            yield from self._piece(piece)
+
+    def _piece(self, piece: str) -> Iterator[np.ndarray]:
+        cached = self._cache.get(piece)
+        if cached is not None:
+            self._cache.move_to_end(piece)
+            yield cached
+            return
+        audio = [to_pipeline_format(chunk.audio_int16_array, chunk.sample_rate)
+                 for chunk in self._voice.synthesize(piece, self._config)]
+        if self.settings.cache_pieces and len(piece) <= CACHED_PIECE_CHARS and audio:
+            self._cache[piece] = np.concatenate(audio)
+            while len(self._cache) > self.settings.cache_pieces:
+                self._cache.popitem(last=False)
+        yield from audio
 
     def synthesize_all(self, text: str) -> np.ndarray:
         parts = list(self.synthesize(text))

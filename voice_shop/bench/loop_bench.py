@@ -80,7 +80,7 @@ def latency_lines(replies: list[dict], utterances: int, named: int) -> Iterator[
     stages = ["endpoint_wait_ms", "first_audio_ms"]
     parts = [f"{s[:-3]} p50 {statistics.median(e[s] for e in replies):.0f} / p95 "
              f"{_p([e[s] for e in replies], 0.95):.0f}" for s in stages]
-    for stage in ("decode", "speaker", "understand_dialog", "tts_first_audio"):
+    for stage in ("decode", "understand", "speaker", "dialog", "tts_first_audio"):
         values = [e["stages_ms"][stage] for e in replies if stage in e["stages_ms"]]
         if values:
             parts.append(f"{stage} p50 {statistics.median(values):.0f} / p95 "

@@ -3,11 +3,16 @@ real recordings exercise both end to end in test_real_speech.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from voice_shop.intent.parser import IntentParser
 from voice_shop.stt.base import Transcript
-from voice_shop.stt.pocketsphinx_engine import word_evidence
+from voice_shop.stt.pocketsphinx_engine import (
+    MIN_DYNAMIC_RANGE_DB,
+    dynamic_range_db,
+    word_evidence,
+)
 from voice_shop.understand import MIN_SLOT_EVIDENCE, understand
 
 
@@ -47,3 +52,14 @@ def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
                             duration_s=2.0, decode_s=0.1, is_grammar=True)
     assert not understand(transcript, parser).is_understood
+
+
+def test_noisy_audio_has_too_little_dynamic_range_for_word_evidence() -> None:
+    """Speech-like bursts over a quiet room pass; the same under steady noise do not."""
+    rng = np.random.default_rng(1)
+    frames = np.full(200, 1.0)
+    frames[40:160:2] = 1e6  # loud frames, 60 dB over the room
+    assert dynamic_range_db(frames) >= MIN_DYNAMIC_RANGE_DB
+    noisy = frames + 1e3 * (1 + rng.random(200))  # a noise floor 30 dB under the speech
+    assert dynamic_range_db(noisy) < MIN_DYNAMIC_RANGE_DB
+    assert dynamic_range_db(np.ones(2)) == 0.0

@@ -35,7 +35,8 @@ class Transcript:
     word_evidence: tuple[float, ...] = ()
     """Per word of ``text``: how much better the audio fits the word than the best free
     phone sequence over the same frames (log-likelihood ratio per frame; 0 is as good as
-    unconstrained phones, lower is worse). Empty when not measured."""
+    unconstrained phones, lower is worse). Empty when not measured, as in audio too noisy
+    for the measure to mean anything."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -137,6 +137,21 @@ def _spans(d: Any) -> list[Span]:
 
 
 UNDERFLOW_LOG_SCORE = -1e6
+MIN_DYNAMIC_RANGE_DB = 35.0
+"""Word evidence is measured only when the loud frames stand this far above the quiet ones
+(95th vs 10th percentile of 25 ms frame energies). Against a phone loop that fits noise as
+badly as the grammar does, noisy audio looked clear: white noise at 10 dB SNR let wrong orders
+through (8 in 100). Real clean recordings measure 44 dB and more (1st percentile), the same
+with noise mixed in at 20 dB at most 36."""
+_RANGE_FRAME = 400  # 25 ms at 16 kHz
+
+
+def dynamic_range_db(energies: np.ndarray) -> float:
+    """How far loud frames stand above quiet ones, in dB (0 for too little audio)."""
+    if len(energies) < 4:
+        return 0.0
+    loud, quiet = np.percentile(energies, [95, 10])
+    return float(10 * np.log10((loud + 1e-3) / (quiet + 1e-3)))
 
 
 def _is_word(token: str) -> bool:
@@ -186,10 +201,18 @@ class _Stream:
         self._denoiser = denoiser
         self._chunks: list[np.ndarray] = []
         self._samples = 0
+        self._energies: list[float] = []
+        self._pending_raw = np.zeros(0, np.float64)
         self._first: tuple[int, _FirstPass] | None = None
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
+        raw = np.concatenate([self._pending_raw, np.asarray(samples, np.float64)])
+        whole = len(raw) // _RANGE_FRAME * _RANGE_FRAME
+        if whole:
+            frames = raw[:whole].reshape(-1, _RANGE_FRAME)
+            self._energies.extend(np.mean(frames ** 2, axis=1).tolist())
+        self._pending_raw = raw[whole:]
         clean = self._denoiser.feed(samples) if self._denoiser else samples
         if len(clean):
             self._chunks.append(np.asarray(clean, np.int16))
@@ -242,7 +265,8 @@ class _Stream:
             if passes.has_grammar and passes.has_open:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""
-            if passes.has_grammar and first.spans:
+            is_quiet = dynamic_range_db(np.asarray(self._energies)) >= MIN_DYNAMIC_RANGE_DB
+            if passes.has_grammar and first.spans and is_quiet:
                 evidence = word_evidence(list(first.spans),
                                          _spans(passes.decode(passes.PHONES, pcm)))
         text, alternatives, posterior = first.text, first.alternatives, first.posterior

@@ -122,7 +122,7 @@ def test_the_shops_reports_are_read_aloud(household: Shop, dialog: Dialog) -> No
     server = ShopServer().start()
     try:
         order_id = place(household, "dad")
-        assert "still sending it to the shop" in dialog.handle_text("where is my order").reply
+        assert "hasn't reached the shop yet" in dialog.handle_text("where is my order").reply
         OutboxDeliverer(household.path, server.url).deliver_once()
         assert "the shop has it" in dialog.handle_text("where is my order").reply
     finally:

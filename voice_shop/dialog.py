@@ -637,7 +637,7 @@ class Dialog:
         """What is really known about the order: the shop's last report, or how far the
         outbox got with it; never "on its way" on a guess."""
         if order.status is OrderStatus.PLACED:
-            return {DeliveryState.QUEUED: "is placed, and I'm still sending it to the shop",
+            return {DeliveryState.QUEUED: "is placed, and it hasn't reached the shop yet",
                     DeliveryState.SENT: "is placed and the shop has it, but it hasn't "
                                         "accepted it yet",
                     DeliveryState.FAILED: "is placed, but the shop did not take it; please "

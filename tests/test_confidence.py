@@ -63,3 +63,19 @@ def test_noisy_audio_has_too_little_dynamic_range_for_word_evidence() -> None:
     noisy = frames + 1e3 * (1 + rng.random(200))  # a noise floor 30 dB under the speech
     assert dynamic_range_db(noisy) < MIN_DYNAMIC_RANGE_DB
     assert dynamic_range_db(np.ones(2)) == 0.0
+
+
+def test_passes_that_disagree_on_the_amount_are_not_guessed_between(
+        parser: IntentParser) -> None:
+    """The open pass's own whole command no longer overrides a grammar reading of the same
+    products with another amount ("a few bags of rice" for "add two bags of rice")."""
+    transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
+                            duration_s=2.0, decode_s=0.1, is_grammar=True,
+                            second_opinion="add three large lattes",
+                            is_second_opinion_a_command=True)
+    assert not understand(transcript, parser).is_understood
+    other_product = Transcript(text="", is_in_domain=False, confidence=0.0, duration_s=2.0,
+                               decode_s=0.1, is_grammar=True,
+                               second_opinion="add three large lattes",
+                               is_second_opinion_a_command=True)
+    assert understand(other_product, parser).text == "add three large lattes"

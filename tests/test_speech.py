@@ -86,7 +86,7 @@ def test_out_of_domain_speech_is_not_understood(speech: SpeechMaker, demo_db: Pa
 def test_listen_places_order_only_after_spoken_yes(speech: SpeechMaker, demo_db: Path,
                                                    tmp_path: Path) -> None:
     db = _copy_db(demo_db, "listen-yes")
-    script = ["Okay Nabu, add two bags of rice", "Okay Nabu, I'm ready to check out"]
+    script = ["Okay Nabu, add three bags of rice", "Okay Nabu, I'm ready to check out"]
     files = [speech.piper(t) for t in script]
     result = run("listen", "--db", str(db), "--json", "--reply-dir", str(tmp_path / "r"),
                  *[arg for f in files for arg in ("--wav", str(f))])
@@ -102,7 +102,7 @@ def test_listen_places_order_only_after_spoken_yes(speech: SpeechMaker, demo_db:
         *[arg for f in [*files, yes] for arg in ("--wav", str(f))])
     orders = Shop.open(db).orders()
     assert len(orders) == 1
-    assert [(line.sku, line.quantity) for line in orders[0].lines] == [("Y104", 4)]
+    assert [(line.sku, line.quantity) for line in orders[0].lines] == [("Y104", 6)]
 
 
 def test_listen_no_means_no_order(speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:

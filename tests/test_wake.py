@@ -116,7 +116,7 @@ def test_real_recordings_wake_and_real_speech_does_not() -> None:
 def test_listen_wakes_on_the_word_and_decodes_only_what_follows(
         speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:
     db = _copy_db(demo_db, "wake-word")
-    files = [speech.piper("Okay Nabu, add two bags of rice"), speech.piper("add a pack of bacon"),
+    files = [speech.piper("Okay Nabu, add three bags of rice"), speech.piper("add a pack of bacon"),
              speech.piper("Okay Nabu")]
     code, events = _listen(db, tmp_path, *files)
     assert code == 0
@@ -124,10 +124,10 @@ def test_listen_wakes_on_the_word_and_decodes_only_what_follows(
     assert [(w["file"], w["word"]) for w in wakes] == [(str(files[0]), "okay_nabu"),
                                                        (str(files[2]), "okay_nabu")]
     transcripts = [e for e in events if e["event"] == "transcript"]
-    assert transcripts[0]["heard"] == "add two bags of rice"  # not the wake word
+    assert transcripts[0]["heard"] == "add three bags of rice"  # not the wake word
     assert [e["file"] for e in transcripts] == [str(files[0]), str(files[2])]
     assert [e["text"] for e in events if e["event"] == "reply"][-1] == "Yes?"
-    assert [(line.sku, line.quantity) for line in Shop.open(db).cart().lines] == [("Y104", 2)]
+    assert [(line.sku, line.quantity) for line in Shop.open(db).cart().lines] == [("Y104", 3)]
 
 
 def test_listen_without_wake_and_with_open_engine(speech: SpeechMaker, demo_db: Path,
@@ -158,7 +158,7 @@ def test_custom_phrase_is_in_the_recognisers_language(speech: SpeechMaker, demo_
 def test_bad_files_are_errors_and_the_loop_goes_on(speech: SpeechMaker, demo_db: Path,
                                                    tmp_path: Path) -> None:
     good1 = speech.piper("Okay Nabu, add a pack of bacon")
-    good2 = speech.piper("Okay Nabu, add two bags of rice")
+    good2 = speech.piper("Okay Nabu, add three bags of rice")
     empty, text, truncated = tmp_path / "empty.wav", tmp_path / "text.wav", tmp_path / "t.wav"
     empty.write_bytes(b"")
     text.write_text("this is not audio")

@@ -121,25 +121,48 @@ def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None,
 def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
     # Parsed once: the open pass's reading is both a candidate and the second opinion.
     second = parser.parse(transcript.second_opinion) if transcript.is_grammar else None
+    if transcript.text:
+        first = parser.parse(transcript.text)
+        found = _grammar_reading(first, transcript, second, parser)
+        if found is not None:
+            return found
     # The open pass, free to hear anything, heard a whole command of the shop's language on
-    # its own: the strongest evidence there is (the grammar pass may have been pulled onto a
-    # shorter path, "avocado thank you" for "add a pack of bacon").
-    if transcript.is_second_opinion_a_command and second is not None and is_complete(second):
+    # its own (the grammar pass may have been pulled onto a shorter path, "avocado thank
+    # you" for "add a pack of bacon"). It comes second: alone it is right far less often
+    # than a grammar reading that is confirmed or heard clearly ("a few bags of rice" for
+    # "add two bags of rice").
+    if transcript.is_second_opinion_a_command and second is not None and is_complete(second) \
+            and not (transcript.text and _conflicts(first, second)):
         return Understanding(transcript.second_opinion, second, True)
     if not transcript.text:
         return Understanding("", Intent(IntentName.UNKNOWN, text=""), False)
-    first = parser.parse(transcript.text)
-    if transcript.is_in_domain and first.intent is not IntentName.UNKNOWN:
-        # Alternatives may repair a word ("to" -> "two") but not change what was asked.
-        # A top reading with no product at all ("take out" for "check out") is broken
-        # enough that a complete alternative of another intent may replace it.
-        is_broken = first.intent in _ITEM_INTENTS and not first.items
-        for text in (transcript.text, *transcript.alternatives):
-            intent = first if text == transcript.text else parser.parse(text)
-            if (intent.intent is first.intent or is_broken) and is_complete(intent):
-                if not is_confirmed(intent, transcript, second,
-                                    parser if text == transcript.text else None):
-                    break
-                return Understanding(text, intent, True)
     unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence)
     return Understanding(transcript.text, unknown, False)
+
+
+def _conflicts(first: Intent, second: Intent) -> bool:
+    """The two passes heard the same kind of request for the same products, but different
+    amounts or options: which one was said is anybody's guess, so neither is taken."""
+    return (is_complete(first) and first.intent is second.intent
+            and [i.sku for i in first.items] == [i.sku for i in second.items]
+            and _order_with_options(first) != _order_with_options(second))
+
+
+def _grammar_reading(first: Intent, transcript: Transcript, second: Intent | None,
+                     parser: IntentParser) -> Understanding | None:
+    """The first pass's reading (or a repairing alternative) when it is complete and
+    confirmed; None otherwise."""
+    if not transcript.is_in_domain or first.intent is IntentName.UNKNOWN:
+        return None
+    # Alternatives may repair a word ("to" -> "two") but not change what was asked.
+    # A top reading with no product at all ("take out" for "check out") is broken
+    # enough that a complete alternative of another intent may replace it.
+    is_broken = first.intent in _ITEM_INTENTS and not first.items
+    for text in (transcript.text, *transcript.alternatives):
+        intent = first if text == transcript.text else parser.parse(text)
+        if (intent.intent is first.intent or is_broken) and is_complete(intent):
+            if not is_confirmed(intent, transcript, second,
+                                parser if text == transcript.text else None):
+                return None
+            return Understanding(text, intent, True)
+    return None

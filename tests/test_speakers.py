@@ -132,7 +132,7 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
               kid("Okay Nabu, I'm ready to check out", 2),
               kid("yes, place the order", 3),  # a bare "yes" is a short answer: see README
               speech.piper("Okay Nabu, where is my order"), speech.piper("yes"),
-              speech.piper("Okay Nabu, add two bags of rice"),
+              speech.piper("Okay Nabu, add three bags of rice"),
               speech.piper("Okay Nabu, I'm ready to check out"),
               speech.piper("four three two one"),
               kid("Okay Nabu, same as last time", 4)]

@@ -266,7 +266,10 @@ class _Stream:
                 hyp2 = passes.decode(passes.OPEN, pcm).hyp()
                 second = _clean(hyp2.hypstr) if hyp2 else ""
             is_quiet = dynamic_range_db(np.asarray(self._energies)) >= MIN_DYNAMIC_RANGE_DB
-            if passes.has_grammar and first.spans and is_quiet:
+            # When the open pass heard the very same sentence, that agreement already
+            # confirms it: the phone loop would be a decode nobody reads.
+            is_agreed = second == first.text
+            if passes.has_grammar and first.spans and is_quiet and not is_agreed:
                 evidence = word_evidence(list(first.spans),
                                          _spans(passes.decode(passes.PHONES, pcm)))
         text, alternatives, posterior = first.text, first.alternatives, first.posterior

@@ -79,3 +79,16 @@ def test_passes_that_disagree_on_the_amount_are_not_guessed_between(
                                second_opinion="add three large lattes",
                                is_second_opinion_a_command=True)
     assert understand(other_product, parser).text == "add three large lattes"
+
+
+def test_a_rival_whole_command_from_the_open_pass_outweighs_clear_slot_words(
+        parser: IntentParser) -> None:
+    """Piper's "add a pack of bacon" was read by the grammar as "avocado please", whose one
+    slot word fit well; the open pass heard the real sentence, a whole command of its own."""
+    clear = MIN_SLOT_EVIDENCE + 1
+    rival = _grammar_transcript("avocado please", clear, second="add a pack of bacon")
+    rival = Transcript.from_dict({**rival.to_dict(), "is_second_opinion_a_command": True})
+    assert understand(rival, parser).text == "add a pack of bacon"
+    # An open pass that heard no whole command leaves the clear reading standing.
+    muddled = _grammar_transcript("avocado please", clear, second="a pack of")
+    assert understand(muddled, parser).text == "avocado please"

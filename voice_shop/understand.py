@@ -115,7 +115,19 @@ def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None,
     if (second is not None and _same_order(intent, second)
             and _options_heard(intent, transcript.second_opinion) >= MIN_OPTIONS_HEARD):
         return True
+    if _is_rival_command(intent, transcript, second):
+        return False
     return parser is not None and is_heard_clearly(intent, transcript, parser)
+
+
+def _is_rival_command(intent: Intent, transcript: Transcript, second: Intent | None) -> bool:
+    """The open pass heard another whole command of the shop's language. Then the grammar's
+    reading is one of two and cannot stand on its own evidence: a short path such as
+    "avocado please" can fit "add a pack of bacon" well enough word by word, while its
+    filler words fit badly and the open pass heard the real sentence."""
+    return (second is not None and transcript.is_second_opinion_a_command
+            and is_complete(second)
+            and _order_with_options(second) != _order_with_options(intent))
 
 
 def understand(transcript: Transcript, parser: IntentParser) -> Understanding:

@@ -226,3 +226,25 @@ def test_spoken_plurals_of_units_and_names() -> None:
         "boxes", "loaves", "bags", "berries", "tomatoes", "pouches"]
     assert spoken_forms("Latte") == {"latte", "lattes"}
     assert spoken_forms("Strawberries") == {"strawberries", "strawberry"}
+
+
+def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker,
+                                                             demo_db: Path) -> None:
+    """Piper's "add a bag of rice and": no grammar path reaches the end (the "and" leads
+    nowhere), so PocketSphinx alone returns nothing; the audio up to "rice" is decoded again.
+    Mid-utterance, the same unfinished path is no command yet and must not end it early."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.config import AppSettings
+    from voice_shop.understand import understand
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "trailing")))
+    samples = read_audio(speech.piper("add a bag of rice and"))
+    transcript = assistant.stt.transcribe(samples)
+    assert transcript.text == "add a bag of rice", transcript
+    assert transcript.word_evidence, "scores of the decode again, not of the unfinished path"
+    result = understand(transcript, assistant.parser)
+    assert not result.is_understood or [
+        (i.sku, i.quantity) for i in result.intent.items] == [("Y104", 1)], result
+    stream = assistant.stt.stream()
+    stream.feed(samples)
+    assert stream.partial() == ""
+    assert stream.finish().text == "add a bag of rice"

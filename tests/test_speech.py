@@ -4,7 +4,10 @@ through PocketSphinx, the parser, the dialog and the database."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +16,9 @@ import soundfile as sf
 
 from voice_shop.audio import ArraySource, read_audio, write_wav
 from voice_shop.errors import AudioInputError
-from voice_shop.pipeline import Pipeline
+from voice_shop.pipeline import PartialStream, Pipeline
 from voice_shop.shop.engine import Shop
+from voice_shop.stt.base import Transcript
 from voice_shop.stt.domain import build_domain
 from voice_shop.wake import WakeGate, WakeSettings
 
@@ -246,5 +250,38 @@ def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker
         (i.sku, i.quantity) for i in result.intent.items] == [("Y104", 1)], result
     stream = assistant.stt.stream()
     stream.feed(samples)
-    assert stream.partial() == ""
+    assert isinstance(stream, PartialStream) and stream.partial() == ""
     assert stream.finish().text == "add a bag of rice"
+
+
+def test_a_helper_process_hears_exactly_what_one_process_hears(speech: SpeechMaker,
+                                                                demo_db: Path) -> None:
+    """listen and serve decode the open pass and the phone loop in a second process; the
+    transcript must not change, and a helper that dies leaves decoding to this process."""
+    from dataclasses import replace
+
+    from voice_shop.assistant import Assistant
+    from voice_shop.config import AppSettings, SpeechSettings
+    db = _copy_db(demo_db, "helper")
+    alone = Assistant(AppSettings(db_path=db)).stt
+    helped = Assistant(AppSettings(db_path=db, speech=SpeechSettings(helper_process=True))).stt
+    helper = helped._passes.helper  # type: ignore[attr-defined]
+    assert helper is not None
+    clips = [read_audio(speech.piper(text)) for text in (
+        "add a pack of bacon", "add a bag of rice and", "what is the weather in paris")]
+    assert helper.wait_started(60)
+
+    def same(a: Transcript, b: Transcript) -> bool:
+        return replace(a, decode_s=0.0) == replace(b, decode_s=0.0)
+
+    for samples in clips:
+        stream = helped.stream()
+        stream.feed(samples)
+        assert isinstance(stream, PartialStream)
+        stream.partial()  # as at a pause: the helper starts on the same audio
+        assert same(stream.finish(), alone.transcribe(samples))
+        assert same(helped.transcribe(samples), alone.transcribe(samples))
+    os.kill(helper.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert same(helped.transcribe(clips[0]), alone.transcribe(clips[0]))
+    assert not helper.is_alive

@@ -63,7 +63,8 @@ class Assistant:
         if speech.engine not in ("auto", "pocketsphinx"):
             raise ValueError(f"unknown speech engine {speech.engine!r}")
         return PocketSphinxSTT(domain, SphinxSettings(self.settings.cache_dir,
-                                                      use_domain=speech.use_domain))
+                                                      use_domain=speech.use_domain,
+                                                      helper_process=speech.helper_process))
 
     @cached_property
     def tts(self) -> PiperTTS:

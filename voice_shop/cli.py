@@ -644,7 +644,15 @@ def _listen_settings(settings: AppSettings, engine: str | None, model: Path | No
     speech = replace(settings.speech, engine=engine or settings.speech.engine,
                      vosk_model=model or settings.speech.vosk_model)
     tts = replace(settings.tts, voice=voice or settings.tts.voice)
-    return replace(settings, wake=wake, speech=speech, tts=tts)
+    return _long_running(replace(settings, wake=wake, speech=speech, tts=tts))
+
+
+def _long_running(settings: AppSettings) -> AppSettings:
+    """A process that answers for a long time decodes on a second core when there is one
+    (the helper process costs ~1 s to start: not worth it for one ``understand``)."""
+    from dataclasses import replace
+    return replace(settings, speech=replace(settings.speech,
+                                            helper_process=(os.cpu_count() or 1) > 1))
 
 
 def _device(name: str | None) -> int | str | None:
@@ -943,7 +951,7 @@ def serve(host: Annotated[str | None, typer.Option(
         http_port=server.http_port if http_port is None else http_port))
     _check_port(settings.server.wyoming_port, "--wyoming-port", allow_off=False)
     _check_port(settings.server.http_port, "--http-port", allow_off=True)
-    run_server(settings)
+    run_server(_long_running(settings))
 
 
 def _check_port(port: int, flag: str, allow_off: bool) -> None:

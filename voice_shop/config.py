@@ -22,6 +22,9 @@ class SpeechSettings:
     """A Vosk model folder; default: the first one installed under models_dir."""
     use_domain: bool = True
     """False decodes with general English (only for comparisons)."""
+    helper_process: bool = False
+    """PocketSphinx: decode the open pass and the phone loop in a second process while
+    this one runs the grammar pass (``listen`` and ``serve`` on more than one core)."""
 
 
 @dataclass(frozen=True)

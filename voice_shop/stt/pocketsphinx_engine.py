@@ -2,9 +2,11 @@
 
 Biased to the shop: a trigram LM built from the domain corpus and a dictionary of just the
 domain's words (pronunciations made for missing ones), compiled once per catalog version and
-cached. The decoder streams: audio is decoded while it is spoken, so little is left to do when
-the shopper stops. The n-best list goes with the transcript so the intent stage can prefer a
-hypothesis that is a complete shop command.
+cached. An utterance is decoded when it ends (or at a pause, to end early on a complete
+command), each pass from a clean state, so a file is heard the same alone or in a batch;
+decoding while it is spoken would adapt the cepstral mean live, which cost a fifth of the
+grammar pass's right readings on the real orders (195 vs 240 of 309). The n-best list goes
+with the transcript so the intent stage can prefer a hypothesis that is a complete command.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ..language.graph import WordGraph
 from .base import Transcript
 from .denoise import SpectralDenoiser
 from .domain import Domain
+from .helper_process import HelperResult, OpenPassHelper
 from .pronounce import write_dictionary
 
 NAME = "pocketsphinx"
@@ -45,6 +48,9 @@ class SphinxSettings:
     """Spectral subtraction of steady background noise before decoding."""
     use_grammar: bool = True
     """Decode with the shop's grammar first (the LM pass then gives a second opinion)."""
+    helper_process: bool = False
+    """Decode the open pass and the phone loop in a second process, on the second core,
+    while this one runs the grammar pass (see ``helper_process.py``)."""
 
 
 def _model_dir() -> Path:
@@ -84,6 +90,16 @@ def _clean(hypstr: str) -> str:
     return " ".join(w for w in hypstr.split() if not w.startswith(("<", "[", "++")))
 
 
+def decode_search(d: Any, search: str, pcm: bytes) -> Any:
+    """One whole utterance with one search, from a clean feature state."""
+    d.activate_search(search)
+    d.reinit_feat()
+    d.start_utt()
+    d.process_raw(pcm, False, True)
+    d.end_utt()
+    return d
+
+
 class _Passes:
     """One decoder holding the grammar search and the open LM search; each utterance is
     decoded from a clean feature state (PocketSphinx's noise estimate otherwise carries
@@ -94,20 +110,17 @@ class _Passes:
     PHONES = "phones"
     """Free phone loop: the best the acoustic model can do without any language."""
 
-    def __init__(self, decoder: Any, grammar: WordGraph | None, has_open: bool) -> None:
+    def __init__(self, decoder: Any, grammar: WordGraph | None, has_open: bool,
+                 helper: OpenPassHelper | None = None) -> None:
         self.decoder = decoder
         self.grammar = grammar
         self.has_grammar = grammar is not None
         self.has_open = has_open
+        self.helper = helper
+        """Decodes the open pass and the phone loop elsewhere while the grammar pass runs."""
 
     def decode(self, search: str, pcm: bytes) -> Any:
-        d = self.decoder
-        d.activate_search(search)
-        d.reinit_feat()
-        d.start_utt()
-        d.process_raw(pcm, False, True)
-        d.end_utt()
-        return d
+        return decode_search(self.decoder, search, pcm)
 
     def decode_grammar(self, pcm: bytes) -> tuple[Any, str, list[Span]]:
         """The grammar decode, plus the best path as it stood before the utterance was
@@ -225,6 +238,8 @@ class _Stream:
         self._energies: list[float] = []
         self._pending_raw = np.zeros(0, np.float64)
         self._first: tuple[int, _FirstPass] | None = None
+        self._helped: tuple[int, int] | None = None
+        """(audio length, ticket) of the job the helper process is decoding."""
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
@@ -242,12 +257,34 @@ class _Stream:
         """The first pass's best hypothesis of the audio so far (asked at a pause, to end
         early on a complete command); kept, so ``finish`` does not decode it again."""
         pcm = self._pcm()
+        if pcm:
+            self._start_helper(pcm)
         self._first = (len(pcm), self._first_pass(pcm)) if pcm else None
         # Mid-utterance, a path that has not reached the grammar's end is no command yet:
         # "add two bananas and ..." must not end the utterance early.
         if self._first is None or self._first[1].is_unfinished:
             return ""
         return self._first[1].text
+
+    def _start_helper(self, pcm: bytes) -> None:
+        """Hand the open pass and the phone loop of ``pcm`` to the helper process, if any
+        (a job for an earlier pause is dropped: the utterance went on)."""
+        helper = self._passes.helper
+        if helper is None:
+            return
+        if self._helped is not None:
+            helper.drop(self._helped[1])
+            self._helped = None
+        ticket = helper.submit(pcm)
+        if ticket is not None:
+            self._helped = (len(pcm), ticket)
+
+    def _helper_result(self, pcm: bytes) -> HelperResult | None:
+        helper, helped = self._passes.helper, self._helped
+        if helper is None or helped is None or helped[0] != len(pcm):
+            return None
+        self._helped = None
+        return helper.result(helped[1])
 
     def _pcm(self) -> bytes:
         return np.concatenate(self._chunks).tobytes() if self._chunks else b""
@@ -305,17 +342,24 @@ class _Stream:
             if self._first is not None and self._first[0] == len(pcm):
                 first = self._first[1]
             else:
+                if self._helped is None or self._helped[0] != len(pcm):
+                    self._start_helper(pcm)
                 first = self._first_pass(pcm)
+            helped = self._helper_result(pcm)
             if passes.has_grammar and passes.has_open:
-                hyp2 = passes.decode(passes.OPEN, pcm).hyp()
-                second = _clean(hyp2.hypstr) if hyp2 else ""
+                if helped is not None:
+                    second = helped[0]
+                else:
+                    hyp2 = passes.decode(passes.OPEN, pcm).hyp()
+                    second = _clean(hyp2.hypstr) if hyp2 else ""
             is_quiet = dynamic_range_db(np.asarray(self._energies)) >= MIN_DYNAMIC_RANGE_DB
             # When the open pass heard the very same sentence, that agreement already
             # confirms it: the phone loop would be a decode nobody reads.
             is_agreed = second == first.text
             if passes.has_grammar and first.spans and is_quiet and not is_agreed:
-                evidence = word_evidence(list(first.spans),
-                                         _spans(passes.decode(passes.PHONES, pcm)))
+                phones = helped[1] if helped is not None else _spans(
+                    passes.decode(passes.PHONES, pcm))
+                evidence = word_evidence(list(first.spans), phones)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
@@ -341,14 +385,18 @@ class PocketSphinxSTT:
             self._passes = _Passes(decoder, grammar=None, has_open=True)
             return
         folder = compile_domain(domain, settings.cache_dir)
-        decoder = _decoder(hmm=str(model / "en-us"), dict=str(folder / "words.dict"),
-                           lm=str(folder / "domain.lm"))
+        config = {"hmm": str(model / "en-us"), "dict": str(folder / "words.dict"),
+                  "lm": str(folder / "domain.lm")}
+        decoder = _decoder(**config)
         decoder.add_lm_file(_Passes.OPEN, str(folder / "domain.lm"))
         grammar = domain.grammar if settings.use_grammar else None
+        helper = None
         if grammar is not None:
             decoder.add_fsg(_Passes.GRAMMAR, decoder.read_fsg(str(folder / "grammar.fsg")))
             decoder.add_allphone_file(_Passes.PHONES)
-        self._passes = _Passes(decoder, grammar=grammar, has_open=True)
+            if settings.helper_process:
+                helper = OpenPassHelper(config, _Passes.OPEN, _Passes.PHONES)
+        self._passes = _Passes(decoder, grammar=grammar, has_open=True, helper=helper)
 
     def stream(self) -> _Stream:
         return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None)

@@ -76,6 +76,9 @@ class PartialStream(Protocol):
 
     def partial(self) -> str: ...
 
+    def end_at_partial(self) -> None:
+        """The utterance ends where ``partial`` was last asked (the rest is the pause)."""
+
 
 @dataclass(frozen=True)
 class PipelineEvent:
@@ -97,6 +100,16 @@ SpeakerIdentifier = Callable[[np.ndarray, str | None], tuple[str | None, float]]
 None when unknown, score)."""
 
 
+@dataclass(frozen=True)
+class _Check:
+    """An early-end check: was the command complete when speech paused at ``t``?"""
+
+    t: float
+    started: float
+    """perf_counter() when the check began."""
+    is_complete: bool
+
+
 @dataclass
 class _Utterance:
     start_s: float
@@ -109,6 +122,8 @@ class _Utterance:
     samples: list[np.ndarray] = field(default_factory=list)
     wake_samples: list[np.ndarray] = field(default_factory=list)
     """The wake word (not decoded; heard by speaker identification)."""
+    check: _Check | None = None
+    """The early-end check asked when the current pause began."""
 
     def add(self, samples: np.ndarray) -> None:
         self.stream.feed(samples)
@@ -259,23 +274,45 @@ class Pipeline:
             return
         if event is None or event.kind is EndpointKind.STARTED:
             return
-        # The clock starts before the early-end check: its decode is part of the wait.
+        if event.kind is EndpointKind.PAUSING:
+            utterance.check = self._check_so_far(utterance, event.t)
+            return
         decided = time.perf_counter()
+        check = utterance.check
+        is_checked = check is not None and abs(check.t - event.t) < 1e-6
+        if (event.kind is EndpointKind.ENDED and is_checked and not event.is_cut
+                and isinstance(utterance.stream, PartialStream)):
+            # Not complete, but the decode of this pause is the decode of the whole
+            # command: the rest is silence.
+            utterance.stream.end_at_partial()
         if event.kind is EndpointKind.PAUSED:
-            if not self._is_complete_so_far(utterance):
+            settings = self.endpointer.settings
+            if check is not None and is_checked:
+                # Asked when the pause began: in real time, the rest of the pause elapsed
+                # while the recogniser worked, and the clock starts when it did.
+                overlap_s = (settings.pause_ms - settings.check_ms) / 1000
+                decided = min(decided, check.started + overlap_s)
+            else:
+                check = utterance.check = self._check_so_far(utterance, event.t)
+                decided = check.started  # the check's decode is part of the wait
+            if not check.is_complete:
                 return
+            assert isinstance(utterance.stream, PartialStream)
+            utterance.stream.end_at_partial()
             event = self.endpointer.end_now(event.t)
         yield from self._finish(event.t, _Timing(1000 * (end_t - event.t), decided))
 
-    def _is_complete_so_far(self, utterance: _Utterance) -> bool:
+    def _check_so_far(self, utterance: _Utterance, t: float) -> _Check:
+        """Is the command heard up to this pause (speech ended at ``t``) complete?"""
+        started = time.perf_counter()
         if self.is_complete is None or not isinstance(utterance.stream, PartialStream):
-            return False
+            return _Check(t, started, False)
         text = utterance.stream.partial()
         words = text.split()
         phrase = self.gate.phrase
         if phrase and tuple(words[:len(phrase)]) == phrase:
             text = " ".join(words[len(phrase):])
-        return bool(text) and self.is_complete(text)
+        return _Check(t, started, bool(text) and self.is_complete(text))
 
     # ---- while the device speaks ---------------------------------------------------------
     def _while_speaking(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:

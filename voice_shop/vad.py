@@ -34,7 +34,11 @@ class EndpointerSettings:
     end_silence_ms: int = 600
     """Non-speech that ends an utterance (when the command is not known to be complete)."""
     pause_ms: int = 200
-    """Non-speech after which the pipeline asks whether the command is already complete."""
+    """Non-speech after which an utterance whose command is already complete ends."""
+    check_ms: int = 100
+    """Non-speech after which the recogniser starts on the command so far, so that its
+    answer is (nearly) ready when the pause reaches ``pause_ms``. At or above ``pause_ms``
+    the check waits for the pause."""
     max_utterance_s: float = 10.0
     """An utterance is cut here whatever is heard."""
     threshold_db: float = 9.0
@@ -49,6 +53,8 @@ class EndpointerSettings:
 
 class EndpointKind(StrEnum):
     STARTED = "started"
+    PAUSING = "pausing"
+    """Speech stopped ``check_ms`` ago: the pause may become one that ends the command."""
     PAUSED = "paused"
     ENDED = "ended"
 
@@ -57,7 +63,8 @@ class EndpointKind(StrEnum):
 class EndpointEvent:
     kind: EndpointKind
     t: float
-    """Stream time in seconds of the start (STARTED) or end (PAUSED, ENDED) of speech."""
+    """Stream time in seconds of the start (STARTED) or end (PAUSING, PAUSED, ENDED) of
+    speech."""
     is_cut: bool = False
     """True when the utterance hit the maximum length rather than falling silent."""
 
@@ -147,6 +154,8 @@ class Endpointer:
             return EndpointEvent(EndpointKind.ENDED, end_t - self.settings.end_silence_ms / 1000)
         if self._quiet_ms == self.settings.pause_ms:
             return EndpointEvent(EndpointKind.PAUSED, end_t - self.settings.pause_ms / 1000)
+        if self._quiet_ms == self.settings.check_ms < self.settings.pause_ms:
+            return EndpointEvent(EndpointKind.PAUSING, end_t - self.settings.check_ms / 1000)
         if end_t - self._speech_start >= self.settings.max_utterance_s:
             self.in_speech, self._loud_ms, self._quiet_ms = False, 0, 0
             return EndpointEvent(EndpointKind.ENDED, end_t, is_cut=True)

@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import threading
 import weakref
+from collections import deque
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +22,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HelperResult = tuple[str, list["Span"]]
-"""The open pass's words (cleaned of fillers), and the phone loop's spans."""
+OPEN, PHONES, ERROR = "open", "phones", "error"
+"""The two answers of a job, in the order the helper sends them: the open pass's words
+first, so a caller whose grammar reading they confirm need not wait for the phone loop."""
+Answer = tuple[str, object]
+"""(OPEN, words) or (PHONES, spans); (ERROR, why) when that decode failed."""
 
 RESULT_TIMEOUT_S = 60.0
 
 
 class OpenPassHelper:
-    """One helper process; one job at a time (the caller decodes here when it is busy)."""
+    """One helper process. Answers arrive in the order the jobs were sent; an answer nobody
+    wants any more (the speaker went on after a pause, or the open pass already agreed) is
+    read later and thrown away, without waiting for it."""
+
+    MAX_QUEUED = 2
+    """More jobs than this unanswered: the caller decodes here instead."""
 
     def __init__(self, config: dict[str, str], open_search: str, phone_search: str) -> None:
         context = multiprocessing.get_context("spawn")  # no forked copy of ONNX threads
@@ -40,18 +49,21 @@ class OpenPassHelper:
         child.close()
         self._lock = threading.Lock()
         self._next_ticket = 0
-        self._pending: int | None = None
+        self._queued: deque[tuple[int, str]] = deque()
+        """(ticket, OPEN or PHONES) of the answers not read yet, oldest first."""
+        self._dropped: set[tuple[int, str]] = set()
         self._is_ready = False
         self.is_alive = True
         self._finalizer = weakref.finalize(self, _stop, self._conn, self._process)
 
     def submit(self, pcm: bytes) -> int | None:
-        """Start decoding ``pcm``; a ticket for :meth:`result`, or None when the helper is
-        busy or gone (then the caller decodes here)."""
+        """Start decoding ``pcm``; a ticket for :meth:`open_words` and :meth:`phones`, or
+        None when the helper is still loading, too busy or gone (decode here then)."""
         with self._lock:
             if not self.is_alive or not self._is_started():
                 return None
-            if self._pending is not None:
+            self._read_dropped()
+            if len({ticket for ticket, _ in self._queued}) >= self.MAX_QUEUED:
                 return None
             try:
                 self._conn.send_bytes(pcm)
@@ -59,33 +71,60 @@ class OpenPassHelper:
                 self._fail(f"cannot send audio: {exc}")
                 return None
             self._next_ticket += 1
-            self._pending = self._next_ticket
-            return self._pending
+            self._queued.extend([(self._next_ticket, OPEN), (self._next_ticket, PHONES)])
+            return self._next_ticket
 
-    def result(self, ticket: int) -> HelperResult | None:
-        """The decode of a submitted job; None when it failed (decode here instead)."""
-        with self._lock:
-            if ticket != self._pending:
-                return None
-            self._pending = None
-            try:
-                if not self._conn.poll(RESULT_TIMEOUT_S):
-                    self._fail("no answer in time")
-                    return None
-                answer = self._conn.recv()
-            except (EOFError, OSError) as exc:
-                self._fail(f"it stopped: {exc}")
-                return None
-            if isinstance(answer, str):
-                log.warning("the open-pass helper could not decode: %s", answer)
-                return None
-            text, spans = answer
-            return text, spans
+    def open_words(self, ticket: int) -> str | None:
+        """The open pass's words of a submitted job, waiting for them; None when that
+        failed (decode here instead)."""
+        words = self._answer((ticket, OPEN))
+        return words if isinstance(words, str) else None
+
+    def phones(self, ticket: int) -> list[Span] | None:
+        """The phone loop's spans of a submitted job, waiting for them; None when failed."""
+        spans = self._answer((ticket, PHONES))
+        return spans if isinstance(spans, list) else None
 
     def drop(self, ticket: int) -> None:
-        """Forget a job nobody will ask for (the utterance went on after the pause)."""
-        result = self.result(ticket)
-        del result
+        """Forget what is left of a job; its answers are read (and thrown away) later."""
+        with self._lock:
+            self._dropped.update(key for key in self._queued if key[0] == ticket)
+            self._read_dropped()
+
+    def _answer(self, key: tuple[int, str]) -> object:
+        with self._lock:
+            if key not in self._queued or key in self._dropped:
+                return None
+            while self.is_alive:
+                head = self._queued.popleft()
+                self._dropped.discard(head)
+                answer = self._read(RESULT_TIMEOUT_S)
+                if head != key or answer is None:
+                    continue
+                kind, value = answer
+                if kind == ERROR:
+                    log.warning("the open-pass helper could not decode: %s", value)
+                    return None
+                return value
+            return None
+
+    def _read_dropped(self) -> None:
+        """Throw away the answers of dropped jobs that have already arrived."""
+        while (self.is_alive and self._queued and self._queued[0] in self._dropped
+               and self._conn.poll(0)):
+            self._dropped.discard(self._queued.popleft())
+            self._read(0)
+
+    def _read(self, timeout_s: float) -> Answer | None:
+        try:
+            if not self._conn.poll(timeout_s):
+                self._fail("no answer in time")
+                return None
+            answer: Answer = self._conn.recv()
+            return answer
+        except (EOFError, OSError) as exc:
+            self._fail(f"it stopped: {exc}")
+            return None
 
     @property
     def pid(self) -> int | None:
@@ -147,21 +186,17 @@ def _serve(conn: Connection, config: dict[str, str], open_search: str,
         conn.send(f"cannot load: {exc}")
         return
     conn.send("ready")
+    from .pocketsphinx_engine import _clean, _spans, decode_search
     while True:
         try:
             pcm = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        try:
-            conn.send(_decode_both(decoder, pcm, open_search, phone_search))
-        except Exception as exc:  # one bad job never ends the helper
-            conn.send(f"{type(exc).__name__}: {exc}")
-
-
-def _decode_both(decoder: Any, pcm: bytes, open_search: str,
-                 phone_search: str) -> HelperResult:
-    from .pocketsphinx_engine import _clean, _spans, decode_search
-    hyp = decode_search(decoder, open_search, pcm).hyp()
-    words = _clean(hyp.hypstr) if hyp else ""
-    phones = decode_search(decoder, phone_search, pcm)
-    return words, _spans(phones) if phones.hyp() else []
+        for kind, search in ((OPEN, open_search), (PHONES, phone_search)):
+            try:  # one bad job never ends the helper
+                hyp = decode_search(decoder, search, pcm).hyp()
+                answer: Answer = (kind, (_clean(hyp.hypstr) if hyp else "") if kind == OPEN
+                                  else (_spans(decoder) if hyp else []))
+            except Exception as exc:
+                answer = (ERROR, f"{type(exc).__name__}: {exc}")
+            conn.send(answer)

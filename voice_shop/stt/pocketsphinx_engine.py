@@ -27,7 +27,7 @@ from ..language.graph import WordGraph
 from .base import Transcript
 from .denoise import SpectralDenoiser
 from .domain import Domain
-from .helper_process import HelperResult, OpenPassHelper
+from .helper_process import OpenPassHelper
 from .pronounce import write_dictionary
 
 NAME = "pocketsphinx"
@@ -239,6 +239,8 @@ class _Stream:
         self._pending_raw = np.zeros(0, np.float64)
         self._first: tuple[int, _FirstPass] | None = None
         self._helped: tuple[int, int] | None = None
+        self._end_at: int | None = None
+        """Bytes of audio the utterance ends at (set by ``end_at_partial``)."""
         """(audio length, ticket) of the job the helper process is decoding."""
 
     def feed(self, samples: np.ndarray) -> None:
@@ -266,6 +268,13 @@ class _Stream:
             return ""
         return self._first[1].text
 
+    def end_at_partial(self) -> None:
+        """End the utterance where the last :meth:`partial` was asked: what came since is
+        the pause that ended it. ``finish`` then reuses that decode (the denoiser's tail,
+        held back until the end, would otherwise make it a decode of different audio)."""
+        if self._first is not None:
+            self._end_at = self._first[0]
+
     def _start_helper(self, pcm: bytes) -> None:
         """Hand the open pass and the phone loop of ``pcm`` to the helper process, if any
         (a job for an earlier pause is dropped: the utterance went on)."""
@@ -279,12 +288,12 @@ class _Stream:
         if ticket is not None:
             self._helped = (len(pcm), ticket)
 
-    def _helper_result(self, pcm: bytes) -> HelperResult | None:
-        helper, helped = self._passes.helper, self._helped
-        if helper is None or helped is None or helped[0] != len(pcm):
+    def _helper_ticket(self, pcm: bytes) -> int | None:
+        """The helper's job for exactly this audio, if one was started."""
+        helped = self._helped
+        if self._passes.helper is None or helped is None or helped[0] != len(pcm):
             return None
-        self._helped = None
-        return helper.result(helped[1])
+        return helped[1]
 
     def _pcm(self) -> bytes:
         return np.concatenate(self._chunks).tobytes() if self._chunks else b""
@@ -332,9 +341,12 @@ class _Stream:
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
-        if self._denoiser:
-            self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
-        pcm = self._pcm()
+        if self._end_at is not None:
+            pcm = self._pcm()[:self._end_at]
+        else:
+            if self._denoiser:
+                self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
+            pcm = self._pcm()
         passes = self._passes
         first, second = _FirstPass("", (), 0.0, ()), ""
         evidence: tuple[float, ...] = ()
@@ -345,21 +357,25 @@ class _Stream:
                 if self._helped is None or self._helped[0] != len(pcm):
                     self._start_helper(pcm)
                 first = self._first_pass(pcm)
-            helped = self._helper_result(pcm)
+            helper, ticket = passes.helper, self._helper_ticket(pcm)
+            self._helped = None
             if passes.has_grammar and passes.has_open:
-                if helped is not None:
-                    second = helped[0]
-                else:
+                words = helper.open_words(ticket) if helper and ticket is not None else None
+                if words is None:
                     hyp2 = passes.decode(passes.OPEN, pcm).hyp()
-                    second = _clean(hyp2.hypstr) if hyp2 else ""
+                    words = _clean(hyp2.hypstr) if hyp2 else ""
+                second = words
             is_quiet = dynamic_range_db(np.asarray(self._energies)) >= MIN_DYNAMIC_RANGE_DB
             # When the open pass heard the very same sentence, that agreement already
             # confirms it: the phone loop would be a decode nobody reads.
             is_agreed = second == first.text
             if passes.has_grammar and first.spans and is_quiet and not is_agreed:
-                phones = helped[1] if helped is not None else _spans(
-                    passes.decode(passes.PHONES, pcm))
+                phones = helper.phones(ticket) if helper and ticket is not None else None
+                if phones is None:
+                    phones = _spans(passes.decode(passes.PHONES, pcm))
                 evidence = word_evidence(list(first.spans), phones)
+            elif helper and ticket is not None:
+                helper.drop(ticket)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from voice_shop.audio import SAMPLE_RATE_HZ, chunks_of, read_audio
-from voice_shop.vad import DetectorName, Endpointer, EndpointerSettings, EndpointKind
+from voice_shop.vad import (
+    SPEECH_AFTER_S,
+    SPEECH_BEFORE_S,
+    DetectorName,
+    Endpointer,
+    EndpointerSettings,
+    EndpointKind,
+    speech_span,
+)
 
 from .speech import SpeechMaker
 
@@ -114,3 +122,22 @@ def test_silero_segments_real_read_speech() -> None:
         events = _speech_events(audio)
         assert events and events[0][0] is EndpointKind.STARTED, path
         assert events[-1][0] is EndpointKind.ENDED, path
+
+
+def test_a_recording_is_cut_to_its_speech_as_the_endpointer_would(speech: SpeechMaker) -> None:
+    """Files and Home Assistant's audio are decoded from just before the first speech to
+    just after the last, as the microphone's utterances are."""
+    words = read_audio(speech.piper("add two bags of rice"))
+    room = _noise(4.0 + len(words) / SAMPLE_RATE_HZ, 300)
+    audio = room.copy()
+    start = int(2.0 * SAMPLE_RATE_HZ)
+    audio[start:start + len(words)] += words
+    cut = speech_span(audio)
+    speech_s, cut_s = len(words) / SAMPLE_RATE_HZ, len(cut) / SAMPLE_RATE_HZ
+    assert speech_s - 0.4 <= cut_s <= speech_s + SPEECH_BEFORE_S + SPEECH_AFTER_S + 0.3
+    offset = int(np.argmax([np.array_equal(cut[:160], audio[i:i + 160])
+                            for i in range(0, len(audio) - 160, 160)])) * 160
+    assert start - int(0.6 * SAMPLE_RATE_HZ) <= offset <= start + int(0.1 * SAMPLE_RATE_HZ)
+    # Nothing a person said: the whole recording goes on to the recogniser.
+    assert len(speech_span(room)) == len(room)
+    assert len(speech_span(_tone(2.0))) == int(2.0 * SAMPLE_RATE_HZ)

@@ -448,8 +448,9 @@ def _transcripts(stt: Any, files: list[Path], as_json: bool,
                  failed: list[Path]) -> Iterator[Any]:
     """(path, transcript) per file with speech; silent, noisy or unreadable files are
     reported and put in ``failed``."""
+    from .vad import speech_span
     for path, samples in _audio_files(files, as_json, failed):
-        transcript = stt.transcribe(samples)
+        transcript = stt.transcribe(speech_span(samples))
         if transcript.text or (transcript.second_opinion and _has_voice(samples)):
             yield path, transcript  # heard, if perhaps not understood
         else:

@@ -27,6 +27,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE_HZ, read_audio
 from ..intent.model import Intent, IntentName
 from ..shop.models import Product
+from ..vad import speech_span
 
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg")
 BABBLE_LINES = (
@@ -201,11 +202,14 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
             for samples, expected in (audio if mixer is None else noisy):
                 if mixer is not None:
                     samples = mix_at_snr(samples, mixer.noise(kind, len(samples)), snr)
-                transcript = stt.transcribe(samples)
+                started = time.perf_counter()
+                speech = speech_span(samples)  # as the device's endpointer would cut it
+                cut_s = time.perf_counter() - started
+                transcript = stt.transcribe(speech)
                 verdict = judge(understand(transcript, parser).intent, expected)
                 setattr(t, verdict, getattr(t, verdict) + 1)
                 t.audio_s += len(samples) / SAMPLE_RATE_HZ
-                t.decode_s += transcript.decode_s
+                t.decode_s += transcript.decode_s + cut_s
             return t
 
         yield tally(None, "", 0.0).line("  clean")
@@ -223,7 +227,7 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
                     samples = read_audio(path)
                 except Exception:  # an unreadable file is not a command either
                     continue
-                if understand(stt.transcribe(samples), parser).is_understood:
+                if understand(stt.transcribe(speech_span(samples)), parser).is_understood:
                     accepted += 1
             yield (f"  out of domain ({ood_folder}): {accepted}/{len(files)} accepted as a "
                    f"command ({100 * accepted / max(len(files), 1):.1f}%)")

@@ -29,6 +29,7 @@ from ..stt.base import SpeechToText
 from ..text import normalize
 from ..tts import PiperSettings, PiperTTS
 from ..understand import understand
+from ..vad import speech_span
 
 TEMPLATES = (
     "add {q} {n}", "add {q} {n} for me", "i'd like {q} {n} please", "can i get {q} {n}",
@@ -168,7 +169,7 @@ def run_condition(stt: SpeechToText, parser: IntentParser, voices: Voices,
     for index, text in enumerate(commands):
         audio = voices.speak(text, condition, index)
         started = time.perf_counter()
-        transcript = stt.transcribe(audio)
+        transcript = stt.transcribe(speech_span(audio))
         decode_s += time.perf_counter() - started
         audio_s += len(audio) / SAMPLE_RATE_HZ
         if transcript.text.split()[:len(phrase)] == list(phrase):
@@ -198,7 +199,8 @@ def rejection(stt: SpeechToText, parser: IntentParser, voices: Voices) -> str:
     condition = Condition("piper", "piper", 1.0)
     rejected = 0
     for index, text in enumerate(OUT_OF_DOMAIN):
-        result = understand(stt.transcribe(voices.speak(text, condition, 9000 + index)), parser)
+        audio = speech_span(voices.speak(text, condition, 9000 + index))
+        result = understand(stt.transcribe(audio), parser)
         rejected += not result.is_understood
     return (f"out-of-domain speech (Piper, {len(OUT_OF_DOMAIN)} sentences): "
             f"{rejected} rejected as not understood ({100 * rejected / len(OUT_OF_DOMAIN):.0f}%)")

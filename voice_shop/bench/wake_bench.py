@@ -21,6 +21,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE_HZ, chunks_of, read_audio
 from ..errors import AudioInputError
 from ..tts import PiperSettings, PiperTTS
+from ..vad import speech_span
 from ..wake import WakeEngineName, WakeGate, WakeSettings, load_detector
 
 NEGATIVE_DIRS = ("librispeech-speakers", "librispeech-cohort", "coffee-orders/clips")
@@ -162,9 +163,9 @@ def phrase_lines(negatives: Sequence[Clip]) -> Iterator[str]:
         hits = 0
         for voice, audio in _phrase_voices(Path(tmp)):
             said += 1
-            hits += gate.check(stt.transcribe(audio).text, 0.0).has_phrase
+            hits += gate.check(stt.transcribe(speech_span(audio)).text, 0.0).has_phrase
             del voice
-        false = sum(gate.check(stt.transcribe(c.samples).text, 0.0).has_phrase
+        false = sum(gate.check(stt.transcribe(speech_span(c.samples)).text, 0.0).has_phrase
                     for c in negatives)
         hours = _hours(negatives)
     yield (f"custom phrase {CUSTOM_PHRASE!r} through the recogniser: detected {hits}/{said} "

@@ -32,6 +32,7 @@ from ..intent.parser import IntentParser
 from ..intent.secret import mask_text
 from ..stt.base import SpeechToText
 from ..understand import understand
+from ..vad import speech_span
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -160,7 +161,7 @@ class Services:
 
 def _decode(stt: SpeechToText, parser: IntentParser, samples: np.ndarray) -> Heard:
     """Decode and understand one utterance exactly as ``understand`` and ``listen`` do."""
-    transcript = stt.transcribe(samples)
+    transcript = stt.transcribe(speech_span(samples))
     result = understand(transcript, parser)
     text = result.text if result.is_understood else ""
     return Heard(text, result.is_understood, transcript.duration_s, transcript.decode_s)

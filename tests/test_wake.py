@@ -22,6 +22,7 @@ from voice_shop.errors import WakeError
 from voice_shop.pipeline import Pipeline, PipelineEvent
 from voice_shop.shop.engine import Shop
 from voice_shop.tts import PiperTTS
+from voice_shop.vad import EndpointerSettings
 from voice_shop.wake import WakeEngineName, WakeGate, WakeSettings, load_detector
 
 from .speech import SpeechMaker
@@ -209,7 +210,8 @@ def test_early_end_when_the_command_is_complete(speech: SpeechMaker, demo_db: Pa
     incomplete = speech.piper("Okay Nabu, add two")
     _, events = _listen(db, tmp_path, complete, incomplete)
     waits = [e["endpoint_wait_ms"] for e in events if e["event"] == "reply"]
-    assert waits == [200.0, 600.0]
+    pause_ms, end_ms = EndpointerSettings().pause_ms, EndpointerSettings().end_silence_ms
+    assert waits == [float(pause_ms), float(end_ms)]
 
 
 def test_a_command_said_in_one_breath_with_the_wake_word(speech: SpeechMaker, demo_db: Path,

@@ -10,7 +10,9 @@ understand -> Dialog -> TextToSpeech -> AudioSink.
 - With a custom phrase (``WakeGate``) or no wake at all, every utterance the endpointer finds
   is decoded, and the gate decides from the transcript.
 - The utterance ends after ``end_silence_ms`` of non-speech, or early, after ``pause_ms``,
-  when ``is_complete(partial transcript)`` says the command is already complete.
+  when ``is_complete(partial transcript)`` says the command is already complete. The check
+  starts when the pause has lasted ``check_ms``, so the recogniser works while the rest of
+  the pause is waited for.
 - Stream time: with files (by default) it stops while the device speaks, as if the tester
   waited for the answer. Live (a microphone, or files with ``is_live``) it runs on: what is
   heard while the device speaks goes only to the wake-word model, so the device never

@@ -33,8 +33,11 @@ class EndpointerSettings:
     """Speech needed before an utterance starts."""
     end_silence_ms: int = 600
     """Non-speech that ends an utterance (when the command is not known to be complete)."""
-    pause_ms: int = 200
-    """Non-speech after which an utterance whose command is already complete ends."""
+    pause_ms: int = 300
+    """Non-speech after which an utterance whose command is already complete ends. At 200 ms
+    the early end cut 14 of 309 real coffee orders before their options ("i want a dark roast
+    latte" ... "with almond milk"), at 300 ms 5 (at 120 ms 28); ``check_ms`` keeps most of
+    the extra wait from the shopper."""
     check_ms: int = 100
     """Non-speech after which the recogniser starts on the command so far, so that its
     answer is (nearly) ready when the pause reaches ``pause_ms``. At or above ``pause_ms``

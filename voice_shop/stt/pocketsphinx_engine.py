@@ -239,9 +239,9 @@ class _Stream:
         self._pending_raw = np.zeros(0, np.float64)
         self._first: tuple[int, _FirstPass] | None = None
         self._helped: tuple[int, int] | None = None
+        """(audio length, ticket) of the job the helper process is decoding."""
         self._end_at: int | None = None
         """Bytes of audio the utterance ends at (set by ``end_at_partial``)."""
-        """(audio length, ticket) of the job the helper process is decoding."""
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
@@ -354,7 +354,7 @@ class _Stream:
             if self._first is not None and self._first[0] == len(pcm):
                 first = self._first[1]
             else:
-                if self._helped is None or self._helped[0] != len(pcm):
+                if self._helper_ticket(pcm) is None:
                     self._start_helper(pcm)
                 first = self._first_pass(pcm)
             helper, ticket = passes.helper, self._helper_ticket(pcm)

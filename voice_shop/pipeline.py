@@ -366,8 +366,14 @@ class Pipeline:
     def _handle(self, utterance: _Utterance, end_s: float,
                 timing: _Timing) -> Iterator[PipelineEvent]:
         self._speaker_now = None
+        mark, identified = timing.ended, None
+        if utterance.check is not None and utterance.check.is_complete:
+            # A complete command ended it, so its speaker will be asked for: identify them
+            # now, while the helper process finishes the open pass on the other core.
+            identified = self._identify(utterance)
+            mark = timing.mark("speaker", mark)
         transcript = utterance.stream.finish()
-        mark = timing.mark("decode", timing.ended)
+        mark = timing.mark("decode", mark)
         wake = self.gate.check(transcript.text, utterance.start_s)
         if not wake.is_awake:
             return
@@ -391,8 +397,9 @@ class Pipeline:
                 and not transcript.second_opinion:
             yield from self._reply(YES, end_s, file, timing, expects_answer=True)
             return
-        speaker = yield from self._speaker(utterance, end_s)
-        mark = timing.mark("speaker", mark)
+        speaker = yield from self._speaker(utterance, end_s, identified)
+        if identified is None:
+            mark = timing.mark("speaker", mark)
         self._speaker_now = speaker
         yield PipelineEvent("intent", end_s, file, shown({
             "text": understood.text, "understood": understood.is_understood,
@@ -423,14 +430,23 @@ class Pipeline:
                 return candidate, again
         return transcript, understood
 
-    def _speaker(self, utterance: _Utterance,
-                 end_s: float) -> Generator[PipelineEvent, None, str | None]:
+    def _identify(self, utterance: _Utterance) -> tuple[str | None, float] | None:
+        """(speaker name or None, score); None when nobody is identified here."""
         if self.identify is None or not utterance.samples:
             return None
         asked, until_s = self._asked
         expected = asked if utterance.start_s <= until_s else None
-        name, score = self.identify(np.concatenate([*utterance.wake_samples,
-                                                    *utterance.samples]), expected)
+        return self.identify(np.concatenate([*utterance.wake_samples, *utterance.samples]),
+                             expected)
+
+    def _speaker(self, utterance: _Utterance, end_s: float,
+                 identified: tuple[str | None, float] | None = None,
+                 ) -> Generator[PipelineEvent, None, str | None]:
+        """The speaker event, from ``identified`` when that was done already."""
+        found = identified if identified is not None else self._identify(utterance)
+        if found is None:
+            return None
+        name, score = found
         yield PipelineEvent("speaker", end_s, utterance.file,
                             {"speaker": name, "score": round(score, 3)})
         return name

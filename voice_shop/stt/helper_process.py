@@ -193,6 +193,11 @@ def _serve(conn: Connection, config: dict[str, str], open_search: str,
         except (EOFError, OSError):
             return
         for kind, search in ((OPEN, open_search), (PHONES, phone_search)):
+            if conn.poll(0):
+                # A newer job waits: the speaker went on after this pause, so this one is
+                # dropped on the other side. Answer it unheard and get on with that one.
+                conn.send((ERROR, "superseded"))
+                continue
             try:  # one bad job never ends the helper
                 hyp = decode_search(decoder, search, pcm).hyp()
                 answer: Answer = (kind, (_clean(hyp.hypstr) if hyp else "") if kind == OPEN

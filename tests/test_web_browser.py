@@ -33,10 +33,10 @@ pytestmark = pytest.mark.skipif(
 
 if CHROMIUM.exists():
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
 # This machine's network is closed: without these, Chromium keeps trying Google's hosts.
@@ -62,10 +62,23 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
 
 
 def submit(driver: WebDriver, button: object) -> str:
-    """Click a form's button and wait for the page it leads to; returns its notice or error."""
-    old = driver.find_element(By.TAG_NAME, "main")
+    """Click a form's button and wait for the page it leads to; returns its notice or error.
+
+    The old page is marked in its window object, which a new document replaces. (Selenium's
+    ``staleness_of`` asks the old element, and chromedriver sometimes answers that with
+    "Node with given id does not belong to the document" instead of a stale element: a
+    failed CI run.)"""
+    driver.execute_script("window.voiceShopOldPage = true")
     button.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(ec.staleness_of(old))
+
+    def is_new_page(d: WebDriver) -> bool:
+        try:
+            return bool(d.execute_script("return window.voiceShopOldPage === undefined "
+                                         "&& document.readyState === 'complete'"))
+        except WebDriverException:  # mid-navigation
+            return False
+
+    WebDriverWait(driver, 20).until(is_new_page)
     for kind in ("notice", "error"):
         found = driver.find_elements(By.ID, kind)
         if found:

@@ -137,10 +137,6 @@ class OpenPassHelper:
                 self._conn.poll(timeout_s)
             return self.is_alive and self._is_started()
 
-    def close(self) -> None:
-        self.is_alive = False
-        self._finalizer()
-
     def _is_started(self) -> bool:
         """True once the helper has loaded its decoder; False while it is still loading
         (the caller decodes here meanwhile) or when it failed to load."""

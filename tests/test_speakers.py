@@ -157,6 +157,44 @@ def test_household_rules_through_listen(speech: SpeechMaker, demo_db: Path,
     assert "four three two one" not in result.stdout  # the spoken words are masked too
 
 
+def test_the_speaker_is_identified_as_speech_stops_before_the_early_end_check(
+        speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:
+    """Who spoke is asked in the pause, before the recogniser's check (time the device
+    would idle away), on the speech heard until then, and the answer is not asked again."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.audio import ArraySource, WavDirectorySink
+    from voice_shop.config import AppSettings
+    from voice_shop.pipeline import Pipeline
+    from voice_shop.wake import WakeGate, WakeSettings, load_detector
+    db = tmp_path / "quiet.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    assistant = Assistant(AppSettings(db_path=db, models_dir=MODELS))
+    assistant.speakers.enroll("dad", [read_audio(p) for p in _voices(speech, tmp_path)["dad"]])
+    calls: list[str] = []
+
+    def identify(samples: np.ndarray, expected: str | None) -> tuple[str | None, float]:
+        calls.append("identify")
+        found = assistant.speakers.identify(samples, expected)
+        return found.speaker, found.score
+
+    def is_complete(text: str) -> bool:
+        calls.append("check")
+        return assistant.is_complete(text)
+
+    command = read_audio(speech.piper("Okay Nabu, add a pack of bacon"))
+    silence = np.zeros(16000, np.int16)
+    settings = WakeSettings()
+    pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts,
+                        WavDirectorySink(tmp_path / "replies"), WakeGate(settings),
+                        identify=identify, wake=load_detector(settings),
+                        is_complete=is_complete)
+    events = list(pipeline.run(ArraySource(np.concatenate([silence, command, silence]))))
+    assert [e.data["speaker"] for e in events if e.kind == "speaker"] == ["dad"], events
+    assert [e.data["endpoint_wait_ms"] < 600 for e in events if e.kind == "reply"] == [True]
+    assert calls[-2:] == ["identify", "check"], calls
+
+
 # ---- real recorded voices (../shared/audio), skipped when the folder is absent -------------
 REAL_AUDIO = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
 REAL_HOUSEHOLD = REAL_AUDIO / "librispeech-speakers"

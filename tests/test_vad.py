@@ -35,11 +35,14 @@ def _noise(seconds: float, level: int) -> np.ndarray:
     return rng.normal(0, level, int(seconds * SAMPLE_RATE_HZ)).astype(np.int16)
 
 
+PAUSE_KINDS = (EndpointKind.QUIET, EndpointKind.PAUSING, EndpointKind.PAUSED)
+
+
 def _events(samples: np.ndarray, settings: EndpointerSettings | None = None) -> list:
     endpointer = Endpointer(settings or ENERGY)
     return [(e.kind, round(e.t, 2), e.is_cut) for c in chunks_of(samples)
             if (e := endpointer.feed(c)) is not None
-            and e.kind not in (EndpointKind.PAUSING, EndpointKind.PAUSED)]
+            and e.kind not in PAUSE_KINDS]
 
 
 def test_speech_between_silences() -> None:
@@ -80,8 +83,25 @@ def test_pause_event_comes_before_the_end() -> None:
     endpointer = Endpointer(ENERGY)
     events = [(e.kind, round(e.t, 2)) for c in chunks_of(audio)
               if (e := endpointer.feed(c)) is not None]
-    assert events == [(EndpointKind.STARTED, 1.0), (EndpointKind.PAUSING, 2.0),
-                      (EndpointKind.PAUSED, 2.0), (EndpointKind.ENDED, 2.0)]
+    assert events == [(EndpointKind.STARTED, 1.0), (EndpointKind.QUIET, 2.0),
+                      (EndpointKind.PAUSING, 2.0), (EndpointKind.PAUSED, 2.0),
+                      (EndpointKind.ENDED, 2.0)]
+
+
+def test_every_event_of_a_pause_names_the_same_end_of_speech_whatever_the_chunks() -> None:
+    """A file's last chunk is short: times are counted in samples, not chunks, so the
+    early-end check and the pause that uses its answer agree on which pause it was."""
+    audio = np.concatenate([np.zeros(16000, np.int16), _tone(1.0), np.zeros(16000, np.int16)])
+    for size in (320, 113, 1000):
+        endpointer = Endpointer(ENERGY)
+        events = [(e.kind, e.t) for c in chunks_of(audio, chunk_samples=size)
+                  if (e := endpointer.feed(c)) is not None]
+        kinds = [k for k, _ in events]
+        assert kinds[1:] == [EndpointKind.QUIET, EndpointKind.PAUSING, EndpointKind.PAUSED,
+                             EndpointKind.ENDED], (size, kinds)
+        ends = {t for k, t in events if k is not EndpointKind.STARTED}
+        assert len(ends) == 1, (size, events)
+        assert abs(ends.pop() - 2.0) <= size / SAMPLE_RATE_HZ, (size, events)
 
 
 # ---- Silero VAD: a trained model, so noise and tones are not speech --------------------------
@@ -89,7 +109,7 @@ def _speech_events(samples: np.ndarray) -> list:
     endpointer = Endpointer(EndpointerSettings())
     return [(e.kind, e.t) for c in chunks_of(samples)
             if (e := endpointer.feed(c)) is not None
-            and e.kind not in (EndpointKind.PAUSING, EndpointKind.PAUSED)]
+            and e.kind not in PAUSE_KINDS]
 
 
 def test_silero_ignores_steady_noise_and_tones() -> None:

@@ -12,7 +12,8 @@ understand -> Dialog -> TextToSpeech -> AudioSink.
 - The utterance ends after ``end_silence_ms`` of non-speech, or early, after ``pause_ms``,
   when ``is_complete(partial transcript)`` says the command is already complete. The check
   starts when the pause has lasted ``check_ms``, so the recogniser works while the rest of
-  the pause is waited for.
+  the pause is waited for. Who is speaking is asked before that, as soon as speech stops
+  (``quiet_ms``), in time the device would otherwise idle away.
 - Stream time: with files (by default) it stops while the device speaks, as if the tester
   waited for the answer. Live (a microphone, or files with ``is_live``) it runs on: what is
   heard while the device speaks goes only to the wake-word model, so the device never
@@ -112,6 +113,16 @@ class _Check:
     is_complete: bool
 
 
+@dataclass(frozen=True)
+class _Voice:
+    """Who spoke the speech that stopped at ``t``, heard as it stopped."""
+
+    t: float
+    found: tuple[str | None, float] | None
+    lag_s: float
+    """How far the work ran past ``check_ms``: in real time the check started that late."""
+
+
 @dataclass
 class _Utterance:
     start_s: float
@@ -126,6 +137,8 @@ class _Utterance:
     """The wake word (not decoded; heard by speaker identification)."""
     check: _Check | None = None
     """The early-end check asked when the current pause began."""
+    voice: _Voice | None = None
+    """The speaker identified when the current pause began."""
 
     def add(self, samples: np.ndarray) -> None:
         self.stream.feed(samples)
@@ -276,6 +289,9 @@ class Pipeline:
             return
         if event is None or event.kind is EndpointKind.STARTED:
             return
+        if event.kind is EndpointKind.QUIET:
+            utterance.voice = self._voice_so_far(utterance, event.t)
+            return
         if event.kind is EndpointKind.PAUSING:
             utterance.check = self._check_so_far(utterance, event.t)
             return
@@ -293,6 +309,9 @@ class Pipeline:
                 # Asked when the pause began: in real time, the rest of the pause elapsed
                 # while the recogniser worked, and the clock starts when it did.
                 overlap_s = (settings.pause_ms - settings.check_ms) / 1000
+                voice = utterance.voice
+                if voice is not None and abs(voice.t - event.t) < 1e-6:
+                    overlap_s -= voice.lag_s
                 decided = min(decided, check.started + overlap_s)
             else:
                 check = utterance.check = self._check_so_far(utterance, event.t)
@@ -303,6 +322,17 @@ class Pipeline:
             utterance.stream.end_at_partial()
             event = self.endpointer.end_now(event.t)
         yield from self._finish(event.t, _Timing(1000 * (end_t - event.t), decided))
+
+    def _voice_so_far(self, utterance: _Utterance, t: float) -> _Voice | None:
+        """Who is speaking, asked the moment speech stops: until the check begins the
+        device would only wait, and the answer stands when the pause ends the command."""
+        if self.identify is None:
+            return None
+        started = time.perf_counter()
+        found = self._identify(utterance)
+        settings = self.endpointer.settings
+        spare_s = (settings.check_ms - settings.quiet_ms) / 1000
+        return _Voice(t, found, max(0.0, time.perf_counter() - started - spare_s))
 
     def _check_so_far(self, utterance: _Utterance, t: float) -> _Check:
         """Is the command heard up to this pause (speech ended at ``t``) complete?"""
@@ -367,7 +397,11 @@ class Pipeline:
                 timing: _Timing) -> Iterator[PipelineEvent]:
         self._speaker_now = None
         mark, identified = timing.ended, None
-        if utterance.check is not None and utterance.check.is_complete:
+        voice = utterance.voice
+        if voice is not None and abs(voice.t - end_s) < 1e-6:
+            identified = voice.found  # nobody spoke after it
+            mark = timing.mark("speaker", mark)
+        elif utterance.check is not None and utterance.check.is_complete:
             # A complete command ended it, so its speaker will be asked for: identify them
             # now, while the helper process finishes the open pass on the other core.
             identified = self._identify(utterance)

@@ -13,7 +13,7 @@ from voice_shop.stt.pocketsphinx_engine import (
     dynamic_range_db,
     word_evidence,
 )
-from voice_shop.understand import MIN_SLOT_EVIDENCE, understand
+from voice_shop.understand import MAX_UNEXPLAINED_S, MIN_SLOT_EVIDENCE, understand
 
 
 def test_word_evidence_is_the_per_frame_gap_to_the_phone_loop() -> None:
@@ -25,10 +25,11 @@ def test_word_evidence_is_the_per_frame_gap_to_the_phone_loop() -> None:
 
 
 def _grammar_transcript(text: str, evidence: float, alternatives: tuple[str, ...] = (),
-                        second: str = "") -> Transcript:
+                        second: str = "", unexplained_s: float = 0.5) -> Transcript:
     return Transcript(text=text, is_in_domain=True, confidence=0.1, duration_s=2.0, decode_s=0.1,
                       alternatives=alternatives, is_grammar=True, second_opinion=second,
-                      word_evidence=(evidence,) * len(text.split()))
+                      word_evidence=(evidence,) * len(text.split()),
+                      unexplained_s=unexplained_s)
 
 
 def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
@@ -48,6 +49,21 @@ def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
                       parser).is_understood
 
 
+def test_a_reading_that_leaves_most_of_the_speech_unexplained_does_not_stand_alone(
+        parser: IntentParser) -> None:
+    """Eleven seconds of read speech came out as "what is on my wish list": six words
+    that fit, with the rest passed over as filler, and an open pass rambling over it parsed
+    to the same request. The words must cover the audio."""
+    text, clear = "what is on my wish list", MIN_SLOT_EVIDENCE + 1
+    assert understand(_grammar_transcript(text, clear), parser).is_understood
+    assert not understand(_grammar_transcript(text, clear, unexplained_s=MAX_UNEXPLAINED_S + 7),
+                          parser).is_understood
+    rambling = "what is on them hi one that what's in there bring my list read is in let"
+    assert not understand(_grammar_transcript(text, clear, second=rambling,
+                                              unexplained_s=MAX_UNEXPLAINED_S + 7),
+                          parser).is_understood
+
+
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
                             duration_s=2.0, decode_s=0.1, is_grammar=True)
@@ -63,6 +79,15 @@ def test_noisy_audio_has_too_little_dynamic_range_for_word_evidence() -> None:
     noisy = frames + 1e3 * (1 + rng.random(200))  # a noise floor 30 dB under the speech
     assert dynamic_range_db(noisy) < MIN_DYNAMIC_RANGE_DB
     assert dynamic_range_db(np.ones(2)) == 0.0
+
+
+def test_speech_cut_as_the_device_cuts_it_still_has_its_dynamic_range() -> None:
+    """An utterance cut to its speech keeps ~0.5 s of room around ~3 s of words (9% of its
+    frames): the quiet reference must be the room, not the softest syllables."""
+    room = np.ones(18)
+    soft, loud = np.full(40, 1e3), np.full(142, 1e6)  # syllables 30 and 60 dB over the room
+    frames = np.concatenate([room[:12], soft[:20], loud, soft[20:], room[12:]])
+    assert dynamic_range_db(frames) >= MIN_DYNAMIC_RANGE_DB
 
 
 def test_passes_that_disagree_on_the_amount_are_not_guessed_between(

@@ -245,6 +245,8 @@ def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker
     transcript = assistant.stt.transcribe(samples)
     assert transcript.text == "add a bag of rice", transcript
     assert transcript.word_evidence, "scores of the decode again, not of the unfinished path"
+    # The "and" left over, and the silence around the words, are audio the words leave out.
+    assert 0.1 < transcript.unexplained_s < 1.5, transcript
     result = understand(transcript, assistant.parser)
     assert not result.is_understood or [
         (i.sku, i.quantity) for i in result.intent.items] == [("Y104", 1)], result

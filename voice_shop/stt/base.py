@@ -37,6 +37,9 @@ class Transcript:
     phone sequence over the same frames (log-likelihood ratio per frame; 0 is as good as
     unconstrained phones, lower is worse). Empty when not measured, as in audio too noisy
     for the measure to mean anything."""
+    unexplained_s: float = 0.0
+    """Seconds of the decoded audio that the words of ``text`` do not cover (silence,
+    fillers, noise, and speech the grammar passed over as filler); 0 when not measured."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

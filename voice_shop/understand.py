@@ -35,12 +35,14 @@ options must reach when the second opinion did not confirm the command. On the 3
 orders cut to their speech: -3.5 gave 255 right / 7 wrong, -4.25 264 / 8, -4.5 265 / 8; on
 each half of the clips alone the gain was the same (+6 / +0 and +3 / +1 wrong from -3.5),
 and out-of-domain speech stayed at 1 of 170 down to -4.5."""
-MAX_UNEXPLAINED_S = 2.0
+MAX_UNEXPLAINED_S = 3.0
 """Audio the words of a grammar reading may leave uncovered. On the real coffee orders, cut
-to their speech, right readings left at most 1.0 s (the cut's margins, pauses, "um"); a
+to their speech, right readings left at most 1.0 s (the cut's margins, pauses, "um"); with
+babble at 20 dB around them the cut is longer, and 2 s refused 6 of 23 right ones, 3 s 2; a
 grammar can pass over whole sentences as filler and keep a few words that fit ("what is on
 my wish list" from 11 s of read speech, 9 s unexplained), and an open pass rambling over the
-same speech "confirms" a command that names no product."""
+same speech "confirms" a command that names no product. LibriSpeech: 3 of 170 accepted
+without this rule, 1 with it at 2-4 s."""
 ALTERNATIVES_CHECKED = 5
 _ITEM_INTENTS = {IntentName.ADD_ITEM, IntentName.REMOVE_ITEM, IntentName.PRICE_QUERY,
                  IntentName.PRODUCT_INFO, IntentName.ADD_TO_LIST}

@@ -64,6 +64,18 @@ def test_a_reading_that_leaves_most_of_the_speech_unexplained_does_not_stand_alo
                           parser).is_understood
 
 
+def test_an_open_pass_that_heard_another_option_value_does_not_confirm(
+        parser: IntentParser) -> None:
+    """Grammar "a double shot dark roast mocha", open pass "a triple shot dark roast mocha":
+    half the options heard alike, but the other half heard differently is disagreement."""
+    text, unclear = "add a large latte with oat milk", MIN_SLOT_EVIDENCE - 1
+    agreeing = "add a large latte please"  # the size heard, the milk not
+    assert understand(_grammar_transcript(text, unclear, second=agreeing), parser).is_understood
+    other_size = "add a small latte with oat milk"
+    assert not understand(_grammar_transcript(text, unclear, second=other_size),
+                          parser).is_understood
+
+
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
                             duration_s=2.0, decode_s=0.1, is_grammar=True)

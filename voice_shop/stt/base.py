@@ -37,6 +37,9 @@ class Transcript:
     phone sequence over the same frames (log-likelihood ratio per frame; 0 is as good as
     unconstrained phones, lower is worse). Empty when not measured, as in audio too noisy
     for the measure to mean anything."""
+    dynamic_range_db: float | None = None
+    """How far the loud frames of the audio stand above its quiet ones (noise lowers it);
+    None when not measured."""
     unexplained_s: float = 0.0
     """Seconds of the decoded audio that the words of ``text`` do not cover (silence,
     fillers, noise, and speech the grammar passed over as filler); 0 when not measured."""

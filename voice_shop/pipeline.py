@@ -140,6 +140,11 @@ class _Utterance:
     voice: _Voice | None = None
     """The speaker identified when the current pause began."""
 
+    def voice_at(self, t: float) -> _Voice | None:
+        """The speaker identified at the pause after speech that stopped at ``t``: the
+        endpointer gives every event of one pause the same ``t``."""
+        return self.voice if self.voice is not None and self.voice.t == t else None
+
     def add(self, samples: np.ndarray) -> None:
         self.stream.feed(samples)
         self.samples.append(samples)
@@ -297,7 +302,7 @@ class Pipeline:
             return
         decided = time.perf_counter()
         check = utterance.check
-        is_checked = check is not None and abs(check.t - event.t) < 1e-6
+        is_checked = check is not None and check.t == event.t  # one t per pause
         if (event.kind is EndpointKind.ENDED and is_checked and not event.is_cut
                 and isinstance(utterance.stream, PartialStream)):
             # Not complete, but the decode of this pause is the decode of the whole
@@ -309,8 +314,8 @@ class Pipeline:
                 # Asked when the pause began: in real time, the rest of the pause elapsed
                 # while the recogniser worked, and the clock starts when it did.
                 overlap_s = (settings.pause_ms - settings.check_ms) / 1000
-                voice = utterance.voice
-                if voice is not None and abs(voice.t - event.t) < 1e-6:
+                voice = utterance.voice_at(event.t)
+                if voice is not None:
                     overlap_s -= voice.lag_s
                 decided = min(decided, check.started + overlap_s)
             else:
@@ -397,15 +402,10 @@ class Pipeline:
                 timing: _Timing) -> Iterator[PipelineEvent]:
         self._speaker_now = None
         mark, identified = timing.ended, None
-        voice = utterance.voice
-        if voice is not None and abs(voice.t - end_s) < 1e-6:
-            identified = voice.found  # nobody spoke after it
-            mark = timing.mark("speaker", mark)
-        elif utterance.check is not None and utterance.check.is_complete:
-            # A complete command ended it, so its speaker will be asked for: identify them
-            # now, while the helper process finishes the open pass on the other core.
-            identified = self._identify(utterance)
-            mark = timing.mark("speaker", mark)
+        voice = utterance.voice_at(end_s)  # nobody spoke after it
+        if voice is not None:
+            identified = voice.found
+            mark = timing.mark("speaker", mark)  # what was left of the check's decode
         transcript = utterance.stream.finish()
         mark = timing.mark("decode", mark)
         wake = self.gate.check(transcript.text, utterance.start_s)

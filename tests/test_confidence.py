@@ -13,13 +13,16 @@ from voice_shop.stt.base import Transcript
 from voice_shop.stt.pocketsphinx_engine import (
     MIN_DYNAMIC_RANGE_DB,
     dynamic_range_db,
+    sentence_shares,
     word_evidence,
 )
 from voice_shop.understand import (
     CLEAR_DYNAMIC_RANGE_DB,
     MAX_UNEXPLAINED_S,
+    MIN_ORDER_SHARE,
     MIN_SLOT_EVIDENCE,
     MIN_SLOT_EVIDENCE_NOISY,
+    slot_evidence,
     understand,
 )
 
@@ -32,12 +35,32 @@ def test_word_evidence_is_the_per_frame_gap_to_the_phone_loop() -> None:
     assert word_evidence([("a", 0, 1, -2.0)], [("AH", 0, 3, -4.0)]) == pytest.approx((0.0,))
 
 
+def test_sentence_shares_sum_each_sentences_paths() -> None:
+    """Paths that repeat a sentence (another alignment) add up; a path far below the best
+    gets almost nothing; the shares sum to one."""
+    paths = [("add a latte", -1.00), ("add a latte", -1.01), ("add a mocha", -1.02),
+             ("add a mug", -2.0)]
+    shares = sentence_shares(paths)
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert shares["add a latte"] > 0.5 > shares["add a mocha"] > shares["add a mug"]
+    assert shares["add a mug"] < 1e-6
+    assert sentence_shares([]) == {}
+
+
 def _grammar_transcript(text: str, evidence: float, alternatives: tuple[str, ...] = (),
-                        second: str = "", unexplained_s: float = 0.5) -> Transcript:
+                        second: str | None = None, unexplained_s: float = 0.5,
+                        shares: tuple[float, ...] | None = None) -> Transcript:
+    """A grammar reading whose runners-up (if any) share the n-best list evenly with it
+    unless ``shares`` says otherwise, and whose open pass caught only its last word unless
+    ``second`` says otherwise."""
+    if second is None:
+        second = f"uh {text.split()[-1]}"
+    if shares is None:
+        shares = (1 / (1 + len(alternatives)),) * (1 + len(alternatives))
     return Transcript(text=text, is_in_domain=True, confidence=0.1, duration_s=2.0, decode_s=0.1,
                       alternatives=alternatives, is_grammar=True, second_opinion=second,
                       word_evidence=(evidence,) * len(text.split()),
-                      unexplained_s=unexplained_s)
+                      unexplained_s=unexplained_s, shares=shares)
 
 
 def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
@@ -47,7 +70,8 @@ def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
     assert understand(_grammar_transcript(text, clear), parser).is_understood
     same_order = ("add two large lattes with oat milk please",)
     assert understand(_grammar_transcript(text, clear, same_order), parser).is_understood
-    # Unclear words, or a runner-up that means another order: not without a second opinion.
+    # Unclear words, or a runner-up as likely that means another order: not without a
+    # second opinion.
     assert not understand(_grammar_transcript(text, MIN_SLOT_EVIDENCE - 1), parser).is_understood
     other_size = ("add two small lattes with oat milk",)
     assert not understand(_grammar_transcript(text, clear, other_size), parser).is_understood
@@ -57,14 +81,81 @@ def test_clear_words_and_agreeing_runners_up_carry_a_grammar_reading(
                       parser).is_understood
 
 
+def test_a_far_less_likely_runner_up_does_not_unseat_a_clear_reading(
+        parser: IntentParser) -> None:
+    """"light roast" or "dark roast": when the runner-up's path scores far below the
+    reading's, the reading holds most of the probability and stands; when the runner-up
+    holds more than the margin allows, it does not."""
+    text, clear = "add two large lattes with oat milk", MIN_SLOT_EVIDENCE + 1
+    other_size = ("add two small lattes with oat milk",)
+    likely = MIN_ORDER_SHARE + 0.05
+    assert understand(_grammar_transcript(text, clear, other_size,
+                                          shares=(likely, 1 - likely)), parser).is_understood
+    unsure = MIN_ORDER_SHARE - 0.05
+    assert not understand(_grammar_transcript(text, clear, other_size,
+                                              shares=(unsure, 1 - unsure)), parser).is_understood
+    # Runners-up meaning the same order add their share to the reading's.
+    same_order = ("add two large lattes with oat milk please", *other_size)
+    half = (MIN_ORDER_SHARE / 2, MIN_ORDER_SHARE / 2 + 0.05, 1 - MIN_ORDER_SHARE - 0.05)
+    assert understand(_grammar_transcript(text, clear, same_order, shares=half),
+                      parser).is_understood
+
+
+def test_a_reading_standing_on_its_evidence_needs_one_of_its_slot_words_heard_twice(
+        parser: IntentParser) -> None:
+    """1.6 s of read speech, "the second check out" to the open pass, fit "seven
+    cappuccinos" well word by word: an open pass that heard none of the words naming the
+    products and options leaves the reading unconfirmed. A command naming no product stands
+    only when the open pass heard it too."""
+    text, clear = "add two large lattes with oat milk", MIN_SLOT_EVIDENCE + 1
+    assert understand(_grammar_transcript(text, clear, second="the large one"),
+                      parser).is_understood
+    assert not understand(_grammar_transcript(text, clear, second="the second check out"),
+                          parser).is_understood
+    assert not understand(_grammar_transcript(text, clear, second=""), parser).is_understood
+    item_less = "what is on my wish list"
+    assert not understand(_grammar_transcript(item_less, clear, second="what is on the"),
+                          parser).is_understood
+    assert understand(_grammar_transcript(item_less, clear, second=item_less),
+                      parser).is_understood
+
+
+def test_an_open_pass_that_heard_a_rival_option_value_unseats_a_clear_reading(
+        parser: IntentParser) -> None:
+    """Grammar "a double shot dark roast mocha", open pass "... triple shot ...": a clear
+    reading does not stand against another value heard for one of its options, while the
+    same value with a word missed ("a splash of oat milk" for "oat milk") is no rival."""
+    text, clear = "add a large latte with whole milk", MIN_SLOT_EVIDENCE + 1
+    rival = "add a large latte with almond milk"
+    assert [i.options for i in parser.parse(rival).items] == [
+        {"size": "large", "milk": "almond milk"}]
+    assert not understand(_grammar_transcript(text, clear, second=rival), parser).is_understood
+    oat = "add a large latte with a splash of oat milk"
+    partial = "add a large latte with oat milk"
+    assert understand(_grammar_transcript(oat, clear, second=partial), parser).is_understood
+
+
+def test_slot_evidence_counts_the_words_where_the_slot_is_said(parser: IntentParser) -> None:
+    """"a" of "a splash of oat milk" names an option; the article "a" before the drink does
+    not, and a swallowed article must not sink a clearly said order."""
+    text = "i'd like a latte with a splash of oat milk"
+    evidence = (-1.0, -1.0, -15.0, -2.0, -1.0, -3.0, -3.0, -3.0, -3.0, -3.0)
+    transcript = replace(_grammar_transcript(text, 0.0), word_evidence=evidence)
+    intent = parser.parse(text)
+    assert [(item.query, item.options) for item in intent.items] == [
+        ("latte", {"milk": "a splash of oat milk"})]
+    assert slot_evidence(intent, transcript) == pytest.approx((-2.0 - 3.0 * 5) / 6)
+
+
 def test_a_reading_that_leaves_most_of_the_speech_unexplained_does_not_stand_alone(
         parser: IntentParser) -> None:
     """Eleven seconds of read speech came out as "what is on my wish list": six words
     that fit, with the rest passed over as filler, and an open pass rambling over it parsed
     to the same request. The words must cover the audio."""
     text, clear = "what is on my wish list", MIN_SLOT_EVIDENCE + 1
-    assert understand(_grammar_transcript(text, clear), parser).is_understood
-    assert not understand(_grammar_transcript(text, clear, unexplained_s=MAX_UNEXPLAINED_S + 7),
+    assert understand(_grammar_transcript(text, clear, second=text), parser).is_understood
+    assert not understand(_grammar_transcript(text, clear, second=text,
+                                              unexplained_s=MAX_UNEXPLAINED_S + 7),
                           parser).is_understood
     rambling = "what is on them hi one that what's in there bring my list read is in let"
     assert not understand(_grammar_transcript(text, clear, second=rambling,

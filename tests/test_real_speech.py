@@ -60,8 +60,9 @@ def test_same_file_same_answer_alone_or_in_a_batch(coffee: Assistant) -> None:
     audio = [read_audio(CORPUS / "clips" / n) for n in names]
     in_batch = [coffee.stt.transcribe(a) for a in audio]
     alone = coffee.stt.transcribe(audio[-1])
-    assert (alone.text, alone.second_opinion, alone.word_evidence) == (
-        in_batch[-1].text, in_batch[-1].second_opinion, in_batch[-1].word_evidence)
+    assert (alone.text, alone.second_opinion, alone.word_evidence, alone.shares) == (
+        in_batch[-1].text, in_batch[-1].second_opinion, in_batch[-1].word_evidence,
+        in_batch[-1].shares)
 
 
 @pytest.mark.skipif(not OUT_OF_DOMAIN.is_dir(), reason="out-of-domain recordings not present")

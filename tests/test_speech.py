@@ -245,6 +245,10 @@ def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker
     transcript = assistant.stt.transcribe(samples)
     assert transcript.text == "add a bag of rice", transcript
     assert transcript.word_evidence, "scores of the decode again, not of the unfinished path"
+    # Each sentence heard gets its share of the n-best list's probability.
+    assert len(transcript.shares) == 1 + len(transcript.alternatives), transcript
+    assert all(0 <= share <= 1 for share in transcript.shares)
+    assert transcript.shares[0] > 0 and sum(transcript.shares) <= 1 + 1e-9
     # The "and" left over, and the silence around the words, are audio the words leave out.
     assert 0.1 < transcript.unexplained_s < 1.5, transcript
     result = understand(transcript, assistant.parser)

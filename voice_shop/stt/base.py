@@ -40,6 +40,10 @@ class Transcript:
     dynamic_range_db: float | None = None
     """How far the loud frames of the audio stand above its quiet ones (noise lowers it);
     None when not measured."""
+    shares: tuple[float, ...] = ()
+    """Per sentence of (``text``, *``alternatives``): its share of the probability of the
+    recogniser's n-best list (0..1); empty when not measured. A reading whose runners-up
+    mean other orders, with scores close to its own, is uncertain."""
     unexplained_s: float = 0.0
     """Seconds of the decoded audio that the words of ``text`` do not cover (silence,
     fillers, noise, and speech the grammar passed over as filler); 0 when not measured."""
@@ -50,7 +54,8 @@ class Transcript:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
         return cls(**{**data, "alternatives": tuple(data.get("alternatives", ())),
-                      "word_evidence": tuple(data.get("word_evidence", ()))})
+                      "word_evidence": tuple(data.get("word_evidence", ())),
+                      "shares": tuple(data.get("shares", ()))})
 
 
 class RecognizerStream(Protocol):

@@ -32,6 +32,13 @@ from .pronounce import write_dictionary
 
 NAME = "pocketsphinx"
 NBEST = 10
+NBEST_SCORED = 40
+"""Paths of the n-best list that share out its probability (``Transcript.shares``)."""
+NBEST_SCALE = 30.0
+"""How sharply a path's score sets its share: shares go as exp(NBEST_SCALE * log score),
+the log of PocketSphinx's n-best score being its path score in natural-log units scaled down
+by the decoder. Chosen with ``MIN_ORDER_SHARE`` on the real orders (README): at 10 nearly all
+paths share alike, at 1000 the best one takes everything."""
 DISCOUNT_MASS = 0.1
 """Little probability for unseen word sequences: the shop's language is narrow."""
 
@@ -209,15 +216,29 @@ def word_evidence(words: list[Span], phones: list[Span]) -> tuple[float, ...]:
     return tuple(evidence)
 
 
-def _nbest(d: Any, best: str) -> tuple[str, ...]:
-    alternatives: list[str] = []
-    for n, _ in zip(d.nbest(), range(NBEST * 3), strict=False):
+def _nbest(d: Any) -> list[tuple[str, float]]:
+    """The n-best paths' words and log scores, best first (a path may repeat with another
+    alignment or pronunciation)."""
+    paths: list[tuple[str, float]] = []
+    for n, _ in zip(d.nbest(), range(NBEST_SCORED), strict=False):
         if n is None or n.hypstr is None:
             break
         candidate = _clean(n.hypstr)
-        if candidate and candidate != best and candidate not in alternatives:
-            alternatives.append(candidate)
-    return tuple(alternatives[:NBEST])
+        if candidate and n.score > 0:
+            paths.append((candidate, math.log(n.score)))
+    return paths
+
+
+def sentence_shares(paths: list[tuple[str, float]]) -> dict[str, float]:
+    """Each sentence's share of the n-best list's probability, its paths' scores summed."""
+    if not paths:
+        return {}
+    best = max(score for _, score in paths)
+    weights: dict[str, float] = {}
+    for text, score in paths:
+        weights[text] = weights.get(text, 0.0) + math.exp(NBEST_SCALE * (score - best))
+    total = sum(weights.values())
+    return {text: weight / total for text, weight in weights.items()}
 
 
 @dataclass(frozen=True)
@@ -230,6 +251,8 @@ class _FirstPass:
     is_unfinished: bool = False
     """``text`` was heard in the audio up to a whole command, the rest left out: no path
     through all of it reached the grammar's end."""
+    shares: tuple[float, ...] = ()
+    """Per sentence of (text, *alternatives): its share of the n-best list's probability."""
 
 
 class _Stream:
@@ -313,22 +336,27 @@ class _Stream:
         raw = _clean(hyp.hypstr) if hyp else ""
         if not raw and best_path and passes.grammar is not None and not is_retry:
             return self._up_to_whole_command(pcm, best_path, path_spans)
-        alternatives = _nbest(d, raw) if raw else ()
+        paths = _nbest(d) if raw else []
         spans = [s for s in _spans(d) if _is_word(s[0])] if raw else []
-        text = raw
         if passes.grammar is not None:
             # A path may end in stray words after a whole command ("... with sugar and"):
             # only whole sentences of the language count.
-            whole = [w for w in (_whole_sentence(passes.grammar, t)
-                                 for t in (raw, *alternatives)) if w]
-            whole = list(dict.fromkeys(whole))
-            text, alternatives = (whole[0], tuple(whole[1:])) if whole else ("", ())
+            grammar = passes.grammar
+            raw = _whole_sentence(grammar, raw)
+            paths = [(w, score) for w, score in
+                     ((_whole_sentence(grammar, t), score) for t, score in paths) if w]
+        shares = sentence_shares(paths)
+        sentences = [t for t in dict.fromkeys((raw, *(t for t, _ in paths))) if t]
+        text = sentences[0] if sentences else ""
+        alternatives = tuple(sentences[1:NBEST + 1])
         words = text.split()
         # The best path's words, when the chosen sentence is (a prefix of) that path.
         is_best_path = bool(words) and [s[0] for s in spans[:len(words)]] == words
         posterior = float(hyp.prob) ** (1.0 / max(len(words), 1)) if hyp else 0.0
         return _FirstPass(text, alternatives, posterior,
-                          tuple(spans[:len(words)]) if is_best_path else (), is_retry)
+                          tuple(spans[:len(words)]) if is_best_path else (),
+                          is_unfinished=is_retry,
+                          shares=tuple(shares.get(t, 0.0) for t in sentences[:NBEST + 1]))
 
     def _up_to_whole_command(self, pcm: bytes, best_path: str,
                              path_spans: list[Span]) -> _FirstPass:
@@ -393,6 +421,7 @@ class _Stream:
                           is_second_opinion_a_command=bool(second) and passes.grammar is not None
                           and passes.grammar.accepts(second.split()),
                           word_evidence=evidence, dynamic_range_db=range_db,
+                          shares=first.shares,
                           unexplained_s=len(pcm) / _FRAME_BYTES / FRAMES_PER_S - words_s
                           if first.spans else 0.0)
 

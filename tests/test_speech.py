@@ -201,6 +201,20 @@ def test_domain_follows_the_catalog(demo_products: list) -> None:
     assert {"sourdough", "kombucha", "latte", "lattes", "hey", "shop"} <= before.words
 
 
+def test_a_compiled_domain_is_not_drawn_again(demo_products: list, tmp_path: Path) -> None:
+    """The LM corpus is drawn only to compile the models; a second start on the same
+    catalog finds them compiled and skips it (most of the start-up with 5,000 products).
+    Drawn again, it is the same corpus."""
+    from voice_shop.stt.pocketsphinx_engine import compile_domain
+    first = build_domain(demo_products, "hey shop")
+    folder = compile_domain(first, tmp_path)
+    assert "sentences" in vars(first) and (folder / "domain.lm").exists()
+    second = build_domain(demo_products, "hey shop")
+    assert compile_domain(second, tmp_path) == folder
+    assert "sentences" not in vars(second)
+    assert second.sentences == first.sentences
+
+
 def test_say_writes_16k_wav(tmp_path: Path) -> None:
     out = tmp_path / "hello.wav"
     result = run("say", "Your order is placed.", "-o", str(out))

@@ -14,6 +14,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..language.compiler import ShopLanguage, default_templates
 from ..language.forms import plural, spoken_forms
@@ -32,15 +33,26 @@ _PRODUCT_INTENTS = ("add_item", "add_item", "remove_item", "price_query")
 
 @dataclass(frozen=True)
 class Domain:
-    """The compiled shop language for one catalog."""
+    """The compiled shop language for one catalog. The sentence corpus and the vocabulary
+    are drawn only when asked for: a recogniser whose models are already compiled for this
+    key never needs them (with 5,000 products drawing them took most of the start-up)."""
 
     key: str
     """Changes whenever the catalog, wake phrase or templates change."""
-    sentences: tuple[str, ...]
-    words: frozenset[str]
+    language: ShopLanguage
     grammar: WordGraph | None = None
     """None when the catalog is too large for a grammar (the LM alone decodes then)."""
     wake_phrase: str = ""
+
+    @cached_property
+    def sentences(self) -> tuple[str, ...]:
+        """Sentences drawn from the templates, the same ones for the same key."""
+        return tuple(_corpus(self.language, self.wake_phrase, random.Random(self.key)))
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(set(self.language.words())
+                         | {w for s in self.sentences for w in s.split()})
 
     def is_command(self, text: str) -> bool:
         """True when the words are a whole sentence of the shop's language."""
@@ -81,12 +93,8 @@ def build_domain(products: Sequence[Product], wake_phrase: str) -> Domain:
     key = hashlib.sha256(f"{DOMAIN_VERSION}|{templates.digest}|{wake}|"
                          f"{catalog_fingerprint(products)}".encode()).hexdigest()[:16]
     language = ShopLanguage.for_catalog(products, templates)
-    rng = random.Random(key)
-    sentences = _corpus(language, wake, rng)
     try:
         grammar: WordGraph | None = language.graph(prefix=wake)
     except GrammarTooLarge:
         grammar = None
-    words = set(language.words()) | {w for s in sentences for w in s.split()}
-    return Domain(key=key, sentences=tuple(sentences), words=frozenset(words),
-                  grammar=grammar, wake_phrase=wake)
+    return Domain(key=key, language=language, grammar=grammar, wake_phrase=wake)

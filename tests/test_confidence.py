@@ -13,6 +13,7 @@ from voice_shop.stt.base import Transcript
 from voice_shop.stt.pocketsphinx_engine import (
     MIN_DYNAMIC_RANGE_DB,
     dynamic_range_db,
+    loud_unexplained_s,
     sentence_shares,
     word_evidence,
 )
@@ -33,6 +34,18 @@ def test_word_evidence_is_the_per_frame_gap_to_the_phone_loop() -> None:
     assert word_evidence(words, phones) == pytest.approx((-1.0, -3.0))
     # A phone that straddles two words is shared by the frames each covers.
     assert word_evidence([("a", 0, 1, -2.0)], [("AH", 0, 3, -4.0)]) == pytest.approx((0.0,))
+
+
+def test_unexplained_audio_is_what_the_words_leave_out_as_loud_as_they_are() -> None:
+    """Speech the grammar passed over counts; a pause, or babble 20 dB under the words,
+    does not (10 ms frames: 1 s of words, 1 s of quiet, 0.5 s of loud speech left out)."""
+    rng = np.random.default_rng(3)
+    words, quiet, passed_over = (rng.normal(0, 3000, 16000), rng.normal(0, 300, 16000),
+                                 rng.normal(0, 3000, 8000))
+    pcm = np.concatenate([words, quiet, passed_over]).astype(np.int16).tobytes()
+    spans = (("add", 0, 49, -100.0), ("rice", 50, 99, -100.0))
+    assert loud_unexplained_s(pcm, spans) == pytest.approx(0.5, abs=0.02)
+    assert loud_unexplained_s(pcm, ()) == 0.0
 
 
 def test_sentence_shares_sum_each_sentences_paths() -> None:

@@ -263,8 +263,8 @@ def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker
     assert len(transcript.shares) == 1 + len(transcript.alternatives), transcript
     assert all(0 <= share <= 1 for share in transcript.shares)
     assert transcript.shares[0] > 0 and sum(transcript.shares) <= 1 + 1e-9
-    # The "and" left over, and the silence around the words, are audio the words leave out.
-    assert 0.1 < transcript.unexplained_s < 1.5, transcript
+    # The "and" left over is audio the words leave out; the silence around them is not.
+    assert 0.05 <= transcript.unexplained_s < 0.5, transcript
     result = understand(transcript, assistant.parser)
     assert not result.is_understood or [
         (i.sku, i.quantity) for i in result.intent.items] == [("Y104", 1)], result

@@ -45,8 +45,9 @@ class Transcript:
     recogniser's n-best list (0..1); empty when not measured. A reading whose runners-up
     mean other orders, with scores close to its own, is uncertain."""
     unexplained_s: float = 0.0
-    """Seconds of the decoded audio that the words of ``text`` do not cover (silence,
-    fillers, noise, and speech the grammar passed over as filler); 0 when not measured."""
+    """Seconds of the decoded audio that the words of ``text`` do not cover and that are
+    about as loud as those words (speech the grammar passed over as filler; not silence or
+    noise well under the speech); 0 when not measured."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -412,7 +412,6 @@ class _Stream:
             elif helper and ticket is not None:
                 helper.drop(ticket)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
-        words_s = sum(end - start + 1 for _, start, end, _ in first.spans) / FRAMES_PER_S
         return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
                           duration_s=self._samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
@@ -422,8 +421,30 @@ class _Stream:
                           and passes.grammar.accepts(second.split()),
                           word_evidence=evidence, dynamic_range_db=range_db,
                           shares=first.shares,
-                          unexplained_s=len(pcm) / _FRAME_BYTES / FRAMES_PER_S - words_s
-                          if first.spans else 0.0)
+                          unexplained_s=loud_unexplained_s(pcm, first.spans))
+
+
+LOUD_DB = 12.0
+"""Audio the words leave uncovered counts as unexplained when it is this loud: within this
+many dB of the median 10 ms frame of the words themselves. Speech the grammar passed over
+is as loud as the words; silence, breaths and noise well under the speech are not."""
+
+
+def loud_unexplained_s(pcm: bytes, spans: tuple[Span, ...]) -> float:
+    """Seconds of ``pcm`` outside the words' frames that are about as loud as the words (0
+    when there are no words)."""
+    if not spans:
+        return 0.0
+    samples = np.frombuffer(pcm, np.int16).astype(np.float64)
+    frames = len(samples) // (_FRAME_BYTES // 2)
+    energy = np.mean(samples[:frames * (_FRAME_BYTES // 2)].reshape(frames, -1) ** 2, axis=1)
+    covered = np.zeros(frames, bool)
+    for _, start, end, _ in spans:
+        covered[start:end + 1] = True
+    if not covered.any():
+        return 0.0
+    level = float(np.median(energy[covered])) * 10 ** (-LOUD_DB / 10)
+    return float(np.count_nonzero(~covered & (energy >= level))) / FRAMES_PER_S
 
 
 class PocketSphinxSTT:

@@ -119,8 +119,7 @@ def slot_evidence(intent: Intent, transcript: Transcript) -> float | None:
     words = transcript.text.split()
     if not transcript.word_evidence or len(transcript.word_evidence) != len(words):
         return None
-    phrases = [phrase.split() for item in intent.items
-               for phrase in (item.query, *item.options.values())]
+    phrases = [phrase.split() for phrase in _slot_phrases(intent)]
     positions = {start + k for phrase in phrases if phrase
                  for start in range(len(words) - len(phrase) + 1)
                  if words[start:start + len(phrase)] == phrase
@@ -164,14 +163,22 @@ def _rival_option_heard(intent: Intent, other: Intent) -> bool:
     pass that missed a word), but another one ("triple shot" for "double shot", "almond
     milk" for "whole milk"). On the real orders this turned 2 wrong orders into "Sorry",
     with white noise at 20 dB 2 more and babble 1, for one right one (white, 20 dB)."""
-    def is_rival(value: str, heard: str | None) -> bool:
-        if heard is None:
-            return False
+    def is_rival(value: str, heard: str) -> bool:
         words, heard_words = set(value.split()), set(heard.split())
         return not (words <= heard_words or heard_words <= words)
-    return any(is_rival(value, other_item.options.get(group))
-               for item, other_item in zip(intent.items, other.items, strict=False)
-               for group, value in item.options.items())
+    return any(is_rival(value, heard) for value, heard in _option_pairs(intent, other))
+
+
+def _option_pairs(intent: Intent, other: Intent) -> list[tuple[str, str]]:
+    """(value, other value) for each option both readings chose for the same item."""
+    return [(value, other_item.options[group])
+            for item, other_item in zip(intent.items, other.items, strict=False)
+            for group, value in item.options.items() if group in other_item.options]
+
+
+def _slot_phrases(intent: Intent) -> list[str]:
+    """The phrases naming the reading's products and their option values."""
+    return [phrase for item in intent.items for phrase in (item.query, *item.options.values())]
 
 
 def _names_a_slot_word(intent: Intent, text: str) -> bool:
@@ -182,8 +189,7 @@ def _names_a_slot_word(intent: Intent, text: str) -> bool:
     only when the open pass heard it too. On the real orders and their noisy copies this
     turned away 2 of 170 out-of-domain clips and 2 wrong orders, and no right one."""
     heard = set(text.split())
-    return any(word in heard for item in intent.items
-               for phrase in (item.query, *item.options.values()) for word in phrase.split())
+    return any(word in heard for phrase in _slot_phrases(intent) for word in phrase.split())
 
 
 def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None,
@@ -208,9 +214,7 @@ def _options_conflict(intent: Intent, other: Intent) -> bool:
     """The two readings chose different values for the same option of an item ("double
     shot" and "triple shot"): half the options heard alike is then no agreement. On the real
     orders and their noisy copies this turned 6 wrong orders into "Sorry" for 5 right ones."""
-    return any(other_item.options.get(group) not in (None, value)
-               for item, other_item in zip(intent.items, other.items, strict=False)
-               for group, value in item.options.items())
+    return any(value != heard for value, heard in _option_pairs(intent, other))
 
 
 def _is_rival_command(intent: Intent, transcript: Transcript, second: Intent | None) -> bool:

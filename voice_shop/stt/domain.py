@@ -51,6 +51,7 @@ class Domain:
 
     @cached_property
     def words(self) -> frozenset[str]:
+        """The vocabulary, for the pronunciation dictionary and Vosk's phrase list."""
         return frozenset(set(self.language.words())
                          | {w for s in self.sentences for w in s.split()})
 

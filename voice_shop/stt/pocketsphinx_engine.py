@@ -24,8 +24,8 @@ import numpy as np
 from ..audio import SAMPLE_RATE_HZ
 from ..errors import SpeechToTextError
 from ..language.graph import WordGraph
-from .base import Transcript
-from .denoise import SpectralDenoiser
+from .base import CLEAR_DYNAMIC_RANGE_DB, Transcript
+from .denoise import SpectralDenoiser, WienerDenoiser
 from .domain import Domain
 from .helper_process import OpenPassHelper
 from .pronounce import write_dictionary
@@ -262,6 +262,8 @@ class _Stream:
         self._passes = passes
         self._denoiser = denoiser
         self._chunks: list[np.ndarray] = []
+        self._raw: list[np.ndarray] = []
+        """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
         self._energies: list[float] = []
         self._pending_raw = np.zeros(0, np.float64)
@@ -279,6 +281,7 @@ class _Stream:
             frames = raw[:whole].reshape(-1, _RANGE_FRAME)
             self._energies.extend(np.mean(frames ** 2, axis=1).tolist())
         self._pending_raw = raw[whole:]
+        self._raw.append(np.array(samples, np.int16))
         clean = self._denoiser.feed(samples) if self._denoiser else samples
         if len(clean):
             self._chunks.append(np.asarray(clean, np.int16))
@@ -381,7 +384,7 @@ class _Stream:
                 self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
             pcm = self._pcm()
         passes = self._passes
-        first, second = _FirstPass("", (), 0.0, ()), ""
+        first, second, cross = _FirstPass("", (), 0.0, ()), "", ""
         evidence: tuple[float, ...] = ()
         range_db: float | None = None
         if pcm:
@@ -409,6 +412,8 @@ class _Stream:
                 if phones is None:
                     phones = _spans(passes.decode(passes.PHONES, pcm))
                 evidence = word_evidence(list(first.spans), phones)
+                if range_db < CLEAR_DYNAMIC_RANGE_DB:
+                    cross = self._cross_check(len(pcm))
             elif helper and ticket is not None:
                 helper.drop(ticket)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
@@ -421,7 +426,14 @@ class _Stream:
                           and passes.grammar.accepts(second.split()),
                           word_evidence=evidence, dynamic_range_db=range_db,
                           shares=first.shares,
-                          unexplained_s=loud_unexplained_s(pcm, first.spans))
+                          unexplained_s=loud_unexplained_s(pcm, first.spans),
+                          cross_check=cross)
+
+    def _cross_check(self, length: int) -> str:
+        """The grammar pass's sentence for the first ``length`` bytes of the audio as it
+        came, put through ``WienerDenoiser`` instead of the front end's filter."""
+        raw = np.concatenate(self._raw)[:length // 2]
+        return self._first_pass(WienerDenoiser().run(raw).tobytes()).text
 
 
 LOUD_DB = 12.0

@@ -22,6 +22,7 @@ from voice_shop.understand import (
     MAX_UNEXPLAINED_S,
     MIN_ORDER_SHARE,
     MIN_SLOT_EVIDENCE,
+    MIN_SLOT_EVIDENCE_CROSS_CHECKED,
     MIN_SLOT_EVIDENCE_NOISY,
     slot_evidence,
     understand,
@@ -199,6 +200,28 @@ def test_noisier_audio_must_show_clearer_evidence(parser: IntentParser) -> None:
     assert not understand(noisy, parser).is_understood
     clear = replace(noisy, word_evidence=(MIN_SLOT_EVIDENCE_NOISY + 0.5,) * 7)
     assert understand(clear, parser).is_understood
+
+
+def test_a_reading_two_noise_filters_agree_on_may_show_weaker_evidence(
+        parser: IntentParser) -> None:
+    """In noise, the grammar pass over a second filter's output (``cross_check``) meaning
+    the same order carries evidence under the noisy floor and a split n-best list; another
+    order, or clear audio (where both filters hear alike), does not."""
+    text = "add two large lattes with oat milk"
+    weak = (MIN_SLOT_EVIDENCE_CROSS_CHECKED + MIN_SLOT_EVIDENCE_NOISY) / 2
+    split = ("add two small lattes with oat milk",)
+    noisy = replace(_grammar_transcript(text, weak, split),
+                    dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB - 6)
+    assert not understand(noisy, parser).is_understood
+    same_order = replace(noisy, cross_check="add two large lattes with oat milk please")
+    assert understand(same_order, parser).is_understood
+    assert not understand(replace(noisy, cross_check=split[0]), parser).is_understood
+    assert not understand(replace(same_order, dynamic_range_db=45.0), parser).is_understood
+    too_weak = replace(same_order, word_evidence=(MIN_SLOT_EVIDENCE_CROSS_CHECKED - 1,) * 7)
+    assert not understand(too_weak, parser).is_understood
+    # The open pass must still have heard one of the reading's slot words.
+    deaf = replace(same_order, second_opinion="uh please")
+    assert not understand(deaf, parser).is_understood
 
 
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:

@@ -40,8 +40,9 @@ each half of the clips alone the gain was the same (+6 / +0 and +3 / +1 wrong fr
 and out-of-domain speech stayed at 1 of 170 down to -4.5."""
 MIN_SLOT_EVIDENCE_NOISY = -3.0
 """The evidence asked of audio under ``CLEAR_DYNAMIC_RANGE_DB`` (speech under ~16 dB over
-the noise), where a word fits the audio poorly against a phone loop right or wrong. On 100 real orders with noise at 10 dB (right /
-wrong), with the n-best share and the open pass's slot word and rival options checked:
+the noise), where a word fits the audio poorly against a phone loop right or wrong. On 100
+real orders with noise at 10 dB (right / wrong), with the n-best share and the open pass's
+slot word and rival options checked:
 -2.5 white 44 / 2, pink 46 / 3; -3.0 51 / 2 and 54 / 5; -3.5 57 / 4 and 63 / 6; -4.25
 61 / 7 and 71 / 6 (on each half of the clips -3.0 gained over -2.5: +8 / +2, +7 / +0).
 At 20 dB the clear threshold is as reliable as on clean speech: white 85 / 1, pink 88 / 0."""
@@ -145,12 +146,12 @@ def order_share(intent: Intent, transcript: Transcript, parser: IntentParser) ->
 def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | None,
                      parser: IntentParser) -> bool:
     """The grammar's reading stands on its own: sentences meaning the same order hold most
-    of the n-best list's probability (in noise, or the cross-check means that order and
-    weaker evidence will do: ``MIN_SLOT_EVIDENCE_CROSS_CHECKED``), the words naming the products and options fit the
+    of the n-best list's probability, the words naming the products and options fit the
     audio well against a free phone loop, and the open pass (``second``, its parse) heard
-    one of those words and no rival value for an option. Measured on real orders, this
-    keeps most right readings that the open pass missed while wrong ones rarely pass all
-    (README)."""
+    one of those words and no rival value for an option. In noise, a cross-check that means
+    the same order stands in for the n-best share and lowers the evidence asked
+    (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``). Measured on real orders, this keeps most right
+    readings that the open pass missed while wrong ones rarely pass all (README)."""
     evidence = slot_evidence(intent, transcript)
     range_db = transcript.dynamic_range_db
     is_noisy = range_db is not None and range_db < CLEAR_DYNAMIC_RANGE_DB

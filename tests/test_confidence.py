@@ -202,26 +202,43 @@ def test_noisier_audio_must_show_clearer_evidence(parser: IntentParser) -> None:
     assert understand(clear, parser).is_understood
 
 
-def test_a_reading_two_noise_filters_agree_on_may_show_weaker_evidence(
+def test_a_reading_other_views_agree_on_may_show_weaker_evidence(
         parser: IntentParser) -> None:
     """In noise, the grammar pass over a second filter's output (``cross_check``) meaning
     the same order carries evidence under the noisy floor and a split n-best list; another
-    order, or clear audio (where both filters hear alike), does not."""
+    order does not."""
     text = "add two large lattes with oat milk"
     weak = (MIN_SLOT_EVIDENCE_CROSS_CHECKED + MIN_SLOT_EVIDENCE_NOISY) / 2
     split = ("add two small lattes with oat milk",)
     noisy = replace(_grammar_transcript(text, weak, split),
                     dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB - 6)
     assert not understand(noisy, parser).is_understood
-    same_order = replace(noisy, cross_check="add two large lattes with oat milk please")
+    same_order = replace(noisy, cross_check=("add two large lattes with oat milk please",))
     assert understand(same_order, parser).is_understood
-    assert not understand(replace(noisy, cross_check=split[0]), parser).is_understood
-    assert not understand(replace(same_order, dynamic_range_db=45.0), parser).is_understood
+    assert not understand(replace(noisy, cross_check=split), parser).is_understood
     too_weak = replace(same_order, word_evidence=(MIN_SLOT_EVIDENCE_CROSS_CHECKED - 1,) * 7)
     assert not understand(too_weak, parser).is_understood
     # The open pass must still have heard one of the reading's slot words.
     deaf = replace(same_order, second_opinion="uh please")
     assert not understand(deaf, parser).is_understood
+
+
+def test_in_clear_audio_warped_views_stand_in_for_the_share_not_the_evidence(
+        parser: IntentParser) -> None:
+    """Clear audio is cross-checked with the vocal tract warped both ways: when every view
+    means the same order, a split n-best list no longer refuses the reading, but the
+    evidence asked of clear audio stays what it was."""
+    text = "add two large lattes with oat milk"
+    split = ("add two small lattes with oat milk",)
+    clear = replace(_grammar_transcript(text, MIN_SLOT_EVIDENCE + 0.5, split),
+                    dynamic_range_db=45.0)
+    assert not understand(clear, parser).is_understood
+    views = (text, "add two large lattes with oat milk please")
+    assert understand(replace(clear, cross_check=views), parser).is_understood
+    one_differs = (text, split[0])
+    assert not understand(replace(clear, cross_check=one_differs), parser).is_understood
+    unclear = replace(clear, cross_check=views, word_evidence=(MIN_SLOT_EVIDENCE - 0.5,) * 7)
+    assert not understand(unclear, parser).is_understood
 
 
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:

@@ -10,8 +10,8 @@ import numpy as np
 CLEAR_DYNAMIC_RANGE_DB = 26.0
 """Audio whose loud frames stand this far above its quiet ones (``dynamic_range_db``) is
 clear. Cut real orders measure 35 dB and more clean, 26.4 and more with white, pink or
-babble at 20 dB, 16.5-27.6 at 10 dB. Noisier audio gets a second look from the recogniser
-(``cross_check``) and stricter word evidence from ``understand``."""
+babble at 20 dB, 16.5-27.6 at 10 dB. Noisier audio gets its second look from another noise
+filter (``cross_check``) and stricter word evidence from ``understand``."""
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,12 @@ class Transcript:
     """Seconds of the decoded audio that the words of ``text`` do not cover and that are
     about as loud as those words (speech the grammar passed over as filler; not silence or
     noise well under the speech); 0 when not measured."""
-    cross_check: str = ""
-    """In noisy audio (under ``CLEAR_DYNAMIC_RANGE_DB``), the grammar pass's sentence for
-    the same audio put through a different noise filter; empty when not decoded (clear
-    audio, or the open pass heard ``text`` itself). The filters damage speech in different
-    ways, so a reading both give is less likely to be the noise's doing."""
+    cross_check: tuple[str, ...] = ()
+    """The grammar pass's sentences for the same audio seen another way: in noisy audio
+    (under ``CLEAR_DYNAMIC_RANGE_DB``) through a different noise filter, in clear audio
+    with the frequency axis warped as for a shorter and a longer vocal tract. A reading
+    every view gives is less likely to be the noise's or the voice's doing. Empty when not
+    decoded (no word evidence, or the open pass heard ``text`` itself)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,7 +68,8 @@ class Transcript:
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
         return cls(**{**data, "alternatives": tuple(data.get("alternatives", ())),
                       "word_evidence": tuple(data.get("word_evidence", ())),
-                      "shares": tuple(data.get("shares", ()))})
+                      "shares": tuple(data.get("shares", ())),
+                      "cross_check": tuple(data.get("cross_check", ()))})
 
 
 class RecognizerStream(Protocol):

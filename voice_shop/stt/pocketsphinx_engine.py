@@ -384,7 +384,8 @@ class _Stream:
                 self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
             pcm = self._pcm()
         passes = self._passes
-        first, second, cross = _FirstPass("", (), 0.0, ()), "", ""
+        first, second = _FirstPass("", (), 0.0, ()), ""
+        cross: tuple[str, ...] = ()
         evidence: tuple[float, ...] = ()
         range_db: float | None = None
         if pcm:
@@ -412,8 +413,8 @@ class _Stream:
                 if phones is None:
                     phones = _spans(passes.decode(passes.PHONES, pcm))
                 evidence = word_evidence(list(first.spans), phones)
-                if range_db < CLEAR_DYNAMIC_RANGE_DB:
-                    cross = self._cross_check(len(pcm))
+                cross = (self._cross_check(len(pcm)) if range_db < CLEAR_DYNAMIC_RANGE_DB
+                         else self._warped(pcm))
             elif helper and ticket is not None:
                 helper.drop(ticket)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
@@ -429,13 +430,31 @@ class _Stream:
                           unexplained_s=loud_unexplained_s(pcm, first.spans),
                           cross_check=cross)
 
-    def _cross_check(self, length: int) -> str:
+    def _cross_check(self, length: int) -> tuple[str, ...]:
         """The grammar pass's sentence for the first ``length`` bytes of the audio as it
         came, put through ``WienerDenoiser`` instead of the front end's filter."""
         raw = np.concatenate(self._raw)[:length // 2]
-        return self._first_pass(WienerDenoiser().run(raw).tobytes()).text
+        return (self._first_pass(WienerDenoiser().run(raw).tobytes()).text,)
+
+    def _warped(self, pcm: bytes) -> tuple[str, ...]:
+        """The grammar pass's sentences for ``pcm`` with the frequency axis warped as for a
+        shorter and a longer vocal tract (``VTLN_WARPS``)."""
+        config = self._passes.decoder.config
+        try:
+            texts = []
+            for warp in VTLN_WARPS:
+                config["warp_params"] = str(warp)
+                texts.append(self._first_pass(pcm).text)
+            return tuple(texts)
+        finally:
+            config["warp_params"] = None
 
 
+VTLN_WARPS = (0.9, 1.1)
+"""Frequency warps (PocketSphinx's inverse-linear VTLN) of clear audio's cross-check: a
+shorter and a longer vocal tract than the acoustic model's. On the 309 real orders the
+grammar reading at 0.9 / 1.0 / 1.1 was right for 282 / 284 / 281; all three meant the
+same order for 222 of 284 right readings and 7 of 15 wrong ones."""
 LOUD_DB = 12.0
 """Audio the words leave uncovered counts as unexplained when it is this loud: within this
 many dB of the median 10 ms frame of the words themselves. Speech the grammar passed over

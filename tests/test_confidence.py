@@ -24,6 +24,7 @@ from voice_shop.understand import (
     MIN_SLOT_EVIDENCE,
     MIN_SLOT_EVIDENCE_CROSS_CHECKED,
     MIN_SLOT_EVIDENCE_NOISY,
+    is_cross_check_due,
     slot_evidence,
     understand,
 )
@@ -239,6 +240,26 @@ def test_in_clear_audio_warped_views_stand_in_for_the_share_not_the_evidence(
     assert not understand(replace(clear, cross_check=one_differs), parser).is_understood
     unclear = replace(clear, cross_check=views, word_evidence=(MIN_SLOT_EVIDENCE - 0.5,) * 7)
     assert not understand(unclear, parser).is_understood
+
+
+def test_a_cross_check_is_due_only_where_it_could_change_the_answer(
+        parser: IntentParser) -> None:
+    """The recogniser decodes the views only when agreeing views would turn a refusal into
+    an order: not for a reading that already stands, nor for one too weak either way."""
+    text = "add two large lattes with oat milk"
+    split = ("add two small lattes with oat milk",)
+    refused = replace(_grammar_transcript(text, MIN_SLOT_EVIDENCE + 0.5, split),
+                      dynamic_range_db=45.0)
+    assert is_cross_check_due(refused, parser)
+    assert not is_cross_check_due(replace(refused, cross_check=(text,)), parser)  # decoded
+    standing = replace(refused, alternatives=(), shares=(1.0,))
+    assert understand(standing, parser).is_understood
+    assert not is_cross_check_due(standing, parser)
+    hopeless = replace(refused, word_evidence=(MIN_SLOT_EVIDENCE - 0.5,) * 7)
+    assert not is_cross_check_due(hopeless, parser)
+    noisy_weak = replace(hopeless, dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB - 6,
+                         word_evidence=(MIN_SLOT_EVIDENCE_CROSS_CHECKED + 0.1,) * 7)
+    assert is_cross_check_due(noisy_weak, parser)  # in noise the views lower the floor
 
 
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:

@@ -15,7 +15,7 @@ from .stt.domain import Domain, build_domain
 from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
 from .stt.vosk_engine import VoskSTT, find_vosk_model
 from .tts import PiperTTS
-from .understand import is_complete
+from .understand import is_complete, is_cross_check_due
 
 
 class Assistant:
@@ -62,9 +62,10 @@ class Assistant:
             return VoskSTT(vosk_model, domain)
         if speech.engine not in ("auto", "pocketsphinx"):
             raise ValueError(f"unknown speech engine {speech.engine!r}")
-        return PocketSphinxSTT(domain, SphinxSettings(self.settings.cache_dir,
-                                                      use_domain=speech.use_domain,
-                                                      helper_process=speech.helper_process))
+        return PocketSphinxSTT(domain, SphinxSettings(
+            self.settings.cache_dir, use_domain=speech.use_domain,
+            helper_process=speech.helper_process,
+            is_cross_check_due=lambda transcript: is_cross_check_due(transcript, self.parser)))
 
     @cached_property
     def tts(self) -> PiperTTS:

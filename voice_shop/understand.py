@@ -23,7 +23,7 @@ sometimes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .intent.model import Intent, IntentName
 from .intent.parser import IntentParser
@@ -150,10 +150,10 @@ def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | No
     """The grammar's reading stands on its own: sentences meaning the same order hold most
     of the n-best list's probability, the words naming the products and options fit the
     audio well against a free phone loop, and the open pass (``second``, its parse) heard
-    one of those words and no rival value for an option. In noise, a cross-check that means
-    the same order stands in for the n-best share and lowers the evidence asked
-    (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``). Measured on real orders, this keeps most right
-    readings that the open pass missed while wrong ones rarely pass all (README)."""
+    one of those words and no rival value for an option. A cross-check whose every view
+    means the same order stands in for the n-best share, and in noise lowers the evidence
+    asked (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``). Measured on real orders, this keeps most
+    right readings that the open pass missed while wrong ones rarely pass all (README)."""
     evidence = slot_evidence(intent, transcript)
     range_db = transcript.dynamic_range_db
     is_noisy = range_db is not None and range_db < CLEAR_DYNAMIC_RANGE_DB
@@ -261,6 +261,18 @@ def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
         return Understanding("", Intent(IntentName.UNKNOWN, text=""), False)
     unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence)
     return Understanding(transcript.text, unknown, False)
+
+
+def is_cross_check_due(transcript: Transcript, parser: IntentParser) -> bool:
+    """Could a cross-check change what ``transcript`` is understood as? Only when one whose
+    every view means the reading's order would: views only ever relax the rule, so a
+    reading that stands without them, or falls with them, needs no second look. The
+    recogniser asks this before decoding the views (``SphinxSettings.is_cross_check_due``):
+    on clean real orders the warped views had been decoded for 262 of 309 clips."""
+    if not transcript.text or transcript.cross_check:
+        return False
+    agreeing = replace(transcript, cross_check=(transcript.text,))
+    return understand(agreeing, parser) != understand(transcript, parser)
 
 
 def _conflicts(first: Intent, second: Intent) -> bool:

@@ -59,7 +59,8 @@ class Transcript:
     (under ``CLEAR_DYNAMIC_RANGE_DB``) through a different noise filter, in clear audio
     with the frequency axis warped as for a shorter and a longer vocal tract. A reading
     every view gives is less likely to be the noise's or the voice's doing. Empty when not
-    decoded (no word evidence, or the open pass heard ``text`` itself)."""
+    decoded: no word evidence, or it could not change what is understood (the open pass
+    heard ``text`` itself, or the reading stands or falls whatever the views say)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

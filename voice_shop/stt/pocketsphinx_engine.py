@@ -15,7 +15,8 @@ import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,10 @@ class SphinxSettings:
     helper_process: bool = False
     """Decode the open pass and the phone loop in a second process, on the second core,
     while this one runs the grammar pass (see ``helper_process.py``)."""
+    is_cross_check_due: Callable[[Transcript], bool] | None = None
+    """Asked with a transcript whose word evidence was measured: could its cross-check
+    change what it is understood as (``understand.is_cross_check_due``)? The cross-check's
+    decodes are then paid only where they decide something. None: always decoded."""
 
 
 def _model_dir() -> Path:
@@ -258,9 +263,11 @@ class _FirstPass:
 class _Stream:
     """Audio of one utterance; decoded when it ends (the grammar pass, then the open pass)."""
 
-    def __init__(self, passes: _Passes, denoiser: SpectralDenoiser | None) -> None:
+    def __init__(self, passes: _Passes, denoiser: SpectralDenoiser | None,
+                 is_cross_check_due: Callable[[Transcript], bool] | None = None) -> None:
         self._passes = passes
         self._denoiser = denoiser
+        self._is_cross_check_due = is_cross_check_due
         self._chunks: list[np.ndarray] = []
         self._raw: list[np.ndarray] = []
         """The audio as it came, for the cross-check's own noise filter."""
@@ -385,7 +392,6 @@ class _Stream:
             pcm = self._pcm()
         passes = self._passes
         first, second = _FirstPass("", (), 0.0, ()), ""
-        cross: tuple[str, ...] = ()
         evidence: tuple[float, ...] = ()
         range_db: float | None = None
         if pcm:
@@ -413,22 +419,25 @@ class _Stream:
                 if phones is None:
                     phones = _spans(passes.decode(passes.PHONES, pcm))
                 evidence = word_evidence(list(first.spans), phones)
-                cross = (self._cross_check(len(pcm)) if range_db < CLEAR_DYNAMIC_RANGE_DB
-                         else self._warped(pcm))
             elif helper and ticket is not None:
                 helper.drop(ticket)
         text, alternatives, posterior = first.text, first.alternatives, first.posterior
-        return Transcript(text=text, is_in_domain=bool(text), confidence=posterior,
-                          duration_s=self._samples / SAMPLE_RATE_HZ,
-                          decode_s=time.perf_counter() - started,
-                          alternatives=alternatives, is_grammar=passes.has_grammar,
-                          second_opinion=second,
-                          is_second_opinion_a_command=bool(second) and passes.grammar is not None
-                          and passes.grammar.accepts(second.split()),
-                          word_evidence=evidence, dynamic_range_db=range_db,
-                          shares=first.shares,
-                          unexplained_s=loud_unexplained_s(pcm, first.spans),
-                          cross_check=cross)
+        transcript = Transcript(
+            text=text, is_in_domain=bool(text), confidence=posterior,
+            duration_s=self._samples / SAMPLE_RATE_HZ, decode_s=time.perf_counter() - started,
+            alternatives=alternatives, is_grammar=passes.has_grammar, second_opinion=second,
+            is_second_opinion_a_command=bool(second) and passes.grammar is not None
+            and passes.grammar.accepts(second.split()),
+            word_evidence=evidence, dynamic_range_db=range_db, shares=first.shares,
+            unexplained_s=loud_unexplained_s(pcm, first.spans))
+        if not evidence or (self._is_cross_check_due is not None
+                            and not self._is_cross_check_due(transcript)):
+            return transcript
+        assert range_db is not None
+        cross = (self._cross_check(len(pcm)) if range_db < CLEAR_DYNAMIC_RANGE_DB
+                 else self._warped(pcm))
+        return replace(transcript, cross_check=cross,
+                       decode_s=time.perf_counter() - started)
 
     def _cross_check(self, length: int) -> tuple[str, ...]:
         """The grammar pass's sentence for the first ``length`` bytes of the audio as it
@@ -506,7 +515,8 @@ class PocketSphinxSTT:
         self._passes = _Passes(decoder, grammar=grammar, has_open=True, helper=helper)
 
     def stream(self) -> _Stream:
-        return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None)
+        return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None,
+                       self.settings.is_cross_check_due)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         stream = self.stream()

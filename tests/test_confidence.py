@@ -262,6 +262,28 @@ def test_a_cross_check_is_due_only_where_it_could_change_the_answer(
     assert is_cross_check_due(noisy_weak, parser)  # in noise the views lower the floor
 
 
+@pytest.mark.parametrize("range_db", [45.0, CLEAR_DYNAMIC_RANGE_DB - 6])
+@pytest.mark.parametrize("evidence", [MIN_SLOT_EVIDENCE_NOISY + 0.5, MIN_SLOT_EVIDENCE + 0.1,
+                                      MIN_SLOT_EVIDENCE_CROSS_CHECKED + 0.1,
+                                      MIN_SLOT_EVIDENCE_CROSS_CHECKED - 0.5])
+@pytest.mark.parametrize("alternatives", [(), ("add two small lattes with oat milk",)])
+def test_views_never_matter_where_no_cross_check_is_due(
+        parser: IntentParser, range_db: float, evidence: float,
+        alternatives: tuple[str, ...]) -> None:
+    """Whatever the views turn out to say (none, empty, agreeing, split, another order),
+    a transcript for which no cross-check is due is understood as without them."""
+    text = "add two large lattes with oat milk"
+    other = alternatives[0] if alternatives else "add a mocha"
+    for second in (None, "uh please", "add two large lattes with oat milk"):
+        transcript = replace(_grammar_transcript(text, evidence, alternatives, second),
+                             dynamic_range_db=range_db)
+        if is_cross_check_due(transcript, parser):
+            continue
+        alone = understand(transcript, parser)
+        for views in [("",), (text,), (text, text), (text, other), (other,)]:
+            assert understand(replace(transcript, cross_check=views), parser) == alone, views
+
+
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
                             duration_s=2.0, decode_s=0.1, is_grammar=True)

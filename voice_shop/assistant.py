@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 
 from .config import AppSettings
 from .dialog import Dialog
@@ -62,10 +62,11 @@ class Assistant:
             return VoskSTT(vosk_model, domain)
         if speech.engine not in ("auto", "pocketsphinx"):
             raise ValueError(f"unknown speech engine {speech.engine!r}")
-        return PocketSphinxSTT(domain, SphinxSettings(
-            self.settings.cache_dir, use_domain=speech.use_domain,
-            helper_process=speech.helper_process,
-            is_cross_check_due=lambda transcript: is_cross_check_due(transcript, self.parser)))
+        settings = SphinxSettings(self.settings.cache_dir, use_domain=speech.use_domain,
+                                  helper_process=speech.helper_process)
+        # The parser of the catalog this recogniser is built for: a refresh rebuilds both.
+        return PocketSphinxSTT(domain, settings,
+                               partial(is_cross_check_due, parser=self.parser))
 
     @cached_property
     def tts(self) -> PiperTTS:

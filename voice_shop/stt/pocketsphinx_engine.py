@@ -59,10 +59,6 @@ class SphinxSettings:
     helper_process: bool = False
     """Decode the open pass and the phone loop in a second process, on the second core,
     while this one runs the grammar pass (see ``helper_process.py``)."""
-    is_cross_check_due: Callable[[Transcript], bool] | None = None
-    """Asked with a transcript whose word evidence was measured: could its cross-check
-    change what it is understood as (``understand.is_cross_check_due``)? The cross-check's
-    decodes are then paid only where they decide something. None: always decoded."""
 
 
 def _model_dir() -> Path:
@@ -430,14 +426,18 @@ class _Stream:
             and passes.grammar.accepts(second.split()),
             word_evidence=evidence, dynamic_range_db=range_db, shares=first.shares,
             unexplained_s=loud_unexplained_s(pcm, first.spans))
-        if not evidence or (self._is_cross_check_due is not None
-                            and not self._is_cross_check_due(transcript)):
+        if not evidence or range_db is None or (self._is_cross_check_due is not None
+                                                and not self._is_cross_check_due(transcript)):
             return transcript
-        assert range_db is not None
-        cross = (self._cross_check(len(pcm)) if range_db < CLEAR_DYNAMIC_RANGE_DB
-                 else self._warped(pcm))
-        return replace(transcript, cross_check=cross,
+        return replace(transcript, cross_check=self._views(pcm, range_db),
                        decode_s=time.perf_counter() - started)
+
+    def _views(self, pcm: bytes, range_db: float) -> tuple[str, ...]:
+        """The cross-check: noisy audio through the other noise filter, clear audio with
+        the vocal tract warped both ways."""
+        if range_db < CLEAR_DYNAMIC_RANGE_DB:
+            return self._cross_check(len(pcm))
+        return self._warped(pcm)
 
     def _cross_check(self, length: int) -> tuple[str, ...]:
         """The grammar pass's sentence for the first ``length`` bytes of the audio as it
@@ -492,8 +492,14 @@ class PocketSphinxSTT:
 
     name = NAME
 
-    def __init__(self, domain: Domain | None, settings: SphinxSettings) -> None:
+    def __init__(self, domain: Domain | None, settings: SphinxSettings,
+                 is_cross_check_due: Callable[[Transcript], bool] | None = None) -> None:
+        """``is_cross_check_due`` is asked with a transcript whose word evidence was
+        measured: could its cross-check change what it is understood as
+        (``understand.is_cross_check_due``)? The views' decodes are then paid only where
+        they decide something. None: always decoded."""
         self.settings = settings
+        self._is_cross_check_due = is_cross_check_due
         model = _model_dir()
         if domain is None or not settings.use_domain:
             decoder = _decoder(hmm=str(model / "en-us"))
@@ -516,7 +522,7 @@ class PocketSphinxSTT:
 
     def stream(self) -> _Stream:
         return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None,
-                       self.settings.is_cross_check_due)
+                       self._is_cross_check_due)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         stream = self.stream()

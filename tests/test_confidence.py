@@ -284,6 +284,24 @@ def test_views_never_matter_where_no_cross_check_is_due(
             assert understand(replace(transcript, cross_check=views), parser) == alone, views
 
 
+def test_a_cut_wake_phrase_takes_its_measures_with_it(parser: IntentParser) -> None:
+    """With a custom wake phrase the recogniser hears "hey shop add ...": the command cut
+    from it keeps per-word evidence and per-sentence shares in line with its words, so it
+    can still be heard clearly (misaligned evidence would count as none)."""
+    text = "add two large lattes with oat milk"
+    woken = replace(_grammar_transcript(f"hey shop {text}", MIN_SLOT_EVIDENCE + 0.5),
+                    alternatives=("hey shop add two small lattes with oat milk", "add a mocha"),
+                    shares=(0.8, 0.15, 0.05), dynamic_range_db=45.0,
+                    cross_check=(f"hey shop {text}", "a mocha"))
+    cut = woken.without_wake(("hey", "shop"))
+    assert cut.text == text and len(cut.word_evidence) == len(text.split())
+    assert cut.alternatives == ("add two small lattes with oat milk",)
+    assert cut.shares == (0.8, 0.15) and cut.cross_check == (text, "")
+    assert understand(cut, parser).is_understood
+    assert not understand(replace(cut, word_evidence=woken.word_evidence), parser).is_understood
+    assert woken.without_wake(("okay", "shop")).text == ""
+
+
 def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     transcript = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
                             duration_s=2.0, decode_s=0.1, is_grammar=True)

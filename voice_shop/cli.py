@@ -500,7 +500,6 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
                    wake_phrase: WakeOption = "hey shop", as_json: JsonOption = False) -> None:
     """Speech to intent per audio file; changes nothing in the cart."""
     from .assistant import Assistant
-    from .pipeline import _without_wake
     from .understand import understand
     assistant = Assistant(_settings(db, engine, model, models_dir, wake_phrase=wake_phrase))
     stt, parser = assistant.stt, assistant.parser
@@ -508,7 +507,7 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
     failed: list[Path] = []
     for path, transcript in _transcripts(stt, files, as_json, failed):
         if phrase and transcript.text.split()[:len(phrase)] == list(phrase):
-            transcript = _without_wake(transcript, phrase)
+            transcript = transcript.without_wake(phrase)
         result = understand(transcript, parser)
         emit({"file": str(path), "text": result.text, "understood": result.is_understood,
               "intent": result.intent.to_dict()}, as_json,

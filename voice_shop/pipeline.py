@@ -411,7 +411,7 @@ class Pipeline:
         wake = self.gate.check(transcript.text, utterance.start_s)
         if not wake.is_awake:
             return
-        command = _without_wake(transcript, self.gate.phrase) if wake.has_phrase else transcript
+        command = transcript.without_wake(self.gate.phrase) if wake.has_phrase else transcript
         understood = understand(command, self.parser)
         if not understood.is_understood and _has_words(transcript) and utterance.wake:
             transcript, understood = self._recut(utterance, transcript, understood)
@@ -535,16 +535,6 @@ class Pipeline:
         found = [d.t for c in chunks_of(audio, start_s)
                  if (d := self.own_voice.feed(c.samples, c.start_s)) is not None]
         return found
-
-
-def _without_wake(transcript: Transcript, phrase: tuple[str, ...]) -> Transcript:
-    """The transcript with the wake phrase cut from the front of every hypothesis."""
-    def cut(text: str) -> str | None:
-        words = text.split()
-        return " ".join(words[len(phrase):]) if tuple(words[:len(phrase)]) == phrase else None
-
-    alternatives = tuple(a for a in (cut(t) for t in transcript.alternatives) if a)
-    return replace(transcript, text=cut(transcript.text) or "", alternatives=alternatives)
 
 
 def _has_words(transcript: Transcript) -> bool:

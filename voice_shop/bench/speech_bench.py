@@ -162,7 +162,6 @@ def _strip_wake(text: str, wake: str) -> str:
 def run_condition(stt: SpeechToText, parser: IntentParser, voices: Voices,
                   condition: Condition, commands: Sequence[str], wake: str = "hey shop",
                   ) -> ConditionResult:
-    from ..pipeline import _without_wake
     phrase = tuple(wake.split())
     correct = errors = words = 0
     audio_s = decode_s = 0.0
@@ -173,7 +172,7 @@ def run_condition(stt: SpeechToText, parser: IntentParser, voices: Voices,
         decode_s += time.perf_counter() - started
         audio_s += len(audio) / SAMPLE_RATE_HZ
         if transcript.text.split()[:len(phrase)] == list(phrase):
-            transcript = _without_wake(transcript, phrase)
+            transcript = transcript.without_wake(phrase)
         reference = _strip_wake(normalize(text), wake)
         result = understand(transcript, parser)
         correct += intent_key(result.intent) == intent_key(parser.parse(reference))

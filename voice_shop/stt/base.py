@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -61,6 +61,24 @@ class Transcript:
     every view gives is less likely to be the noise's or the voice's doing. Empty when not
     decoded: no word evidence, or it could not change what is understood (the open pass
     heard ``text`` itself, or the reading stands or falls whatever the views say)."""
+
+    def without_wake(self, phrase: tuple[str, ...]) -> Transcript:
+        """The transcript with the wake phrase cut from the front of every hypothesis, and
+        the measures that go with its words and sentences cut to match (evidence that no
+        longer lines up with the words would not count at all)."""
+        def cut(text: str) -> str:
+            words = text.split()
+            return " ".join(words[len(phrase):]) if tuple(words[:len(phrase)]) == phrase else ""
+
+        sentences = [cut(t) for t in (self.text, *self.alternatives)]
+        text = sentences[0]
+        is_measured = bool(text) and len(self.shares) == len(sentences)
+        return replace(
+            self, text=text, alternatives=tuple(a for a in sentences[1:] if a),
+            word_evidence=self.word_evidence[len(phrase):] if text else (),
+            shares=tuple(s for s, a in zip(self.shares, sentences, strict=True) if a)
+            if is_measured else (),
+            cross_check=tuple(cut(view) for view in self.cross_check))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

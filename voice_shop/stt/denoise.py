@@ -14,6 +14,8 @@ speaks (the quietest 80 ms of the first 0.4 s):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 N_FFT = 400
@@ -38,7 +40,7 @@ WIENER_MIN_SNR = 10 ** (-25 / 10)
 _WINDOW = np.hanning(N_FFT).astype(np.float32)
 
 
-class _FrameFilter:
+class _FrameFilter(ABC):
     """Feed int16 chunks, get int16 chunks back (delayed by less than one frame), each frame
     scaled bin by bin by ``_gain``. Until the first 0.4 s is in, nothing comes out; then
     ``_estimate_noise`` decides whether there is noise to remove at all."""
@@ -51,11 +53,13 @@ class _FrameFilter:
         self._is_passthrough: bool | None = None
         """None until the warm-up has been judged."""
 
+    @abstractmethod
     def _estimate_noise(self) -> None:
-        raise NotImplementedError
+        """Judge the warm-up: set ``_is_passthrough``, and ``_noise`` when there is noise."""
 
+    @abstractmethod
     def _gain(self, power: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Per-bin gain (0..1) of one frame's power spectrum."""
 
     def _lead(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Power spectra of the warm-up's frames, their energies, and where the quietest

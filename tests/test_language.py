@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from voice_shop.bench.catalog_gen import generate_catalog
 from voice_shop.language.compiler import (
     LanguageError,
     ShopLanguage,
@@ -13,7 +19,7 @@ from voice_shop.language.compiler import (
     default_templates,
     parse_templates,
 )
-from voice_shop.language.forms import spoken_forms
+from voice_shop.language.forms import engine, spoken_forms
 from voice_shop.replies import describe
 from voice_shop.shop.models import Product
 
@@ -138,6 +144,32 @@ def test_spoken_forms() -> None:
     assert spoken_forms("Strawberries") == {"strawberries", "strawberry"}
     assert spoken_forms("7 Up") == {"seven up", "seven ups"}
     assert "hummu" not in spoken_forms("Hummus")
+
+
+_INFLECT_AS_SHIPPED = """
+import inflect, json, sys
+e = inflect.engine()
+words = json.load(sys.stdin)
+json.dump([[e.plural_noun(w), e.singular_noun(w), e.a(w)] for w in words], sys.stdout)
+"""
+
+
+def test_inflect_without_import_checks_says_the_same_words(tmp_path: Path) -> None:
+    """The engine is imported without typeguard's instrumentation (seconds at start-up):
+    every catalog word gets the plural, singular and article a normal import gives."""
+    generate_catalog(tmp_path / "5k.csv", 5000)
+    demo = Path(__file__).parents[1] / "voice_shop" / "data" / "demo_catalog.csv"
+    words = sorted({w for path in (demo, tmp_path / "5k.csv")
+                    for row in csv.DictReader(path.open()) for w in row["name"].lower().split()})
+    assert len(words) > 100
+    shipped = subprocess.run([sys.executable, "-c", _INFLECT_AS_SHIPPED], input=json.dumps(words),
+                             capture_output=True, text=True, check=True)
+    e = engine()
+    ours = [[e.plural_noun(w), e.singular_noun(w), e.a(w)] for w in words]
+    assert ours == json.loads(shipped.stdout)
+    assert "typeguard" not in type(e).plural_noun.__code__.co_names
+    import typeguard
+    assert typeguard.typechecked.__name__ == "typechecked"  # put back after the import
 
 
 @pytest.mark.parametrize(("args", "said"), [

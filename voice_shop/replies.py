@@ -7,21 +7,13 @@ mocha": the wording of a line lives here, apart from the dialog's decisions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 
-import inflect
-
-from .language.forms import plural, singular
+from .language.forms import engine, plural, singular
 from .money import number_to_words
 
 COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
 """Units that are not said: "two lattes", not "two cups of lattes"."""
 BY_THE_DOZEN = "dozen"
-
-
-@cache
-def _engine() -> inflect.engine:
-    return inflect.engine()
 
 
 def _plural_phrase(phrase: str) -> str:
@@ -42,7 +34,7 @@ def _singular_phrase(phrase: str) -> str:
 def _count(quantity: int, following: str) -> str:
     """"a"/"an" for one, number words otherwise."""
     if quantity == 1:
-        return str(_engine().a(following)).rsplit(" ", len(following.split()))[0]
+        return str(engine().a(following)).rsplit(" ", len(following.split()))[0]
     return number_to_words(quantity)
 
 

@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
-
-import inflect
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ..text import normalize
 from ..text import singular as text_singular
 
+if TYPE_CHECKING:
+    import inflect
+
+
+def _unchecked(target: Any = None, **_options: Any) -> Any:
+    """typeguard's ``typechecked`` as it is under ``python -O``: the target unchanged."""
+    return target if target is not None else _unchecked
+
+
+def _import_inflect() -> ModuleType:
+    """``import inflect``, without typeguard recompiling every method of its engine.
+
+    inflect 7.2+ decorates the engine with ``@typechecked``, which parses and recompiles
+    each method's source at import: 1-2 s here and several on a Pi, paid by every command
+    that builds the parser (jaraco/inflect#212). Those checks only reject arguments of the
+    wrong type, and typeguard itself drops them under ``python -O``; the words inflect
+    gives are the same (``test_forms.py`` compares them with a normal import)."""
+    if "inflect" in sys.modules:
+        return sys.modules["inflect"]
+    import typeguard
+    checked = typeguard.typechecked
+    typeguard.typechecked = _unchecked
+    try:
+        import inflect
+    finally:
+        typeguard.typechecked = checked
+    return inflect
+
 
 @cache
-def _engine() -> inflect.engine:
-    return inflect.engine()
+def engine() -> inflect.engine:
+    """The one inflect engine of the process (plurals here, articles in ``replies``)."""
+    return _import_inflect().engine()
 
 
 @cache
 def plural(word: str) -> str:
     """English plural of one singular word: "box" -> "boxes", "loaf" -> "loaves"."""
-    return str(_engine().plural_noun(word)) if word else word
+    return str(engine().plural_noun(word)) if word else word
 
 
 @cache
@@ -26,7 +56,7 @@ def singular(word: str) -> str:
     """English singular of a plural word, or the word itself when it is not a plural."""
     if not word or text_singular(word) == word:  # the shop's own list of non-plurals
         return word
-    found = _engine().singular_noun(word)
+    found = engine().singular_noun(word)
     # inflect guesses ("hummus" -> "hummu"); keep only singulars that pluralise back.
     return str(found) if found and plural(str(found)) == word else word
 

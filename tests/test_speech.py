@@ -16,6 +16,7 @@ import soundfile as sf
 
 from voice_shop.audio import ArraySource, read_audio, write_wav
 from voice_shop.errors import AudioInputError
+from voice_shop.language.graph import WordGraph
 from voice_shop.pipeline import PartialStream, Pipeline
 from voice_shop.shop.engine import Shop
 from voice_shop.stt.base import Transcript
@@ -213,6 +214,27 @@ def test_a_compiled_domain_is_not_drawn_again(demo_products: list, tmp_path: Pat
     assert compile_domain(second, tmp_path) == folder
     assert "sentences" not in vars(second)
     assert second.sentences == first.sentences
+
+
+def test_a_kept_grammar_is_read_back_and_a_damaged_one_rebuilt(
+        demo_products: list, tmp_path: Path) -> None:
+    """The word graph is kept beside the compiled models (seconds to build for a large
+    catalog); the next start reads the same graph, and a damaged file is built again."""
+    built = build_domain(demo_products, "hey shop", tmp_path)
+    kept = tmp_path / f"grammar-{built.key}.json"
+    assert kept.exists() and built.grammar is not None
+    assert WordGraph.from_json(kept.read_text()) == built.grammar
+    tiny = WordGraph(start=0, finals=frozenset({1}), arcs=({"hello": 1}, {}))
+    kept.write_text(tiny.to_json())
+    assert build_domain(demo_products, "hey shop", tmp_path).grammar == tiny  # read, not built
+    kept.write_text(built.grammar.to_json().replace('"start":', '"begin":'))
+    with pytest.raises(ValueError, match="not a word graph"):
+        WordGraph.from_json(kept.read_text())
+    assert build_domain(demo_products, "hey shop", tmp_path).grammar == built.grammar
+    assert WordGraph.from_json(kept.read_text()) == built.grammar
+    kept.write_text(kept.read_text()[:-50])
+    assert build_domain(demo_products, "hey shop", tmp_path).grammar == built.grammar
+    assert build_domain(demo_products, "hey shop").grammar == built.grammar
 
 
 def test_say_writes_16k_wav(tmp_path: Path) -> None:

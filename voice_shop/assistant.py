@@ -46,7 +46,8 @@ class Assistant:
     def domain(self) -> Domain:
         # A custom wake phrase must be in the recogniser's language, or it is never heard;
         # after a wake-word model the recogniser only hears the command.
-        return build_domain(self.shop.products(), self.settings.wake.recogniser_phrase)
+        return build_domain(self.shop.products(), self.settings.wake.recogniser_phrase,
+                            self.settings.cache_dir)
 
     @cached_property
     def stt(self) -> SpeechToText:

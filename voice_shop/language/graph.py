@@ -12,6 +12,7 @@ in PocketSphinx's FSG format, and it also answers "is this word sequence a comma
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,26 @@ class WordGraph:
     def is_prefix(self, words: Sequence[str]) -> bool:
         """True when the words can still grow into a sentence of the language."""
         return self.walk(words) is not None
+
+    def to_json(self) -> str:
+        return json.dumps({"start": self.start, "finals": sorted(self.finals),
+                           "arcs": list(self.arcs)}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> WordGraph:
+        """The graph ``to_json`` wrote; ValueError when the text is not one."""
+        try:
+            data = json.loads(text)
+            start, finals, arcs = data["start"], data["finals"], data["arcs"]
+        except (TypeError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a word graph: {exc}") from exc
+        states = range(len(arcs))
+        if (not isinstance(start, int) or start not in states
+                or not all(isinstance(f, int) and f in states for f in finals)
+                or not all(isinstance(a, dict) and all(
+                    isinstance(d, int) and d in states for d in a.values()) for a in arcs)):
+            raise ValueError("not a word graph: a state out of range")
+        return cls(start=start, finals=frozenset(finals), arcs=tuple(arcs))
 
     def to_fsg(self, name: str = "shop") -> str:
         """PocketSphinx FSG text (arc weights: see ``BRANCH_PENALTY``). Final states reach one

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from voice_shop.dialog import Dialog
+import json
+from pathlib import Path
+
+import pytest
+
+from voice_shop.bench.catalog_gen import generate_catalog
+from voice_shop.dialog import Dialog, questions
+from voice_shop.intent.model import ItemSlot
 from voice_shop.intent.parser import IntentParser
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import ListName, OrderStatus, Role
@@ -88,6 +95,56 @@ def test_ambiguous_product_is_asked_about(dialog: Dialog, shop: Shop) -> None:
     assert shop.cart().is_empty
     say(dialog, "the oat one")
     assert cart_of(shop) == [("D104", 1, {})]
+
+
+def _ambiguous_queries(dialog: Dialog) -> list[tuple[str, tuple[str, ...]]]:
+    """Words of the catalog that name several products ("milk", "bread"), with the
+    products the parser offers for them."""
+    found = {}
+    for product in dialog.shop.products():
+        word = product.name.lower().split()[-1]
+        item = dialog.parser.parse(f"add {word}").items
+        if word not in found and len(item) == 1 and item[0].alternatives and item[0].sku:
+            found[word] = (item[0].sku, *item[0].alternatives)
+    return list(found.items())
+
+
+@pytest.fixture(params=["demo", "generated"])
+def any_dialog(request: pytest.FixtureRequest, tmp_path: Path) -> Dialog:
+    """The demo catalog's conversation, and one over 400 generated products."""
+    if request.param == "demo":
+        dialog: Dialog = request.getfixturevalue("dialog")
+        return dialog
+    generate_catalog(tmp_path / "generated.csv", 400)
+    shop = Shop.open(tmp_path / "generated.db", create=True)
+    shop.import_catalog(tmp_path / "generated.csv")
+    return Dialog(shop, IntentParser(shop.products()))
+
+
+def test_each_product_that_names_several_is_asked_about_in_turn(any_dialog: Dialog) -> None:
+    """"add milk and bread": both are asked about, one question at a time; neither is
+    guessed."""
+    dialog, shop = any_dialog, any_dialog.shop
+    (first, first_choices), (second, second_choices) = _ambiguous_queries(dialog)[:2]
+    question = say(dialog, f"add {first} and {second}")[0]
+    assert question.startswith(f"Which {first}:") and shop.cart().is_empty
+    question = say(dialog, "the second one")[0]
+    assert f"Which {second}:" in question
+    assert [line.sku for line in shop.cart().lines] == [first_choices[1]]
+    say(dialog, "the first one")
+    assert [line.sku for line in shop.cart().lines] == [first_choices[1], second_choices[0]]
+
+
+def test_words_every_choice_shares_choose_nothing(any_dialog: Dialog) -> None:
+    """Asked "which bread?", "add some bread" is the same question again, not the first
+    bread offered."""
+    dialog, shop = any_dialog, any_dialog.shop
+    for query, _ in _ambiguous_queries(dialog)[:5]:
+        question = say(dialog, f"add {query}")[0]
+        assert say(dialog, f"add some {query}")[0] == question
+        assert say(dialog, f"{query} please")[0] == question
+        assert shop.cart().is_empty
+        say(dialog, "never mind")
 
 
 def test_out_of_stock_offers_substitute(dialog: Dialog, shop: Shop) -> None:
@@ -201,3 +258,27 @@ def test_count_of_them_sets_the_last_products_quantity(dialog: Dialog, shop: Sho
     assert cart_of(shop) == [(product.sku, 6, {})]
     say(dialog, "actually just two of those")
     assert cart_of(shop) == [(product.sku, 2, {})]
+
+
+def test_questions_are_kept_and_read_back_typed() -> None:
+    """Every question survives the database as it was asked; one that cannot be read (an
+    older version's, or damaged) is forgotten rather than answered wrongly."""
+    item = ItemSlot("milk", sku="D104", name="Oat Milk", quantity=2, alternatives=["D106"])
+    asked = [
+        questions.ChooseProduct(item, ("D104", "D106"), "Which milk?", (item,)),
+        questions.ConfirmCheckout(1234, "sam", "Shall I place the order?"),
+        questions.ConfirmCheckout(99, None, "Shall I place the order?"),
+        questions.OfferSubstitute("D109", 1, "Shall I add a dozen eggs?", {"size": "large"}),
+        questions.ConfirmCancel(7, "Cancel order number 7?"),
+        questions.ApproveOrder(8, "Approve it?"),
+    ]
+    for question in asked:
+        kept = json.loads(json.dumps(questions.to_dict(question)))
+        assert questions.from_dict(kept) == question
+    before_queues = {"kind": "choose", "choices": ["D104"], "item": item.to_dict(),
+                     "question": "Which milk?"}
+    assert questions.from_dict(before_queues) == questions.ChooseProduct(
+        item, ("D104",), "Which milk?")
+    for damaged in (None, "choose", {"kind": "choose"}, {"kind": "teleport", "question": "?"},
+                    {"kind": "checkout", "total_cents": "lots", "question": "?"}):
+        assert questions.from_dict(damaged) is None

@@ -2,7 +2,8 @@
 
 State that must outlive one utterance (a read-back waiting for "yes", a "which milk?"
 question, the undo stack, the last reply) is kept per household in the database, so a spoken
-"yes" works even when it arrives in a later process.
+"yes" works even when it arrives in a later process. The questions are typed
+(``questions.py``); what is said is in ``wording.py``.
 """
 
 from __future__ import annotations
@@ -10,23 +11,22 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from .errors import CartError, OrderError
-from .intent.model import Intent, IntentName, ItemSlot
-from .intent.parser import SINGLE_UNIT, IntentParser
-from .intent.secret import mask_text, masked_intent
-from .money import number_to_words, speak_cents
-from .replies import BY_THE_DOZEN, describe
-from .shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
-from .shop.models import (
+from ..errors import CartError, OrderError
+from ..intent.model import Intent, IntentName, ItemSlot
+from ..intent.parser import SINGLE_UNIT, IntentParser
+from ..intent.secret import mask_text, masked_intent
+from ..replies import BY_THE_DOZEN
+from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
+from ..shop.models import (
     Cart,
     CartLine,
-    DeliveryState,
     ListName,
     Order,
     OrderLine,
@@ -34,8 +34,18 @@ from .shop.models import (
     Product,
     Role,
 )
-from .shop.recommend import recommend
-from .text import normalize, singular
+from ..shop.recommend import recommend
+from ..text import normalize
+from . import questions
+from . import wording as say
+from .questions import (
+    ApproveOrder,
+    ChooseProduct,
+    ConfirmCancel,
+    ConfirmCheckout,
+    OfferSubstitute,
+    Question,
+)
 
 UNDO_DEPTH = 10
 _ORDINALS = {"first": 0, "one": 0, "second": 1, "two": 1, "third": 2, "three": 2, "fourth": 3,
@@ -84,7 +94,7 @@ class Turn:
 
 @dataclass
 class _State:
-    pending: dict[str, Any] | None = None
+    pending: Question | None = None
     undo: list[list[dict[str, Any]]] = field(default_factory=list)
     last_reply: str = ""
     last_sku: str | None = None
@@ -93,19 +103,17 @@ class _State:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _State:
-        return cls(pending=data.get("pending"), undo=list(data.get("undo", [])),
-                   last_reply=data.get("last_reply", ""), last_sku=data.get("last_sku"),
+        return cls(pending=questions.from_dict(data.get("pending")),
+                   undo=list(data.get("undo", [])), last_reply=data.get("last_reply", ""),
+                   last_sku=data.get("last_sku"),
                    reminded=list(data.get("reminded", [])),
                    last_seen=dict(data.get("last_seen", {})))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pending": self.pending, "undo": self.undo[-UNDO_DEPTH:],
+        pending = questions.to_dict(self.pending) if self.pending else None
+        return {"pending": pending, "undo": self.undo[-UNDO_DEPTH:],
                 "last_reply": self.last_reply, "last_sku": self.last_sku,
                 "reminded": self.reminded[-50:], "last_seen": self.last_seen}
-
-
-def quantity_words(quantity: int) -> str:
-    return number_to_words(quantity)
 
 
 def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
@@ -113,15 +121,8 @@ def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
     def unit(sku: str) -> str | None:
         product = shop.find_product(sku)
         return product.unit if product else None
-    return _join([describe(line.name, line.quantity, line.options, unit(line.sku))
-                  for line in lines])
-
-
-def _join(parts: Sequence[str], last: str = "and") -> str:
-    parts = list(parts)
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + f" {last} " + parts[-1]
+    return say.join([say.line(line.name, line.quantity, line.options, unit(line.sku))
+                     for line in lines])
 
 
 class Dialog:
@@ -160,9 +161,9 @@ class Dialog:
         """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
         speaker who checks out has one), or it waits for "yes" and this sounds like digits."""
         pending = self._load_state().pending
-        if not pending or pending["kind"] != "checkout":
+        if not isinstance(pending, ConfirmCheckout):
             return False
-        profile = self.shop.find_profile(pending.get("speaker"))
+        profile = self.shop.find_profile(pending.speaker)
         return bool(profile and profile.has_pin) or _is_spoken_pin(text)
 
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
@@ -209,110 +210,114 @@ class Dialog:
         if not mine or key in state.reminded:
             return ""
         state.reminded.append(key)
-        count = sum(line.quantity for line in mine)
-        return (f"Welcome back, {speaker}. You still have {quantity_words(count)} "
-                f"item{'s' if count != 1 else ''} waiting in your cart. ")
+        return say.welcome_back(speaker, sum(line.quantity for line in mine))
 
     # ---- pending questions ---------------------------------------------------------------
     def _resolve_pending(self, intent: Intent, state: _State, speaker: str | None) -> Intent:
         """Answers to a question: "which one?" becomes an add of the chosen product; a PIN
         or "check out" again after a read-back is a confirmation."""
         pending = state.pending
-        if pending and pending["kind"] == "checkout":
+        if isinstance(pending, ConfirmCheckout):
             if intent.intent is IntentName.CHECKOUT or _is_spoken_pin(intent.text):
                 return Intent(IntentName.CONFIRM, text=intent.text, confidence=intent.confidence)
             return intent
-        if not pending or pending["kind"] != "choose":
+        if not isinstance(pending, ChooseProduct):
             return intent
         if intent.intent in (IntentName.CANCEL, IntentName.DENY):
             return intent
-        chosen = self._choose(intent, pending["choices"])
+        chosen = self._choose(intent, pending.choices, pending.item.query)
         if chosen is None:
             if intent.intent in (IntentName.UNKNOWN, IntentName.CONFIRM):
                 return intent
             state.pending = None
             return intent
         state.pending = None
-        item = ItemSlot.from_dict(pending["item"])
+        item = pending.item
         product = self.shop.product(chosen)
         slot = ItemSlot(query=item.query, sku=product.sku, name=product.name,
                         quantity=item.quantity, unit=item.unit, options=item.options, score=1.0)
-        return Intent(IntentName.ADD_ITEM, items=(slot,), text=intent.text, confidence=1.0)
+        # The rest of the request follows: the next item that names several products is
+        # asked about in turn.
+        return Intent(IntentName.ADD_ITEM, items=(slot, *pending.then), text=intent.text,
+                      confidence=1.0)
 
-    def _choose(self, intent: Intent, choices: list[str]) -> str | None:
+    def _choose(self, intent: Intent, choices: Sequence[str], asked: str) -> str | None:
+        """The offered product the answer names: by a product that is one of the choices and
+        no other, by its place ("the second one"), or by the words that tell the choices
+        apart. The words that were ``asked`` about, and words two choices share, choose
+        nothing: asked "which bread?", "add some bread" is asked again, not taken as rye
+        bread."""
         for item in intent.items:
-            if item.sku in choices:
+            if item.sku in choices and not set(item.alternatives) & set(choices):
                 return item.sku
         words = normalize(intent.text).split()
         for word in words:
             if word in _ORDINALS and ("one" in words or word not in {"one", "two", "three"}):
                 index = _ORDINALS[word]
                 return choices[index] if -len(choices) <= index < len(choices) else None
-        spoken = normalize(intent.text)
-        best = max(choices, key=lambda sku: fuzz.partial_ratio(
-            normalize(self.shop.product(sku).name), spoken))
-        score = fuzz.token_set_ratio(normalize(self.shop.product(best).name), spoken)
-        return best if score >= 60 else None
+        names = {sku: set(normalize(self.shop.product(sku).name).split()) for sku in choices}
+        shared = {w for w, n in Counter(w for n in names.values() for w in n).items() if n > 1}
+        shared |= set(normalize(asked).split())
+        spoken = " ".join(w for w in words if w not in shared)
+        telling = {sku: " ".join(sorted(n - shared)) for sku, n in names.items()}
+        named = [sku for sku in choices if telling[sku]]
+        if not spoken or not named:
+            return None
+        best = max(named, key=lambda sku: fuzz.partial_ratio(telling[sku], spoken))
+        return best if fuzz.token_set_ratio(telling[best], spoken) >= 60 else None
 
     def _confirm(self, intent: Intent, state: _State, speaker: str | None) -> str:
         pending, state.pending = state.pending, None
-        if not pending:
-            return "There's nothing to confirm right now."
-        kind = pending["kind"]
-        if kind == "checkout":
+        if pending is None:
+            return say.NOTHING_TO_CONFIRM
+        if isinstance(pending, ConfirmCheckout):
             return self._place_order(pending, intent, state, speaker)
-        if kind == "substitute":
-            return self._add_product(self.shop.product(pending["sku"]), pending["quantity"],
-                                     pending.get("options", {}), state, speaker)
-        if kind == "cancel_order":
-            order = self.shop.set_order_status(pending["order_id"], OrderStatus.CANCELLED, speaker)
+        if isinstance(pending, OfferSubstitute):
+            return self._add_one(self.shop.product(pending.sku), pending.quantity,
+                                 pending.options, state, speaker)
+        if isinstance(pending, ConfirmCancel):
+            order = self.shop.set_order_status(pending.order_id, OrderStatus.CANCELLED, speaker)
             self._order_id = order.id
-            return f"Order number {order.id} is cancelled."
-        if kind == "approve":
+            return say.order_cancelled(order.id)
+        if isinstance(pending, ApproveOrder):
             try:  # the voice that was asked said yes: no PIN, as for the operator's CLI
-                order = self.shop.approve_order(pending["order_id"], speaker or "",
+                order = self.shop.approve_order(pending.order_id, speaker or "",
                                                 needs_pin=False)
             except OrderError as exc:
                 if exc.code == "not_adult":
-                    return "Only an adult of the household can approve that order."
-                return f"Sorry, I couldn't approve it: {exc.message}."
+                    return say.ONLY_ADULTS_APPROVE
+                return say.could_not_approve(exc.message)
             self._order_id = order.id
-            return f"Approved. Order number {order.id} is placed."
-        state.pending = pending
-        return self._ask_again(pending)
-
-    @staticmethod
-    def _ask_again(pending: dict[str, Any]) -> str:
-        return str(pending.get("question", "Sorry, which one did you mean?"))
+            return say.approved(order.id)
+        state.pending = pending  # "yes" to "which one?" answers nothing
+        return pending.question
 
     def _deny(self, intent: Intent, state: _State, speaker: str | None) -> str:
         pending, state.pending = state.pending, None
-        if not pending:
-            return "Okay."
-        if pending["kind"] == "checkout":
-            return "Okay, I haven't placed the order. Your cart is still there."
-        return "Okay, I'll leave it."
+        if pending is None:
+            return say.OKAY
+        if isinstance(pending, ConfirmCheckout):
+            return say.ORDER_NOT_PLACED
+        return say.LEFT_IT
 
     def _cancel(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if state.pending:
-            kind, state.pending = state.pending["kind"], None
-            if kind == "checkout":
-                return "Okay, I haven't placed the order. Your cart is still there."
-            return "Okay, cancelled."
+            pending, state.pending = state.pending, None
+            if isinstance(pending, ConfirmCheckout):
+                return say.ORDER_NOT_PLACED
+            return say.CANCELLED
         if re.search(r"\border\b", normalize(intent.text)):
             return self._ask_cancel_order(state, speaker)
-        return "Okay."
+        return say.OKAY
 
     def _ask_cancel_order(self, state: _State, speaker: str | None) -> str:
         open_orders = [o for o in self.shop.orders(5) if o.status in
                        (OrderStatus.PLACED, OrderStatus.PENDING_APPROVAL)]
         if not open_orders:
-            return "You have no open order to cancel."
+            return say.NO_OPEN_ORDER
         order = open_orders[0]
-        question = (f"Cancel order number {order.id} for {speak_cents(order.total_cents)}? "
-                    "Say yes to cancel it.")
-        state.pending = {"kind": "cancel_order", "order_id": order.id, "question": question}
-        return question
+        state.pending = ConfirmCancel(order.id, say.cancel_question(order))
+        return state.pending.question
 
     # ---- cart changes -----------------------------------------------------------------
     def _remember_cart(self, state: _State) -> None:
@@ -322,15 +327,23 @@ class Dialog:
     def _add(self, intent: Intent, state: _State, speaker: str | None) -> str:
         intent = self._with_last_product(intent, state)
         if not intent.items:
-            return "What would you like me to add?"
+            return say.WHAT_TO_ADD
         replies: list[str] = []
         added: list[str] = []
+        unsure: list[ItemSlot] = []
         for item in intent.items:
+            if item.sku is not None and item.alternatives and (item.quantity or 1) >= 1:
+                unsure.append(item)  # asked about below, one at a time
+                continue
             reply = self._add_item(item, state, speaker, added)
             if reply:
                 replies.append(reply)
+        if unsure and state.pending is None:
+            replies.append(self._ask_which(unsure[0], tuple(unsure[1:]), state))
+        elif unsure:  # one question at a time: another was asked about this request
+            replies.append(say.several_to_choose([i.query for i in unsure]))
         if added:
-            replies.insert(0, f"Added {_join(added)}.")
+            replies.insert(0, say.added(added))
             suggestion = self._cross_sell(state, speaker) if not state.pending else ""
             if suggestion:
                 replies.append(suggestion)
@@ -355,68 +368,67 @@ class Dialog:
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
                   added: list[str]) -> str:
         if item.sku is None:
-            return f"Sorry, I couldn't find {item.query or 'that'} in the shop."
+            return say.not_found(item.query)
         quantity = 1 if item.quantity is None else item.quantity
         if quantity < 1:
-            return _not_a_positive_amount(quantity)
-        if item.alternatives and state.pending is None:
-            return self._ask_which(item, state)
+            return say.not_a_positive_amount(quantity)
         product = self.shop.product(item.sku)
         if item.unit == SINGLE_UNIT and product.unit == BY_THE_DOZEN:
             return self._offer_whole_dozens(product, quantity, item.options, state)
         if quantity > MAX_LINE_QUANTITY:
-            return (f"{quantity_words(quantity).capitalize()} is more than I can add at once; "
-                    f"the most is {quantity_words(MAX_LINE_QUANTITY)}.")
+            return say.too_many_at_once(quantity, MAX_LINE_QUANTITY)
         if not product.is_in_stock:
             return self._offer_substitute(product, quantity, state)
         if product.stock is not None and product.stock < quantity + self.shop.in_cart(
                 product.sku):
-            return _over_stock(product.stock, product.name, self.shop.in_cart(product.sku))
+            return say.over_stock(product.stock, product.name, self.shop.in_cart(product.sku))
         reply = self._add_product(product, quantity, item.options, state, speaker)
-        if reply.startswith("Added "):
-            added.append(describe(product.name, quantity, item.options, product.unit))
-            return ""
+        if not reply:
+            added.append(say.line(product.name, quantity, item.options, product.unit))
         return reply
 
     def _add_product(self, product: Product, quantity: int, options: dict[str, str],
                      state: _State, speaker: str | None) -> str:
+        """"" when it is in the cart; else why not."""
         self._remember_cart(state)
         try:
             self.shop.add_to_cart(product.sku, quantity, options, speaker)
         except CartError as exc:
             state.undo.pop()
-            return f"Sorry, {exc.message}."
+            return say.sorry(exc.message)
         state.last_sku = product.sku
-        return f"Added {describe(product.name, quantity, options, product.unit)}."
+        return ""
 
-    def _ask_which(self, item: ItemSlot, state: _State) -> str:
+    def _add_one(self, product: Product, quantity: int, options: dict[str, str],
+                 state: _State, speaker: str | None) -> str:
+        return self._add_product(product, quantity, options, state, speaker) or say.added(
+            [say.line(product.name, quantity, options, product.unit)])
+
+    def _ask_which(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
         assert item.sku is not None
-        choices = [item.sku, *item.alternatives]
+        choices = (item.sku, *item.alternatives)
         names = [self.shop.product(sku).name.lower() for sku in choices]
-        question = f"Which {item.query or 'one'}: {_join(names, 'or')}?"
-        state.pending = {"kind": "choose", "choices": choices, "item": item.to_dict(),
-                         "question": question}
-        return question
+        state.pending = ChooseProduct(item, choices, say.which(item.query, names), then)
+        return state.pending.question
 
     def _offer_substitute(self, product: Product, quantity: int, state: _State) -> str:
         substitute = self.shop.substitute_for(product)
         if substitute is None:
-            return f"Sorry, {product.name.lower()} is out of stock."
-        state.pending = {"kind": "substitute", "sku": substitute.sku, "quantity": quantity,
-                         "question": f"Would you like {substitute.name.lower()} instead?"}
-        return (f"Sorry, {product.name.lower()} is out of stock. Would you like "
-                f"{substitute.name.lower()} instead, for "
-                f"{speak_cents(self.shop.unit_price_cents(substitute))}?")
+            return say.out_of_stock(product.name)
+        state.pending = OfferSubstitute(substitute.sku, quantity,
+                                        say.substitute_question(substitute.name))
+        return say.substitute_offer(product.name, substitute.name,
+                                    self.shop.unit_price_cents(substitute))
 
     def _offer_whole_dozens(self, product: Product, singles: int, options: dict[str, str],
                             state: _State) -> str:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
         dozens = -(-singles // 12)
-        offer = describe(product.name, dozens, options, product.unit)
-        state.pending = {"kind": "substitute", "sku": product.sku, "quantity": dozens,
-                         "options": options, "question": f"Shall I add {offer}?"}
-        return f"{product.name.capitalize()} come by the dozen. Shall I add {offer}?"
+        offer = say.line(product.name, dozens, options, product.unit)
+        state.pending = OfferSubstitute(product.sku, dozens, say.whole_dozens_question(offer),
+                                        options)
+        return say.whole_dozens_offer(product.name, offer)
 
     def _cross_sell(self, state: _State, speaker: str | None) -> str:
         if not self.settings.cross_sell:
@@ -425,25 +437,25 @@ class Dialog:
                        if "bought with" in r.reason]
         if not suggestions:
             return ""
-        return f"People often get {suggestions[0].product.name.lower()} with that."
+        return say.goes_with(suggestions[0].product.name)
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
         intent = self._with_last_product(intent, state)
         if not intent.items:
-            return "What would you like me to remove?"
+            return say.WHAT_TO_REMOVE
         replies = []
         for item in intent.items:
             if item.quantity is not None and item.quantity < 1:
-                replies.append(_not_a_positive_amount(item.quantity))
+                replies.append(say.not_a_positive_amount(item.quantity))
                 continue
             sku = self._cart_sku(item)
             if sku is None:
-                replies.append(f"There's no {item.query or 'such item'} in your cart.")
+                replies.append(say.not_in_cart(item.query))
                 continue
             self._remember_cart(state)
             removed = self.shop.remove_from_cart(sku, item.quantity, speaker)
             product = self.shop.product(sku)
-            replies.append(f"Removed {describe(product.name, removed, {}, product.unit)}.")
+            replies.append(say.removed(say.line(product.name, removed, {}, product.unit)))
         return " ".join(replies)
 
     def _cart_sku(self, item: ItemSlot) -> str | None:
@@ -470,44 +482,44 @@ class Dialog:
         replies = []
         for sku, quantity in targets:
             if sku is None or quantity is None:
-                replies.append("Which item, and how many?")
+                replies.append(say.WHICH_AND_HOW_MANY)
                 continue
             if quantity > MAX_LINE_QUANTITY:
-                replies.append(f"The most I can put in is {quantity_words(MAX_LINE_QUANTITY)}.")
+                replies.append(say.at_most(MAX_LINE_QUANTITY))
                 continue
             if quantity < 0:
-                replies.append(_not_a_positive_amount(quantity))
+                replies.append(say.not_a_positive_amount(quantity))
                 continue
             stock = self.shop.product(sku).stock
             if stock is not None and quantity > stock:
-                replies.append(_over_stock(stock, self.shop.product(sku).name, 0))
+                replies.append(say.over_stock(stock, self.shop.product(sku).name, 0))
                 continue
             self._remember_cart(state)
             try:
                 self.shop.set_quantity(sku, quantity, speaker)
             except CartError as exc:  # e.g. "none of those" for something not in the cart
                 state.undo.pop()
-                replies.append(f"Sorry, {exc.message}.")
+                replies.append(say.sorry(exc.message))
                 continue
             state.last_sku = sku
             product = self.shop.product(sku)
-            replies.append(f"You now have {describe(product.name, quantity, {}, product.unit)}."
-                           if quantity else f"Removed the {product.name.lower()}.")
+            replies.append(say.now_have(say.line(product.name, quantity, {}, product.unit))
+                           if quantity else say.removed_all(product.name))
         return " ".join(replies)
 
     def _clear(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if self.shop.cart().is_empty:
-            return "Your cart is already empty."
+            return say.ALREADY_EMPTY
         self._remember_cart(state)
         self.shop.clear_cart(speaker)
-        return "I've emptied your cart. Say undo to bring it back."
+        return say.EMPTIED
 
     def _undo(self, intent: Intent, state: _State, speaker: str | None) -> str:
         state.pending = None
         if not state.undo:
-            return "There's nothing to undo."
+            return say.NOTHING_TO_UNDO
         self.shop.restore_cart(state.undo.pop(), speaker)
-        return "Undone. " + self._read_cart(self.shop.cart())
+        return say.undone(self._read_cart(self.shop.cart()))
 
     def _usual_order(self, speaker: str | None) -> Order | None:
         """The speaker's own lines of the latest order they took part in; for an unknown
@@ -526,22 +538,19 @@ class Dialog:
     def _reorder(self, intent: Intent, state: _State, speaker: str | None) -> str:
         order = self._usual_order(speaker)
         if order is None:
-            return "You haven't ordered anything yet, so there's nothing to repeat."
+            return say.NOTHING_TO_REORDER
         self._remember_cart(state)
         added = self.shop.reorder(order, speaker)
         if not added:
             state.undo.pop()
-            return "None of the items from your last order are available right now."
-        spoken = _spoken_lines(added, self.shop)
-        whose = f"your usual, {speaker}" if speaker else "your usual"
-        return f"I've added {whose}: {spoken}. Say check out when you're ready."
+            return say.NONE_TO_REORDER
+        return say.usual_added(speaker, _spoken_lines(added, self.shop))
 
     # ---- reading things out -------------------------------------------------------------
     def _read_cart(self, cart: Cart) -> str:
         if cart.is_empty:
-            return "Your cart is empty."
-        lines = _spoken_lines(cart.lines, self.shop)
-        return f"Your cart has {lines}. The total is {speak_cents(cart.total_cents)}."
+            return say.CART_EMPTY
+        return say.cart_reading(_spoken_lines(cart.lines, self.shop), cart.total_cents)
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
         return self._read_cart(self.shop.cart())
@@ -549,33 +558,24 @@ class Dialog:
     def _price(self, intent: Intent, state: _State, speaker: str | None) -> str:
         known = [i for i in intent.items if i.sku]
         if not known:
-            return "Which product would you like the price of?"
+            return say.WHICH_PRICE
         return " ".join(self._price_of(self.shop.product(i.sku or ""), i.quantity)
                         for i in known)
 
     def _price_of(self, product: Product, quantity: int | None) -> str:
-        unit_price = self.shop.unit_price_cents(product)
-        per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
-        last = product.name.lower().split()[-1]
-        verb = "are" if singular(last) != last else "is"
-        text = f"{product.name} {verb} {speak_cents(unit_price)}{per}"
-        if unit_price != product.price_cents:
-            text += f", on sale from {speak_cents(product.price_cents)}"
-        if quantity and quantity > 1:
-            text += f"; {quantity_words(quantity)} would be {speak_cents(unit_price * quantity)}"
-        return text + "."
+        return say.price(product, self.shop.unit_price_cents(product), quantity)
 
     def _info(self, intent: Intent, state: _State, speaker: str | None) -> str:
         known = [i for i in intent.items if i.sku]
         if not known:
-            return "Which product would you like to know about?"
+            return say.WHICH_INFO
         product = self.shop.product(known[0].sku or "")
         parts = [product.description or product.name + "."]
         if product.tags:
-            parts.append(f"It is {_join(list(product.tags))}.")
+            parts.append(say.tags(product.tags))
         parts.append(self._price_of(product, None))
         if not product.is_in_stock:
-            parts.append("It is out of stock right now.")
+            parts.append(say.OUT_OF_STOCK_NOW)
         return " ".join(parts)
 
     def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
@@ -583,10 +583,8 @@ class Dialog:
         if not found:
             what = " ".join([*intent.tags, intent.category or "",
                              *(i.query for i in intent.items)]).strip()
-            return f"Sorry, we don't have {what or 'that'}."
-        names = _join([p.name.lower() for p in found[:3]])
-        more = f", and {quantity_words(len(found) - 3)} more" if len(found) > 3 else ""
-        return f"Yes, we have {names}{more}."
+            return say.we_have_none(what)
+        return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
 
     def _search_products(self, intent: Intent) -> list[Product]:
         candidates: list[Product] = []
@@ -603,9 +601,8 @@ class Dialog:
     def _recommend(self, intent: Intent, state: _State, speaker: str | None) -> str:
         suggestions = recommend(self.shop, speaker, limit=2)
         if not suggestions:
-            return "I don't have a suggestion yet; order a few times and I'll learn what you like."
-        parts = [f"{s.product.name.lower()}, since {s.reason}" for s in suggestions]
-        return f"How about {_join(parts, 'or')}?"
+            return say.NO_SUGGESTION
+        return say.how_about([f"{s.product.name.lower()}, since {s.reason}" for s in suggestions])
 
     def _deals(self, intent: Intent, state: _State, speaker: str | None) -> str:
         promotions = self.shop.active_promotions()
@@ -613,105 +610,81 @@ class Dialog:
             skus = {i.sku for i in intent.items} | {a for i in intent.items for a in i.alternatives}
             promotions = [p for p in promotions if p.sku in skus] or promotions
         if not promotions:
-            return "There are no deals right now."
-        return "Today's deals: " + "; ".join(p.description for p in promotions[:3]) + "."
+            return say.NO_DEALS
+        return say.deals([p.description for p in promotions[:3]])
 
     def _order_status(self, intent: Intent, state: _State, speaker: str | None) -> str:
         orders = self.shop.orders(1)
         if not orders:
-            return "You haven't placed any orders yet."
+            return say.NO_ORDERS
         order = orders[0]
         profile = self.shop.find_profile(speaker)
         if order.status is OrderStatus.PENDING_APPROVAL and profile \
                 and profile.role is Role.ADULT:
             lines = _spoken_lines(order.lines, self.shop)
-            question = (f"Order number {order.id} from {order.placed_by or 'a child'} is "
-                        f"waiting for your approval: {lines}, "
-                        f"{speak_cents(order.total_cents)}. Approve it?")
-            state.pending = {"kind": "approve", "order_id": order.id, "question": question}
-            return question
-        return (f"Your last order, number {order.id}, for {speak_cents(order.total_cents)}, "
-                f"{self._status_words(order)}.")
-
-    def _status_words(self, order: Order) -> str:
-        """What is really known about the order: the shop's last report, or how far the
-        outbox got with it; never "on its way" on a guess."""
-        if order.status is OrderStatus.PLACED:
-            return {DeliveryState.QUEUED: "is placed, and it hasn't reached the shop yet",
-                    DeliveryState.SENT: "is placed and the shop has it, but it hasn't "
-                                        "accepted it yet",
-                    DeliveryState.FAILED: "is placed, but the shop did not take it; please "
-                                          "check the household page",
-                    None: "is placed"}[self.shop.delivery_state(order.id)]
-        return {OrderStatus.PENDING_APPROVAL: "is waiting for an adult to approve it",
-                OrderStatus.ACCEPTED: "has been accepted by the shop",
-                OrderStatus.OUT_FOR_DELIVERY: "is out for delivery",
-                OrderStatus.CANCELLED: "is cancelled",
-                OrderStatus.DELIVERED: "has been delivered"}[order.status]
+            state.pending = ApproveOrder(order.id, say.approve_question(order, lines))
+            return state.pending.question
+        delivery = (self.shop.delivery_state(order.id)
+                    if order.status is OrderStatus.PLACED else None)
+        return say.last_order(order, delivery)
 
     def _add_to_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
         list_name = ListName(intent.list_name or "shopping")
         if not intent.items:
-            return f"What should I put on your {list_name} list?"
+            return say.what_to_list(list_name)
         names = []
         for item in intent.items:
             if item.quantity is not None and item.quantity < 1:
-                return _not_a_positive_amount(item.quantity)
+                return say.not_a_positive_amount(item.quantity)
             label = item.name or item.query
             self.shop.add_to_list(list_name, label, item.sku,
                                   min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)
             names.append(label.lower())
-        return f"Added {_join(names)} to your {list_name} list."
+        return say.listed(names, list_name)
 
     def _view_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
         list_name = ListName(intent.list_name or "shopping")
         items = self.shop.list_items(list_name)
         if not items:
-            return f"Your {list_name} list is empty."
-        return f"Your {list_name} list has {_join([i.label.lower() for i in items])}."
+            return say.list_empty(list_name)
+        return say.list_reading(list_name, [i.label.lower() for i in items])
 
     def _feedback(self, intent: Intent, state: _State, speaker: str | None) -> str:
         self.shop.add_feedback(intent.text, intent.rating, speaker)
         if intent.rating:
-            stars = f"{quantity_words(intent.rating)}-star"
-            return f"Thanks for the {stars} rating!"
-        return "Thanks for your feedback."
+            return say.thanks_for_rating(intent.rating)
+        return say.THANKS_FOR_FEEDBACK
 
     def _help(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        return ("You can say things like: add two bananas, what's in my cart, how much is "
-                "oat milk, any deals, or check out.")
+        return say.HELP
 
     def _unknown(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        friendly = _small_talk(intent.text)
+        friendly = say.small_talk(intent.text)
         if friendly:
             return friendly
         if state.pending:
-            return self._ask_again(state.pending)
-        return "Sorry, I didn't catch that. You can say, for example, add two bananas."
+            return state.pending.question
+        return say.NOT_CAUGHT
 
     def _repeat(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        return state.last_reply or "I haven't said anything yet."
+        return state.last_reply or say.NOTHING_SAID
 
     # ---- checkout ---------------------------------------------------------------------
     def _checkout(self, intent: Intent, state: _State, speaker: str | None) -> str:
         cart = self.shop.cart()
         if cart.is_empty:
-            return "Your cart is empty, so there's nothing to check out."
+            return say.NOTHING_TO_CHECK_OUT
         refusal = self._checkout_refusal(speaker, cart)
         if refusal:
             return refusal
-        lines = _spoken_lines(cart.lines, self.shop)
-        question = (f"Your order is {lines}. The total is {speak_cents(cart.total_cents)}. "
-                    + self._confirm_prompt(speaker))
-        state.pending = {"kind": "checkout", "total_cents": cart.total_cents,
-                         "question": question, "speaker": speaker}
+        question = say.readback(_spoken_lines(cart.lines, self.shop), cart.total_cents,
+                                self._confirm_prompt(speaker))
+        state.pending = ConfirmCheckout(cart.total_cents, speaker, question)
         return question
 
     def _confirm_prompt(self, speaker: str | None) -> str:
         profile = self.shop.find_profile(speaker)
-        if profile and profile.has_pin:
-            return "To place it, say your purchase PIN."
-        return "Shall I place the order?"
+        return say.SAY_PIN if profile and profile.has_pin else say.SHALL_I_PLACE
 
     def _checkout_refusal(self, speaker: str | None, cart: Cart) -> str:
         profiles = self.shop.profiles()
@@ -719,58 +692,37 @@ class Dialog:
         allow_unknown = (self.settings.allow_unknown_checkout
                          or self.shop.setting("allow_unknown_checkout") == "1")
         if profiles and profile is None and not allow_unknown:
-            return ("I don't recognise your voice, so I can't place orders for you. "
-                    "A household member can check out.")
+            return say.UNKNOWN_VOICE
         limit = profile.spending_limit_cents if profile else None
         if limit is not None and cart.total_cents > limit:
-            return (f"That's {speak_cents(cart.total_cents)}, over your limit of "
-                    f"{speak_cents(limit)}.")
+            return say.over_limit(cart.total_cents, limit)
         return ""
 
-    def _place_order(self, pending: dict[str, Any], intent: Intent, state: _State,
+    def _place_order(self, pending: ConfirmCheckout, intent: Intent, state: _State,
                      speaker: str | None) -> str:
         cart = self.shop.cart()
-        if cart.total_cents != pending["total_cents"]:
-            return "Your cart changed since I read it back. Say check out to hear it again."
-        if pending.get("speaker") != speaker:
-            return "Only the person who started the checkout can confirm it."
+        if cart.total_cents != pending.total_cents:
+            return say.CART_CHANGED
+        if pending.speaker != speaker:
+            return say.NOT_YOUR_CHECKOUT
         profile = self.shop.find_profile(speaker)
         if profile and profile.has_pin and not self._pin_matches(speaker, intent.text):
-            return "That PIN isn't right, so I haven't placed the order."
+            return say.WRONG_PIN
         is_child = profile is not None and profile.role is Role.CHILD
         status = OrderStatus.PENDING_APPROVAL if is_child else OrderStatus.PLACED
         try:
             order = self.shop.checkout(speaker, status)
         except OrderError as exc:
-            return f"Sorry, I couldn't place the order: {exc.message}."
+            return say.could_not_place(exc.message)
         state.undo.clear()
         self._order_id = order.id
-        return self._placed_reply(order)
+        return say.placed(order)
 
     def _pin_matches(self, speaker: str | None, text: str) -> bool:
         stored = self.shop.pin_hash(speaker or "")
         digits = "".join(str(_DIGIT_WORDS[w]) for w in normalize(text).split()
                          if w in _DIGIT_WORDS)
         return bool(stored and digits and check_pin(digits, stored))
-
-    @staticmethod
-    def _placed_reply(order: Order) -> str:
-        total = speak_cents(order.total_cents)
-        if order.status is OrderStatus.PENDING_APPROVAL:
-            return (f"I've saved order number {order.id} for {total}. "
-                    "It will be placed when an adult approves it.")
-        thanks = f"Thank you, {order.placed_by}!" if order.placed_by else "Thank you!"
-        return f"Your order is placed. Order number {order.id}, {total}. {thanks}"
-
-
-def _not_a_positive_amount(quantity: int) -> str:
-    amount = "zero" if quantity == 0 else "a negative amount"
-    return f"Sorry, I can't do {amount}; say how many, like two."
-
-
-def _over_stock(stock: int, name: str, in_cart: int) -> str:
-    have = f", and {quantity_words(in_cart)} are already in your cart" if in_cart else ""
-    return f"There are only {quantity_words(stock)} {name.lower()} in stock{have}."
 
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
@@ -780,20 +732,6 @@ _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
 _REFERS_BACK = re.compile(r"\b(it|that|them|those|this|these|another|one more|(the )?same "
                           r"again|more)\b")
 _BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those"})
-_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)$")
-_THANKS = re.compile(r"^(thanks|thank you|thank you very much|thanks a lot|cheers|great thanks)$")
-
-
-def _small_talk(text: str) -> str | None:
-    """A short friendly answer to a greeting or thanks, else None."""
-    said = normalize(text)
-    if _GREETING.match(said):
-        return "Hello! What can I get you?"
-    if _THANKS.match(said):
-        return "You're welcome."
-    return None
-
-
 def _is_spoken_pin(text: str) -> bool:
     words = normalize(text).split()
     return len(words) >= 4 and all(w in _DIGIT_WORDS for w in words)

@@ -1,0 +1,305 @@
+"""What the assistant says: every reply sentence, apart from the decisions that choose it.
+
+The conversation (``conversation.py``) decides what happens to the cart and which reply
+fits; the words are here, so rewording a reply (or, one day, another language) touches
+nothing that decides. Products and lines are described by ``replies.describe`` (inflect:
+"a dozen large eggs", "two packs of bacon").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..money import number_to_words, speak_cents
+from ..replies import describe
+from ..shop.models import DeliveryState, Order, OrderStatus, Product
+from ..text import normalize, singular
+
+NOT_CAUGHT = "Sorry, I didn't catch that. You can say, for example, add two bananas."
+HELP = ("You can say things like: add two bananas, what's in my cart, how much is "
+        "oat milk, any deals, or check out.")
+ASK_AGAIN = "Sorry, which one did you mean?"
+NOTHING_TO_CONFIRM = "There's nothing to confirm right now."
+OKAY = "Okay."
+LEFT_IT = "Okay, I'll leave it."
+CANCELLED = "Okay, cancelled."
+ORDER_NOT_PLACED = "Okay, I haven't placed the order. Your cart is still there."
+NO_OPEN_ORDER = "You have no open order to cancel."
+ONLY_ADULTS_APPROVE = "Only an adult of the household can approve that order."
+WHAT_TO_ADD = "What would you like me to add?"
+WHAT_TO_REMOVE = "What would you like me to remove?"
+WHICH_AND_HOW_MANY = "Which item, and how many?"
+ALREADY_EMPTY = "Your cart is already empty."
+EMPTIED = "I've emptied your cart. Say undo to bring it back."
+NOTHING_TO_UNDO = "There's nothing to undo."
+NOTHING_TO_REORDER = "You haven't ordered anything yet, so there's nothing to repeat."
+NONE_TO_REORDER = "None of the items from your last order are available right now."
+CART_EMPTY = "Your cart is empty."
+WHICH_PRICE = "Which product would you like the price of?"
+WHICH_INFO = "Which product would you like to know about?"
+NO_SUGGESTION = ("I don't have a suggestion yet; order a few times and I'll learn what "
+                 "you like.")
+NO_DEALS = "There are no deals right now."
+NO_ORDERS = "You haven't placed any orders yet."
+THANKS_FOR_FEEDBACK = "Thanks for your feedback."
+NOTHING_SAID = "I haven't said anything yet."
+NOTHING_TO_CHECK_OUT = "Your cart is empty, so there's nothing to check out."
+SAY_PIN = "To place it, say your purchase PIN."
+SHALL_I_PLACE = "Shall I place the order?"
+UNKNOWN_VOICE = ("I don't recognise your voice, so I can't place orders for you. "
+                 "A household member can check out.")
+CART_CHANGED = "Your cart changed since I read it back. Say check out to hear it again."
+NOT_YOUR_CHECKOUT = "Only the person who started the checkout can confirm it."
+WRONG_PIN = "That PIN isn't right, so I haven't placed the order."
+
+
+def quantity_words(quantity: int) -> str:
+    return number_to_words(quantity)
+
+
+def join(parts: Sequence[str], last: str = "and") -> str:
+    """"a, b and c"."""
+    parts = list(parts)
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {last} " + parts[-1]
+
+
+def sorry(message: str) -> str:
+    return f"Sorry, {message}."
+
+
+def added(lines: Sequence[str]) -> str:
+    return f"Added {join(lines)}."
+
+
+def not_found(query: str) -> str:
+    return f"Sorry, I couldn't find {query or 'that'} in the shop."
+
+
+def not_a_positive_amount(quantity: int) -> str:
+    amount = "zero" if quantity == 0 else "a negative amount"
+    return f"Sorry, I can't do {amount}; say how many, like two."
+
+
+def too_many_at_once(quantity: int, most: int) -> str:
+    return (f"{quantity_words(quantity).capitalize()} is more than I can add at once; "
+            f"the most is {quantity_words(most)}.")
+
+
+def at_most(most: int) -> str:
+    return f"The most I can put in is {quantity_words(most)}."
+
+
+def over_stock(stock: int, name: str, in_cart: int) -> str:
+    have = f", and {quantity_words(in_cart)} are already in your cart" if in_cart else ""
+    return f"There are only {quantity_words(stock)} {name.lower()} in stock{have}."
+
+
+def which(query: str, names: Sequence[str]) -> str:
+    return f"Which {query or 'one'}: {join(names, 'or')}?"
+
+
+def several_to_choose(queries: Sequence[str]) -> str:
+    return (f"I haven't added the {join(queries)}: there are several. Say which one when "
+            "you're ready.")
+
+
+def out_of_stock(name: str) -> str:
+    return f"Sorry, {name.lower()} is out of stock."
+
+
+def substitute_question(name: str) -> str:
+    return f"Would you like {name.lower()} instead?"
+
+
+def substitute_offer(missing: str, substitute: str, unit_price_cents: int) -> str:
+    return (f"Sorry, {missing.lower()} is out of stock. Would you like "
+            f"{substitute.lower()} instead, for {speak_cents(unit_price_cents)}?")
+
+
+def whole_dozens_question(offer: str) -> str:
+    return f"Shall I add {offer}?"
+
+
+def whole_dozens_offer(name: str, offer: str) -> str:
+    return f"{name.capitalize()} come by the dozen. {whole_dozens_question(offer)}"
+
+
+def goes_with(name: str) -> str:
+    return f"People often get {name.lower()} with that."
+
+
+def not_in_cart(query: str) -> str:
+    return f"There's no {query or 'such item'} in your cart."
+
+
+def removed(line: str) -> str:
+    return f"Removed {line}."
+
+
+def now_have(line: str) -> str:
+    return f"You now have {line}."
+
+
+def removed_all(name: str) -> str:
+    return f"Removed the {name.lower()}."
+
+
+def undone(cart_reading: str) -> str:
+    return "Undone. " + cart_reading
+
+
+def usual_added(speaker: str | None, spoken: str) -> str:
+    whose = f"your usual, {speaker}" if speaker else "your usual"
+    return f"I've added {whose}: {spoken}. Say check out when you're ready."
+
+
+def cart_reading(lines: str, total_cents: int) -> str:
+    return f"Your cart has {lines}. The total is {speak_cents(total_cents)}."
+
+
+def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
+    per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
+    last = product.name.lower().split()[-1]
+    verb = "are" if singular(last) != last else "is"
+    text = f"{product.name} {verb} {speak_cents(unit_price_cents)}{per}"
+    if unit_price_cents != product.price_cents:
+        text += f", on sale from {speak_cents(product.price_cents)}"
+    if quantity and quantity > 1:
+        text += (f"; {quantity_words(quantity)} would be "
+                 f"{speak_cents(unit_price_cents * quantity)}")
+    return text + "."
+
+
+def tags(tags: Sequence[str]) -> str:
+    return f"It is {join(list(tags))}."
+
+
+OUT_OF_STOCK_NOW = "It is out of stock right now."
+
+
+def we_have_none(what: str) -> str:
+    return f"Sorry, we don't have {what or 'that'}."
+
+
+def we_have(names: Sequence[str], more: int) -> str:
+    extra = f", and {quantity_words(more)} more" if more > 0 else ""
+    return f"Yes, we have {join(names)}{extra}."
+
+
+def how_about(parts: Sequence[str]) -> str:
+    return f"How about {join(parts, 'or')}?"
+
+
+def deals(descriptions: Sequence[str]) -> str:
+    return "Today's deals: " + "; ".join(descriptions) + "."
+
+
+def approve_question(order: Order, lines: str) -> str:
+    return (f"Order number {order.id} from {order.placed_by or 'a child'} is waiting for "
+            f"your approval: {lines}, {speak_cents(order.total_cents)}. Approve it?")
+
+
+def last_order(order: Order, delivery: DeliveryState | None) -> str:
+    return (f"Your last order, number {order.id}, for {speak_cents(order.total_cents)}, "
+            f"{_status(order, delivery)}.")
+
+
+def _status(order: Order, delivery: DeliveryState | None) -> str:
+    """What is really known about the order: the shop's last report, or how far the outbox
+    got with it; never "on its way" on a guess."""
+    if order.status is OrderStatus.PLACED:
+        return {DeliveryState.QUEUED: "is placed, and it hasn't reached the shop yet",
+                DeliveryState.SENT: "is placed and the shop has it, but it hasn't "
+                                    "accepted it yet",
+                DeliveryState.FAILED: "is placed, but the shop did not take it; please "
+                                      "check the household page",
+                None: "is placed"}[delivery]
+    return {OrderStatus.PENDING_APPROVAL: "is waiting for an adult to approve it",
+            OrderStatus.ACCEPTED: "has been accepted by the shop",
+            OrderStatus.OUT_FOR_DELIVERY: "is out for delivery",
+            OrderStatus.CANCELLED: "is cancelled",
+            OrderStatus.DELIVERED: "has been delivered"}[order.status]
+
+
+def cancel_question(order: Order) -> str:
+    return (f"Cancel order number {order.id} for {speak_cents(order.total_cents)}? "
+            "Say yes to cancel it.")
+
+
+def order_cancelled(order_id: int) -> str:
+    return f"Order number {order_id} is cancelled."
+
+
+def approved(order_id: int) -> str:
+    return f"Approved. Order number {order_id} is placed."
+
+
+def could_not_approve(message: str) -> str:
+    return f"Sorry, I couldn't approve it: {message}."
+
+
+def what_to_list(list_name: str) -> str:
+    return f"What should I put on your {list_name} list?"
+
+
+def listed(names: Sequence[str], list_name: str) -> str:
+    return f"Added {join(names)} to your {list_name} list."
+
+
+def list_empty(list_name: str) -> str:
+    return f"Your {list_name} list is empty."
+
+
+def list_reading(list_name: str, labels: Sequence[str]) -> str:
+    return f"Your {list_name} list has {join(labels)}."
+
+
+def thanks_for_rating(stars: int) -> str:
+    return f"Thanks for the {quantity_words(stars)}-star rating!"
+
+
+def readback(lines: str, total_cents: int, prompt: str) -> str:
+    return f"Your order is {lines}. The total is {speak_cents(total_cents)}. {prompt}"
+
+
+def over_limit(total_cents: int, limit_cents: int) -> str:
+    return f"That's {speak_cents(total_cents)}, over your limit of {speak_cents(limit_cents)}."
+
+
+def could_not_place(message: str) -> str:
+    return f"Sorry, I couldn't place the order: {message}."
+
+
+def placed(order: Order) -> str:
+    total = speak_cents(order.total_cents)
+    if order.status is OrderStatus.PENDING_APPROVAL:
+        return (f"I've saved order number {order.id} for {total}. "
+                "It will be placed when an adult approves it.")
+    thanks = f"Thank you, {order.placed_by}!" if order.placed_by else "Thank you!"
+    return f"Your order is placed. Order number {order.id}, {total}. {thanks}"
+
+
+def welcome_back(speaker: str, count: int) -> str:
+    return (f"Welcome back, {speaker}. You still have {quantity_words(count)} "
+            f"item{'s' if count != 1 else ''} waiting in your cart. ")
+
+
+_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)$")
+_THANKS = re.compile(r"^(thanks|thank you|thank you very much|thanks a lot|cheers|great thanks)$")
+
+
+def small_talk(text: str) -> str | None:
+    """A short friendly answer to a greeting or thanks, else None."""
+    said = normalize(text)
+    if _GREETING.match(said):
+        return "Hello! What can I get you?"
+    if _THANKS.match(said):
+        return "You're welcome."
+    return None
+
+
+def line(name: str, quantity: int, options: dict[str, str], unit: str | None) -> str:
+    return describe(name, quantity, options, unit)

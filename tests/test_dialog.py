@@ -226,6 +226,8 @@ def test_pin_is_required_when_set(dialog: Dialog, shop: Shop) -> None:
     assert shop.orders() == []
     say(dialog, "check out", speaker="dad")
     assert say(dialog, "four three two one", speaker="dad")[0].startswith("Your order is placed")
+    say(dialog, "add a pack of bacon", "check out", speaker="dad")
+    assert say(dialog, "my pin is 4321", speaker="dad")[0].startswith("Your order is placed")
     events = " ".join(str(e["data"]) for e in shop.events(200))
     assert "4321" not in events
 

@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 
 from voice_shop.bench.catalog_gen import generate_catalog
+from voice_shop.intent.model import Intent
+from voice_shop.intent.parser import IntentParser
+from voice_shop.intent.quantities import DIGITS, PLACES
 from voice_shop.language.compiler import (
     LanguageError,
     ShopLanguage,
@@ -185,3 +188,33 @@ def test_inflect_without_import_checks_says_the_same_words(tmp_path: Path) -> No
 ])
 def test_lines_are_said_in_proper_english(args: tuple, said: str) -> None:
     assert describe(*args) == said
+
+
+def test_the_languages_places_and_digits_have_values() -> None:
+    """The recogniser hears the ``{ordinal}`` and ``{digit}`` words of shop.yaml; the
+    parser's slots give each a value (so a word added to one is not lost in the other)."""
+    lists = default_templates().lists
+    assert set(lists["ordinal"]) - {"other"} == set(PLACES)
+    assert set(lists["digit"]) <= set(DIGITS)
+
+
+@pytest.mark.parametrize(("text", "choice", "digits"), [
+    ("the second one", 2, None),
+    ("uh the first one please", 1, None),
+    ("the last one", -1, None),
+    ("number three", 3, None),
+    ("one two three four", None, "1234"),
+    ("yes four oh oh seven", None, "4007"),
+    ("my pin is won too free for", None, "1234"),
+    ("4007", None, "4007"),
+    ("my pin is 4007.", None, "4007"),
+    ("one two three", None, None),  # too short for a code
+    ("add two bananas", None, None),
+    ("add four bananas two apples three pears and one lime", None, None),
+])
+def test_places_and_codes_are_parser_slots(parser: IntentParser, text: str,
+                                           choice: int | None, digits: str | None) -> None:
+    intent = parser.parse(text)
+    assert (intent.choice, intent.digits) == (choice, digits)
+    restored = Intent.from_dict(intent.to_dict())  # the JSON interface carries them
+    assert (restored.choice, restored.digits) == (choice, digits)

@@ -48,8 +48,6 @@ from .questions import (
 )
 
 UNDO_DEPTH = 10
-_ORDINALS = {"first": 0, "one": 0, "second": 1, "two": 1, "third": 2, "three": 2, "fourth": 3,
-             "four": 3, "last": -1}
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,7 @@ class Dialog:
         if not isinstance(pending, ConfirmCheckout):
             return False
         profile = self.shop.find_profile(pending.speaker)
-        return bool(profile and profile.has_pin) or _is_spoken_pin(text)
+        return bool(profile and profile.has_pin) or self.parser.parse(text).digits is not None
 
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
         is_secret = self.is_secret_input(intent.text)
@@ -218,8 +216,8 @@ class Dialog:
         or "check out" again after a read-back is a confirmation."""
         pending = state.pending
         if isinstance(pending, ConfirmCheckout):
-            if intent.intent is IntentName.CHECKOUT or _is_spoken_pin(intent.text):
-                return Intent(IntentName.CONFIRM, text=intent.text, confidence=intent.confidence)
+            if intent.intent is IntentName.CHECKOUT or intent.digits is not None:
+                return dataclasses.replace(intent, intent=IntentName.CONFIRM, items=())
             return intent
         if not isinstance(pending, ChooseProduct):
             return intent
@@ -250,11 +248,10 @@ class Dialog:
         for item in intent.items:
             if item.sku in choices and not set(item.alternatives) & set(choices):
                 return item.sku
+        if intent.choice is not None:
+            index = intent.choice - 1 if intent.choice > 0 else intent.choice
+            return choices[index] if -len(choices) <= index < len(choices) else None
         words = normalize(intent.text).split()
-        for word in words:
-            if word in _ORDINALS and ("one" in words or word not in {"one", "two", "three"}):
-                index = _ORDINALS[word]
-                return choices[index] if -len(choices) <= index < len(choices) else None
         names = {sku: set(normalize(self.shop.product(sku).name).split()) for sku in choices}
         shared = {w for w, n in Counter(w for n in names.values() for w in n).items() if n > 1}
         shared |= set(normalize(asked).split())
@@ -706,7 +703,7 @@ class Dialog:
         if pending.speaker != speaker:
             return say.NOT_YOUR_CHECKOUT
         profile = self.shop.find_profile(speaker)
-        if profile and profile.has_pin and not self._pin_matches(speaker, intent.text):
+        if profile and profile.has_pin and not self._pin_matches(speaker, intent.digits):
             return say.WRONG_PIN
         is_child = profile is not None and profile.role is Role.CHILD
         status = OrderStatus.PENDING_APPROVAL if is_child else OrderStatus.PLACED
@@ -718,10 +715,8 @@ class Dialog:
         self._order_id = order.id
         return say.placed(order)
 
-    def _pin_matches(self, speaker: str | None, text: str) -> bool:
+    def _pin_matches(self, speaker: str | None, digits: str | None) -> bool:
         stored = self.shop.pin_hash(speaker or "")
-        digits = "".join(str(_DIGIT_WORDS[w]) for w in normalize(text).split()
-                         if w in _DIGIT_WORDS)
         return bool(stored and digits and check_pin(digits, stored))
 
 
@@ -732,12 +727,3 @@ _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
 _REFERS_BACK = re.compile(r"\b(it|that|them|those|this|these|another|one more|(the )?same "
                           r"again|more)\b")
 _BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those"})
-def _is_spoken_pin(text: str) -> bool:
-    words = normalize(text).split()
-    return len(words) >= 4 and all(w in _DIGIT_WORDS for w in words)
-
-
-_DIGIT_WORDS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                # what recognisers write for digits said one by one
-                "won": 1, "to": 2, "too": 2, "for": 4, "free": 3, "tree": 3, "ate": 8}

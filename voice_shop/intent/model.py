@@ -86,12 +86,18 @@ class Intent:
     """"shopping" or "wish" for list intents."""
     quantity: int | None = None
     """A bare quantity with no product ("make it three")."""
+    choice: int | None = None
+    """A place said, for a question that offered a list: "the second one" 2, "the last
+    one" -1."""
+    digits: str | None = None
+    """A code said digit by digit ("four oh oh seven" "4007"), such as a purchase PIN."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
                 "category": self.category, "tags": list(self.tags), "rating": self.rating,
                 "text": self.text, "confidence": round(self.confidence, 3),
-                "list": self.list_name, "quantity": self.quantity}
+                "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
+                "digits": self.digits}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -100,4 +106,5 @@ class Intent:
                    category=data.get("category"), tags=tuple(data.get("tags") or []),
                    rating=data.get("rating"), text=data.get("text", ""),
                    confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
-                   quantity=data.get("quantity"))
+                   quantity=data.get("quantity"), choice=data.get("choice"),
+                   digits=data.get("digits"))

@@ -19,15 +19,20 @@ from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
 from .quantities import (
+    MIN_SPOKEN_DIGITS,
     NUMBER_WORDS,
     has_negative_amount,
     leading_quantity,
     leading_unit,
+    spoken_digits,
     spoken_homophone_quantity,
+    spoken_place,
     without_signs,
 )
 
 I = IntentName  # noqa: E741 - short alias keeps the rule table readable
+_TYPED_CODE = re.compile(rf"(?:[a-z' ]*\s)?(\d{{{MIN_SPOKEN_DIGITS},}})[.!]?")
+"""A code typed as digits, alone or after words ("my pin is 4007")."""
 
 # Politeness, hesitations and hedges that carry no meaning for the shop.
 _FILLERS = re.compile(
@@ -289,9 +294,17 @@ class IntentParser:
     # ---- the parse ---------------------------------------------------------------------------
     def parse(self, text: str) -> Intent:
         """The intent of one utterance; a negative amount ("add minus five") is kept negative
-        so the dialog can refuse it instead of reading "minus" as "remove"."""
+        so the dialog can refuse it instead of reading "minus" as "remove". Whatever the
+        intent, a place said ("the second one") and a code said digit by digit fill the
+        ``choice`` and ``digits`` slots, for the dialog's questions."""
         intent = self._parse(text)
-        if not has_negative_amount(normalize(text).split()):
+        words = normalize(text).split()
+        typed = _TYPED_CODE.fullmatch(text.strip().lower())
+        digits = typed.group(1) if typed else spoken_digits(words)
+        choice = spoken_place(words)
+        if digits is not None or choice is not None:
+            intent = dataclasses.replace(intent, digits=digits, choice=choice)
+        if not has_negative_amount(words):
             return intent
         items = tuple(dataclasses.replace(i, quantity=-i.quantity) if i.quantity else i
                       for i in intent.items)

@@ -122,3 +122,43 @@ def has_negative_amount(tokens: Sequence[str]) -> bool:
 def without_signs(tokens: Sequence[str]) -> list[str]:
     """The tokens without the sign words of negative amounts (the number stays)."""
     return [t for i, t in enumerate(tokens) if not _is_sign_at(tokens, i)]
+
+
+PLACES = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+"""The shop language's ``{ordinal}`` words as places in a list that was offered ("the
+second one"); "other" names no place. ``test_language.py`` checks the two agree."""
+_PLACE_NOUNS = frozenset({"number", "option", "choice"})
+
+
+def spoken_place(tokens: Sequence[str]) -> int | None:
+    """Which of the offered things was chosen: "the second one" -> 2, "the last one" -> -1,
+    "number three" -> 3; None when no place is said."""
+    for i, token in enumerate(tokens):
+        if token in PLACES:
+            return PLACES[token]
+        if token in _PLACE_NOUNS and i + 1 < len(tokens):
+            number = _number_at(tokens, i + 1)
+            if number is not None and number[0] >= 1:
+                return number[0]
+    return None
+
+
+DIGITS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+          "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          # what recognisers write for digits said one by one
+          "won": 1, "to": 2, "too": 2, "for": 4, "free": 3, "tree": 3, "ate": 8}
+"""The shop language's ``{digit}`` words, and their homophones."""
+MIN_SPOKEN_DIGITS = 4
+
+
+def spoken_digits(tokens: Sequence[str]) -> str | None:
+    """A code said digit by digit ("one two three four", "yes, four oh oh seven", "my pin
+    is ...") as a digit string: the utterance ends in at least ``MIN_SPOKEN_DIGITS`` digit
+    words and has none earlier."""
+    count = 0
+    while count < len(tokens) and tokens[len(tokens) - 1 - count] in DIGITS:
+        count += 1
+    lead = tokens[:len(tokens) - count]
+    if count < MIN_SPOKEN_DIGITS or any(t in DIGITS for t in lead):
+        return None
+    return "".join(str(DIGITS[t]) for t in tokens[len(tokens) - count:])

@@ -21,10 +21,10 @@ def mask_text(text: str) -> str:
 
 
 def masked_intent(intent: Intent) -> Intent:
-    """The intent with its text masked and no items, quantity or rating (any could be
-    digits of the PIN); the intent name stays, so logs still say what happened."""
+    """The intent with its text masked and no items, quantity, rating, place or digits (any
+    could be digits of the PIN); the intent name stays, so logs still say what happened."""
     return dataclasses.replace(intent, text=mask_text(intent.text), items=(), quantity=None,
-                               rating=None, category=None, tags=())
+                               rating=None, category=None, tags=(), choice=None, digits=None)
 
 
 def masked_event(data: dict[str, Any]) -> dict[str, Any]:

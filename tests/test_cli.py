@@ -47,6 +47,23 @@ def test_chat_json_turns_and_env_db(db: Path, tmp_path: Path) -> None:
     assert run("cart", "show", "--db", str(db), "--json").stdout.strip().startswith('{"lines": []')
 
 
+def test_chat_follows_the_households_config_file(db: Path, tmp_path: Path) -> None:
+    """chat is built by the Assistant as listen and serve are: the config file's dialog
+    rules apply to it too."""
+    import shutil
+    copy = tmp_path / "household.db"
+    shutil.copy(db, copy)
+    assert run("profiles", "add", "sam", "--db", str(copy)).returncode == 0
+    script = "add a bag of rice\ncheck out\n"
+    refused = run("chat", "--db", str(copy), stdin=script, cwd=tmp_path)
+    assert "I don't recognise your voice" in refused.stdout.splitlines()[-1]
+    config = tmp_path / "voice-shop.toml"
+    config.write_text("[dialog]\nallow_unknown_checkout = true\n")
+    allowed = run("chat", "--db", str(copy), "--config", str(config), stdin="check out\n",
+                  cwd=tmp_path)
+    assert allowed.stdout.strip().endswith("Shall I place the order?"), allowed.stdout
+
+
 def test_catalog_search_json(db: Path) -> None:
     result = run("catalog", "search", "olive oil", "--db", str(db), "--json")
     assert json.loads(result.stdout.splitlines()[0])["sku"] == "Y111"

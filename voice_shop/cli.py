@@ -28,7 +28,6 @@ from .money import format_cents
 if TYPE_CHECKING:
     from .assistant import Assistant
     from .config import AppSettings
-    from .intent.parser import IntentParser
     from .pipeline import SpeakerIdentifier
     from .shop.engine import Shop
     from .shop.models import Role
@@ -106,11 +105,6 @@ def stdin_lines() -> Iterator[str]:
 def _open_shop(db: Path) -> Shop:
     from .shop.engine import Shop
     return Shop.open(db)
-
-
-def _parser_for(shop: Shop) -> IntentParser:
-    from .intent.parser import IntentParser
-    return IntentParser(shop.products())
 
 
 def _known_speaker(shop: Shop, name: str | None) -> str | None:
@@ -234,9 +228,11 @@ def catalog_search(query: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = 
 # ---- text understanding and conversation ------------------------------------------------
 @app.command()
 def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin lines if omitted.")]
-          = None, db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+          = None, db: ConfigDbOption = None, config: ConfigOption = None,
+          as_json: JsonOption = False) -> None:
     """Text to intent JSON, one line per utterance (JSON with or without --json)."""
-    parser = _parser_for(_open_shop(db))
+    from .assistant import Assistant
+    parser = Assistant(_file_settings(config, db)).parser
     failed = 0
     for line in ([text] if text is not None else stdin_lines()):
         try:
@@ -250,13 +246,15 @@ def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin line
 
 
 @app.command()
-def chat(db: DbOption = DEFAULT_DB, speaker: Annotated[str | None, typer.Option(
-        help="Who is talking (a profile name).")] = None, as_json: JsonOption = False) -> None:
-    """Text conversation over the real cart; reads stdin lines when not a terminal."""
-    from .dialog import Dialog
-    shop = _open_shop(db)
-    speaker = _known_speaker(shop, speaker)
-    dialog = Dialog(shop, _parser_for(shop))
+def chat(db: ConfigDbOption = None, speaker: Annotated[str | None, typer.Option(
+        help="Who is talking (a profile name).")] = None, config: ConfigOption = None,
+        as_json: JsonOption = False) -> None:
+    """Text conversation over the real cart; reads stdin lines when not a terminal. The
+    household's settings (config file) apply as they do to listen and serve."""
+    from .assistant import Assistant
+    assistant = Assistant(_file_settings(config, db))
+    speaker = _known_speaker(assistant.shop, speaker)
+    dialog = assistant.dialog
     interactive = sys.stdin.isatty()
     lines = _prompted_lines() if interactive else stdin_lines()
     for line in lines:

@@ -284,3 +284,46 @@ def test_questions_are_kept_and_read_back_typed() -> None:
     for damaged in (None, "choose", {"kind": "choose"}, {"kind": "teleport", "question": "?"},
                     {"kind": "checkout", "total_cents": "lots", "question": "?"}):
         assert questions.from_dict(damaged) is None
+
+
+def _product_with_two_ways(shop: Shop) -> tuple[str, str, str, str, str]:
+    """(sku, name, option group, one value, another) of a product sold in several ways."""
+    for p in shop.products():
+        if p.stock is not None and p.stock < 20:
+            continue
+        for group, values in p.options.items():
+            if len(values) >= 2:
+                return p.sku, p.name.lower(), group, values[0], values[1]
+    raise AssertionError("the catalog has no product with options")
+
+
+def test_the_line_the_talk_is_about_keeps_its_options(dialog: Dialog, shop: Shop) -> None:
+    """"another one", "the same again", "make it three" and "take it off" mean the line just
+    talked about, options and all; the product's other lines stay as they are."""
+    sku, name, group, one, other = _product_with_two_ways(shop)
+    say(dialog, f"add a {one} {name}")
+    say(dialog, "another one", "the same again")
+    assert cart_of(shop) == [(sku, 3, {group: one})]
+    say(dialog, f"add a {other} {name}")
+    say(dialog, "make it three")
+    assert cart_of(shop) == [(sku, 3, {group: one}), (sku, 3, {group: other})]
+    say(dialog, "six of them")
+    assert cart_of(shop) == [(sku, 3, {group: one}), (sku, 6, {group: other})]
+    say(dialog, "take it off")
+    assert cart_of(shop) == [(sku, 3, {group: one})]
+
+
+def test_taking_back_is_a_no_not_a_misunderstanding(dialog: Dialog, shop: Shop) -> None:
+    """"no wait", "I changed my mind", "wait a second" are heard, and change nothing."""
+    product = next(p for p in shop.products() if p.unit == "each" and not p.options
+                   and (p.stock is None or p.stock > 2))
+    say(dialog, f"add two {product.name.lower()}")
+    before = cart_of(shop)
+    assert before == [(product.sku, 2, {})]
+    for line in ("no wait", "I changed my mind", "wait a second", "hold on"):
+        assert say(dialog, line)[0] == "Okay."
+    assert cart_of(shop) == before
+    question = say(dialog, "check out")[0]
+    assert question.endswith("Shall I place the order?")
+    assert say(dialog, "no wait")[0].startswith("Okay, I haven't placed the order")
+    assert shop.orders() == []

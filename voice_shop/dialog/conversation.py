@@ -96,6 +96,9 @@ class _State:
     undo: list[list[dict[str, Any]]] = field(default_factory=list)
     last_reply: str = ""
     last_sku: str | None = None
+    last_options: dict[str, str] = field(default_factory=dict)
+    """The options of the line the talk is about: "another one" after "a large latte" is
+    another large latte."""
     reminded: list[str] = field(default_factory=list)
     last_seen: dict[str, float] = field(default_factory=dict)
 
@@ -104,6 +107,7 @@ class _State:
         return cls(pending=questions.from_dict(data.get("pending")),
                    undo=list(data.get("undo", [])), last_reply=data.get("last_reply", ""),
                    last_sku=data.get("last_sku"),
+                   last_options=dict(data.get("last_options") or {}),
                    reminded=list(data.get("reminded", [])),
                    last_seen=dict(data.get("last_seen", {})))
 
@@ -111,6 +115,7 @@ class _State:
         pending = questions.to_dict(self.pending) if self.pending else None
         return {"pending": pending, "undo": self.undo[-UNDO_DEPTH:],
                 "last_reply": self.last_reply, "last_sku": self.last_sku,
+                "last_options": self.last_options,
                 "reminded": self.reminded[-50:], "last_seen": self.last_seen}
 
 
@@ -358,8 +363,9 @@ class Dialog:
         if product is None:
             return intent
         quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
+        options = next((i.options for i in intent.items if i.options), state.last_options)
         slot = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
-                        quantity=quantity, score=1.0)
+                        quantity=quantity, options=dict(options), score=1.0)
         return dataclasses.replace(intent, items=(slot,))
 
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
@@ -393,7 +399,7 @@ class Dialog:
         except CartError as exc:
             state.undo.pop()
             return say.sorry(exc.message)
-        state.last_sku = product.sku
+        state.last_sku, state.last_options = product.sku, dict(options)
         return ""
 
     def _add_one(self, product: Product, quantity: int, options: dict[str, str],
@@ -437,11 +443,12 @@ class Dialog:
         return say.goes_with(suggestions[0].product.name)
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        intent = self._with_last_product(intent, state)
-        if not intent.items:
+        resolved = self._with_last_product(intent, state)
+        is_reference = resolved is not intent  # "take it off": the line the talk is about
+        if not resolved.items:
             return say.WHAT_TO_REMOVE
         replies = []
-        for item in intent.items:
+        for item in resolved.items:
             if item.quantity is not None and item.quantity < 1:
                 replies.append(say.not_a_positive_amount(item.quantity))
                 continue
@@ -450,10 +457,27 @@ class Dialog:
                 replies.append(say.not_in_cart(item.query))
                 continue
             self._remember_cart(state)
-            removed = self.shop.remove_from_cart(sku, item.quantity, speaker)
+            line = self._line_meant(sku, item.options if item.options or is_reference else None)
+            if line is None:
+                removed, options = self.shop.remove_from_cart(sku, item.quantity, speaker), {}
+            else:
+                removed, options = min(item.quantity or line.quantity, line.quantity), line.options
+                self.shop.set_line_quantity(line.id, line.quantity - removed, speaker)
             product = self.shop.product(sku)
-            replies.append(say.removed(say.line(product.name, removed, {}, product.unit)))
+            replies.append(say.removed(say.line(product.name, removed, options, product.unit)))
         return " ".join(replies)
+
+    def _line_meant(self, sku: str, options: dict[str, str] | None) -> CartLine | None:
+        """The one line of ``sku`` meant when the cart holds the product in several ways (a
+        large latte and a small one): the line with these ``options``, or the only one that
+        has them all. None when the product has one line, or no options were meant (the
+        product as a whole: "remove the lattes")."""
+        lines = self.shop.lines_for(sku)
+        if len(lines) < 2 or options is None:
+            return None
+        exact = [line for line in lines if line.options == options]
+        fitting = exact or [line for line in lines if options.items() <= line.options.items()]
+        return fitting[0] if len(fitting) == 1 else None
 
     def _cart_sku(self, item: ItemSlot) -> str | None:
         """The cart's product the shopper meant: the match, or a close alternative in the cart."""
@@ -472,12 +496,14 @@ class Dialog:
         return None
 
     def _set_quantity(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        targets: list[tuple[str | None, int | None, dict[str, str] | None]]
         if intent.items:
-            targets = [(self._cart_sku(i) or i.sku, i.quantity) for i in intent.items]
-        else:
-            targets = [(state.last_sku, intent.quantity)]
+            targets = [(self._cart_sku(i) or i.sku, i.quantity, i.options or None)
+                       for i in intent.items]
+        else:  # "make it three": the line the talk is about
+            targets = [(state.last_sku, intent.quantity, state.last_options)]
         replies = []
-        for sku, quantity in targets:
+        for sku, quantity, options in targets:
             if sku is None or quantity is None:
                 replies.append(say.WHICH_AND_HOW_MANY)
                 continue
@@ -492,15 +518,21 @@ class Dialog:
                 replies.append(say.over_stock(stock, self.shop.product(sku).name, 0))
                 continue
             self._remember_cart(state)
+            line = self._line_meant(sku, options)
+            lines = self.shop.lines_for(sku)
+            said = line.options if line else lines[0].options if len(lines) == 1 else {}
             try:
-                self.shop.set_quantity(sku, quantity, speaker)
+                if line is None:
+                    self.shop.set_quantity(sku, quantity, speaker)
+                else:
+                    self.shop.set_line_quantity(line.id, quantity, speaker)
             except CartError as exc:  # e.g. "none of those" for something not in the cart
                 state.undo.pop()
                 replies.append(say.sorry(exc.message))
                 continue
-            state.last_sku = sku
+            state.last_sku, state.last_options = sku, dict(said)
             product = self.shop.product(sku)
-            replies.append(say.now_have(say.line(product.name, quantity, {}, product.unit))
+            replies.append(say.now_have(say.line(product.name, quantity, said, product.unit))
                            if quantity else say.removed_all(product.name))
         return " ".join(replies)
 

@@ -52,8 +52,10 @@ _CONFIRM = re.compile(
 _DENY = re.compile(
     r"^(no|nope|nah|no thanks|no thank you|not now|negative|don't|do not|wrong|"
     r"that's wrong|that's not right|that is not right|not really|i don't think so|"
-    r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait)"
-    r"( (no|thanks|don't|not now|that's wrong|do not|please))*$")
+    r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait|"
+    r"wait a (second|minute)|i('ve)? changed my mind)"
+    r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|wait a (second|minute)|"
+    r"hold on))*$")
 
 # (intent, pattern) in priority order; the first that matches decides the intent.
 _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
@@ -315,6 +317,9 @@ class IntentParser:
         words = self._clean(text)
         sentence = " ".join(words)
         if not words:
+            # Only fillers, but fillers that take back: "no wait", "I changed my mind".
+            if _DENY.match(normalize(text)):
+                return Intent(IntentName.DENY, text=text, confidence=0.9)
             return Intent(IntentName.UNKNOWN, text=text, confidence=0.0)
         if _CONFIRM.match(sentence):
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from voice_shop.bench.catalog_gen import generate_catalog
-from voice_shop.dialog import Dialog, questions
+from voice_shop.dialog import Dialog, questions, wording
 from voice_shop.intent.model import ItemSlot
 from voice_shop.intent.parser import IntentParser
 from voice_shop.shop.engine import Shop
@@ -327,3 +327,37 @@ def test_taking_back_is_a_no_not_a_misunderstanding(dialog: Dialog, shop: Shop) 
     assert question.endswith("Shall I place the order?")
     assert say(dialog, "no wait")[0].startswith("Okay, I haven't placed the order")
     assert shop.orders() == []
+
+
+def test_the_last_line_takes_other_options_and_more_of_the_same(dialog: Dialog,
+                                                                 shop: Shop) -> None:
+    """"make that a large", "switch it to ...", "make it two ... ones", "two more": the line
+    just talked about changes (merging into a line that already has those options)."""
+    sku, name, group, one, other = _product_with_two_ways(shop)
+    say(dialog, f"add a {name}")
+    assert say(dialog, f"make that a {one}")[0] == f"You now have a {one} {name}."
+    assert cart_of(shop) == [(sku, 1, {group: one})]
+    say(dialog, "two more")
+    assert cart_of(shop) == [(sku, 3, {group: one})]
+    say(dialog, f"switch it to {other}")
+    assert cart_of(shop) == [(sku, 3, {group: other})]
+    say(dialog, f"add a {one} {name}", f"make it {other}")
+    assert cart_of(shop) == [(sku, 4, {group: other})]
+    say(dialog, "undo")
+    assert cart_of(shop) == [(sku, 3, {group: other}), (sku, 1, {group: one})]
+
+
+def test_it_is_the_product_just_talked_about(dialog: Dialog, shop: Shop) -> None:
+    sku, name, *_ = _product_with_two_ways(shop)
+    say(dialog, f"add a {name}")
+    price = say(dialog, "how much is it")[0]
+    assert price.lower().startswith(name) and "dollar" in price
+    assert name in say(dialog, "tell me about it")[0].lower()
+    assert cart_of(shop) == [(sku, 1, {})]
+
+
+def test_out_of_stock_agrees_with_the_name() -> None:
+    assert wording.out_of_stock("Avocados") == "Sorry, avocados are out of stock."
+    assert wording.out_of_stock("Rye Bread") == "Sorry, rye bread is out of stock."
+    assert wording.substitute_offer("Large Eggs", "Duck Eggs", 399).startswith(
+        "Sorry, large eggs are out of stock. Would you like duck eggs instead")

@@ -176,7 +176,8 @@ class Dialog:
         intent = self._resolve_pending(intent, state, speaker)
         if intent.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
-        reply = self._handlers[intent.intent](intent, state, speaker)
+        reply = (self._change_options(intent, state, speaker)
+                 or self._handlers[intent.intent](intent, state, speaker))
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
@@ -350,6 +351,40 @@ class Dialog:
             if suggestion:
                 replies.append(suggestion)
         return " ".join(replies)
+
+    def _change_options(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        """"make that a large", "make it oat milk", "change it to two large ones": other
+        options (and maybe a count) for the line the talk is about. "" when the utterance is
+        not that: it names no option of that product, names another product, or does not
+        refer back at all ("oat milk please" is an order of oat milk)."""
+        said = normalize(intent.text)
+        is_change = intent.intent in (IntentName.SET_QUANTITY, IntentName.ADD_ITEM) or (
+            intent.intent is IntentName.UNKNOWN and _CHANGE.search(said) is not None)
+        if not is_change or state.last_sku is None or not _REFERS_BACK.search(said):
+            return ""
+        product = self.shop.product(state.last_sku)
+        found = _options_said(said.split(), product.options)
+        option_words = {w for value in found.values() for w in value.split()}
+        if not found or any(i.sku != product.sku and set(i.query.split()) - option_words
+                            - _BACK_WORDS - {"a", "an"} for i in intent.items):
+            return ""
+        line = next((ln for ln in self.shop.lines_for(product.sku)
+                     if ln.options == state.last_options), None)
+        if line is None:
+            return ""
+        quantity = intent.quantity or next(
+            (i.quantity for i in intent.items if i.quantity is not None), None)
+        self._remember_cart(state)
+        try:
+            line = self.shop.change_line_options(line.id, {**line.options, **found}, speaker)
+            if quantity is not None and quantity != line.quantity:
+                self.shop.set_line_quantity(line.id, quantity, speaker)
+                line = dataclasses.replace(line, quantity=quantity)
+        except CartError as exc:
+            state.undo.pop()
+            return say.sorry(exc.message)
+        state.last_options = dict(line.options)
+        return say.now_have(say.line(product.name, line.quantity, line.options, product.unit))
 
     def _with_last_product(self, intent: Intent, state: _State) -> Intent:
         """"another one", "take it off", "two more of those": an item named only by a
@@ -585,6 +620,7 @@ class Dialog:
         return self._read_cart(self.shop.cart())
 
     def _price(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        intent = self._with_last_product(intent, state)  # "how much is it?"
         known = [i for i in intent.items if i.sku]
         if not known:
             return say.WHICH_PRICE
@@ -595,6 +631,7 @@ class Dialog:
         return say.price(product, self.shop.unit_price_cents(product), quantity)
 
     def _info(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        intent = self._with_last_product(intent, state)  # "tell me about it"
         known = [i for i in intent.items if i.sku]
         if not known:
             return say.WHICH_INFO
@@ -756,6 +793,19 @@ _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
 
 
-_REFERS_BACK = re.compile(r"\b(it|that|them|those|this|these|another|one more|(the )?same "
+_REFERS_BACK = re.compile(r"\b(it|that|them|they|those|this|these|another|one more|(the )?same "
                           r"again|more)\b")
-_BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those"})
+def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Per option group, the longest of its values said as a phrase in ``words``."""
+    found: dict[str, str] = {}
+    padded = f" {' '.join(words)} "
+    for group, values in options.items():
+        heard = [v for v in values if f" {normalize(v)} " in padded]
+        if heard:
+            found[group] = max(heard, key=len)
+    return found
+
+
+_CHANGE = re.compile(r"\b(make|change|switch|instead)\b")
+_BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those",
+                         "these", "this", "of"})

@@ -106,8 +106,14 @@ def several_to_choose(queries: Sequence[str]) -> str:
             "you're ready.")
 
 
+def _is_are(name: str) -> str:
+    """"is" or "are", as the name is singular or plural ("avocados are")."""
+    last = name.lower().split()[-1] if name.strip() else ""
+    return "are" if singular(last) != last else "is"
+
+
 def out_of_stock(name: str) -> str:
-    return f"Sorry, {name.lower()} is out of stock."
+    return f"Sorry, {name.lower()} {_is_are(name)} out of stock."
 
 
 def substitute_question(name: str) -> str:
@@ -115,7 +121,7 @@ def substitute_question(name: str) -> str:
 
 
 def substitute_offer(missing: str, substitute: str, unit_price_cents: int) -> str:
-    return (f"Sorry, {missing.lower()} is out of stock. Would you like "
+    return (f"Sorry, {missing.lower()} {_is_are(missing)} out of stock. Would you like "
             f"{substitute.lower()} instead, for {speak_cents(unit_price_cents)}?")
 
 
@@ -162,9 +168,7 @@ def cart_reading(lines: str, total_cents: int) -> str:
 
 def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
     per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
-    last = product.name.lower().split()[-1]
-    verb = "are" if singular(last) != last else "is"
-    text = f"{product.name} {verb} {speak_cents(unit_price_cents)}{per}"
+    text = f"{product.name} {_is_are(product.name)} {speak_cents(unit_price_cents)}{per}"
     if unit_price_cents != product.price_cents:
         text += f", on sale from {speak_cents(product.price_cents)}"
     if quantity and quantity > 1:

@@ -31,6 +31,7 @@ from .quantities import (
 )
 
 I = IntentName  # noqa: E741 - short alias keeps the rule table readable
+_NUMBER = "(" + "|".join(sorted(NUMBER_WORDS)) + ")"
 _TYPED_CODE = re.compile(rf"(?:[a-z' ]*\s)?(\d{{{MIN_SPOKEN_DIGITS},}})[.!]?")
 """A code typed as digits, alone or after words ("my pin is 4007")."""
 
@@ -120,7 +121,9 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                         r"cancel the|take .* (out|off))\b"),
         (I.SET_QUANTITY, r"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
                          r"this)|i only (want|need)|only (want|need)|instead)\b"),
-        (I.ADD_ITEM, r"^(another( one)?|one more|(the )?same again)$|"
+        (I.ADD_ITEM, r"^(another( one)?|one more|(the )?same again|"
+                     rf"(a few|a couple|{_NUMBER}( {_NUMBER})?) more"
+                     r"( of (those|them|these|that))?)$|"
                      r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
                      r"we need|we want|get me|give me|buy|order|grab|pick up|throw in|toss in|"
                      r"include|can i (get|have)|could i (get|have)|may i have|let me (get|"
@@ -338,7 +341,8 @@ class IntentParser:
         """"six of them", "just two of those": how many of what the talk is about."""
         while words and words[0] in _OPENING_WORDS | {"just", "only"}:
             words = words[1:]
-        if len(words) < 3 or words[-2:-1] != ["of"] or words[-1] not in _PLURAL_PRONOUNS:
+        if len(words) < 3 or words[-2:-1] != ["of"] or words[-1] not in _PLURAL_PRONOUNS \
+                or "more" in words:  # "two more of those" adds two
             return None
         number, used = leading_quantity(words[:-2])
         return number if number is not None and used == len(words) - 2 else None

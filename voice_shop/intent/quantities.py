@@ -66,6 +66,8 @@ def leading_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
         value, end = number
         if end < len(tokens) and tokens[end] == "dozen":
             return value * 12, end + 1
+        if end < len(tokens) and tokens[end] == "more":  # "two more": as "one more"
+            return value, end + 1
         return value, end
     for phrase, value in _PHRASES:
         if tuple(tokens[:len(phrase)]) == phrase:

@@ -456,6 +456,32 @@ class Shop:
                               (quantity, line_id))
             self.log_event("cart_set_quantity", by, {"sku": row["sku"], "quantity": quantity})
 
+    def change_line_options(self, line_id: int, options: dict[str, str],
+                            by: str | None = None) -> CartLine:
+        """Give one cart line other options ("make that a large"); a line that already has
+        them takes its quantity instead (one line per product and options)."""
+        with transaction(self.conn):
+            row = self._cart_line_row(line_id)
+            product = self.product(row["sku"])
+            for group, value in options.items():
+                if value not in product.options.get(group, ()):
+                    raise CartError(f"{product.name} has no option {group}={value}")
+            key = _options_key(options)
+            same = self.conn.execute("SELECT id, quantity FROM cart_lines WHERE sku = ? AND "
+                                     "options = ? AND id != ?",
+                                     (row["sku"], key, line_id)).fetchone()
+            if same:
+                self._check_quantity(same["quantity"] + row["quantity"])
+                self.conn.execute("UPDATE cart_lines SET quantity = ? WHERE id = ?",
+                                  (same["quantity"] + row["quantity"], same["id"]))
+                self.conn.execute("DELETE FROM cart_lines WHERE id = ?", (line_id,))
+            else:
+                self.conn.execute("UPDATE cart_lines SET options = ? WHERE id = ?",
+                                  (key, line_id))
+            self.log_event("cart_change_options", by, {"sku": row["sku"], "options": options})
+        return next(line for line in self.cart().lines
+                    if line.sku == row["sku"] and line.options == options)
+
     def remove_line(self, line_id: int, by: str | None = None) -> None:
         with transaction(self.conn):
             row = self._cart_line_row(line_id)

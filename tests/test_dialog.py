@@ -361,3 +361,19 @@ def test_out_of_stock_agrees_with_the_name() -> None:
     assert wording.out_of_stock("Rye Bread") == "Sorry, rye bread is out of stock."
     assert wording.substitute_offer("Large Eggs", "Duck Eggs", 399).startswith(
         "Sorry, large eggs are out of stock. Would you like duck eggs instead")
+
+
+def test_a_product_in_the_cart_two_ways_is_not_merged_by_a_count(dialog: Dialog,
+                                                                  shop: Shop) -> None:
+    """"change the lattes to five" with a large and a small latte in the cart asks which;
+    "make the large latte three" changes that line."""
+    sku, name, group, one, other = _product_with_two_ways(shop)
+    say(dialog, f"add a {one} {name}", f"add a {other} {name}")
+    other_item = next(p for p in shop.products() if p.sku != sku and not p.options
+                      and p.unit == "each" and (p.stock is None or p.stock > 1))
+    say(dialog, f"add a {other_item.name.lower()}")  # the talk moved on
+    reply = say(dialog, f"change the {name} to five")[0]
+    assert reply.endswith("Which one should I change?") and one in reply and other in reply
+    assert cart_of(shop)[:2] == [(sku, 1, {group: one}), (sku, 1, {group: other})]
+    say(dialog, f"make the {one} {name} three")
+    assert cart_of(shop)[:2] == [(sku, 3, {group: one}), (sku, 1, {group: other})]

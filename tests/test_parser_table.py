@@ -152,6 +152,8 @@ change the bananas to three | set_quantity | P101 3 -
 make it five | set_quantity |
 I only want two avocados | set_quantity | P112 2 -
 set the eggs to two | set_quantity | D109 2 -
+make the bananas five | set_quantity | P101 5 -
+make the large latte three | set_quantity | C2101 3 - size=large
 update the milk quantity to two | set_quantity | D104 2 -
 change the lattes to four | set_quantity | C2101 4 -
 what's in my cart | view_cart |

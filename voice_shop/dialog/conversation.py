@@ -552,10 +552,16 @@ class Dialog:
             if stock is not None and quantity > stock:
                 replies.append(say.over_stock(stock, self.shop.product(sku).name, 0))
                 continue
-            self._remember_cart(state)
-            line = self._line_meant(sku, options)
+            line = self._line_meant(sku, options if options is not None or sku != state.last_sku
+                                    else state.last_options)
             lines = self.shop.lines_for(sku)
-            said = line.options if line else lines[0].options if len(lines) == 1 else {}
+            if line is None and len(lines) > 1:  # merging them would lose their options
+                product = self.shop.product(sku)
+                replies.append(say.which_line([say.line(product.name, ln.quantity, ln.options,
+                                                        product.unit) for ln in lines]))
+                continue
+            self._remember_cart(state)
+            said = line.options if line else lines[0].options if lines else {}
             try:
                 if line is None:
                     self.shop.set_quantity(sku, quantity, speaker)

@@ -145,6 +145,11 @@ def removed(line: str) -> str:
     return f"Removed {line}."
 
 
+def which_line(lines: Sequence[str]) -> str:
+    """The product is in the cart in several ways and the shopper did not say which."""
+    return f"You have {join(lines)}. Which one should I change?"
+
+
 def now_have(line: str) -> str:
     return f"You now have {line}."
 

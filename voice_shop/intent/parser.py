@@ -422,6 +422,15 @@ class IntentParser:
             number, used = leading_quantity(tail.group(2).split())
             if number is not None and used == len(tail.group(2).split()):
                 quantity, rest = number, rest[:tail.start()]
+        else:  # "make the bananas five": the count said last, with no "to", after a product
+            words = rest.split()
+            start = len(words)
+            while start > 1 and words[start - 1] in NUMBER_WORDS:
+                start -= 1
+            number, used = leading_quantity(words[start:])
+            if number is not None and used == len(words) - start and any(
+                    i.sku for i in self._items(self._strip_triggers(" ".join(words[:start])))):
+                quantity, rest = number, " ".join(words[:start])
         items = self._items(self._strip_triggers(rest))
         if quantity is not None:
             items = [ItemSlot(query=i.query, sku=i.sku, name=i.name, quantity=quantity,

@@ -377,3 +377,27 @@ def test_a_product_in_the_cart_two_ways_is_not_merged_by_a_count(dialog: Dialog,
     assert cart_of(shop)[:2] == [(sku, 1, {group: one}), (sku, 1, {group: other})]
     say(dialog, f"make the {one} {name} three")
     assert cart_of(shop)[:2] == [(sku, 3, {group: one}), (sku, 1, {group: other})]
+
+
+def test_the_shopping_list_goes_into_the_cart(dialog: Dialog, shop: Shop) -> None:
+    """"add everything from my shopping list" orders what is on it (never a product whose
+    name happens to hold "everything"); the list stays."""
+    assert say(dialog, "add everything from my shopping list")[0] == \
+        "Your shopping list is empty."
+    wanted = [p for p in shop.products() if p.unit == "each" and not p.options
+              and (p.stock is None or p.stock > 3)][:2]
+    say(dialog, f"put three {wanted[0].name.lower()} and a {wanted[1].name.lower()} on my "
+                "shopping list")
+    assert shop.cart().is_empty
+    say(dialog, "add everything from my shopping list")
+    assert cart_of(shop) == [(wanted[0].sku, 3, {}), (wanted[1].sku, 1, {})]
+    assert len(shop.list_items(ListName.SHOPPING)) == 2
+
+
+def test_a_product_asked_about_is_what_it_means(dialog: Dialog, shop: Shop) -> None:
+    """"how much is the ...?" / "do you have ...?" then "add it" orders that product."""
+    asked = [p for p in shop.products() if p.unit == "each" and not p.options
+             and (p.stock is None or p.stock > 1)][:2]
+    say(dialog, f"how much is the {asked[0].name.lower()}", "add it")
+    say(dialog, f"tell me about the {asked[1].name.lower()}", "add it")
+    assert cart_of(shop) == [(asked[0].sku, 1, {}), (asked[1].sku, 1, {})]

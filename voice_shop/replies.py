@@ -14,6 +14,9 @@ from .money import number_to_words
 COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
 """Units that are not said: "two lattes", not "two cups of lattes"."""
 BY_THE_DOZEN = "dozen"
+SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", "g": "gram",
+                "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet", "ct": "count"}
+"""Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
 
 
 def _plural_phrase(phrase: str) -> str:
@@ -46,7 +49,8 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
     size = options.get("size")
     extras = [v for g, v in options.items() if g != "size"]
     noun = name.lower() if not size else f"{size} {name.lower()}"
-    unit_word = (unit or "").strip().lower()
+    unit_word = (unit or "").strip().lower().rstrip(".")
+    unit_word = SPOKEN_UNITS.get(unit_word, unit_word)
     if unit_word == BY_THE_DOZEN:
         head = f"{'a' if quantity == 1 else number_to_words(quantity)} dozen " \
                f"{_plural_phrase(noun)}"

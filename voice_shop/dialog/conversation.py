@@ -328,6 +328,10 @@ class Dialog:
         del state.undo[:-UNDO_DEPTH]
 
     def _add(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        if intent.list_name and not intent.items:
+            intent = self._from_list(intent)
+            if not intent.items:
+                return say.list_empty(intent.list_name or "shopping")
         intent = self._with_last_product(intent, state)
         if not intent.items:
             return say.WHAT_TO_ADD
@@ -385,6 +389,14 @@ class Dialog:
             return say.sorry(exc.message)
         state.last_options = dict(line.options)
         return say.now_have(say.line(product.name, line.quantity, line.options, product.unit))
+
+    def _from_list(self, intent: Intent) -> Intent:
+        """"add everything from my shopping list": the list's items as an order (the list
+        stays as it is)."""
+        entries = self.shop.list_items(ListName(intent.list_name or "shopping"))
+        items = tuple(ItemSlot(query=entry.label.lower(), sku=entry.sku,
+                               quantity=entry.quantity, score=1.0) for entry in entries)
+        return dataclasses.replace(intent, items=items)
 
     def _with_last_product(self, intent: Intent, state: _State) -> Intent:
         """"another one", "take it off", "two more of those": an item named only by a
@@ -630,8 +642,17 @@ class Dialog:
         known = [i for i in intent.items if i.sku]
         if not known:
             return say.WHICH_PRICE
+        if len(known) == 1:
+            self._talk_about(known[0].sku, state)
         return " ".join(self._price_of(self.shop.product(i.sku or ""), i.quantity)
                         for i in known)
+
+    @staticmethod
+    def _talk_about(sku: str | None, state: _State) -> None:
+        """A product asked about becomes what "it" means ("how much is the oat milk?" ...
+        "add it")."""
+        if sku is not None and sku != state.last_sku:
+            state.last_sku, state.last_options = sku, {}
 
     def _price_of(self, product: Product, quantity: int | None) -> str:
         return say.price(product, self.shop.unit_price_cents(product), quantity)
@@ -642,6 +663,7 @@ class Dialog:
         if not known:
             return say.WHICH_INFO
         product = self.shop.product(known[0].sku or "")
+        self._talk_about(product.sku, state)
         parts = [product.description or product.name + "."]
         if product.tags:
             parts.append(say.tags(product.tags))
@@ -656,6 +678,8 @@ class Dialog:
             what = " ".join([*intent.tags, intent.category or "",
                              *(i.query for i in intent.items)]).strip()
             return say.we_have_none(what)
+        if len(found) == 1:
+            self._talk_about(found[0].sku, state)
         return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
 
     def _search_products(self, intent: Intent) -> list[Product]:

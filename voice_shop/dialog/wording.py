@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import describe
+from ..replies import describe, join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize, singular
 
@@ -56,14 +56,6 @@ WRONG_PIN = "That PIN isn't right, so I haven't placed the order."
 
 def quantity_words(quantity: int) -> str:
     return number_to_words(quantity)
-
-
-def join(parts: Sequence[str], last: str = "and") -> str:
-    """"a, b and c"."""
-    parts = list(parts)
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + f" {last} " + parts[-1]
 
 
 def sorry(message: str) -> str:

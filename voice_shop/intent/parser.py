@@ -58,6 +58,12 @@ _DENY = re.compile(
     r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|wait a (second|minute)|"
     r"hold on))*$")
 
+_FROM_LIST = re.compile(
+    r"\b(everything|all|all the (items|things)|the (items|things|stuff)) "
+    r"(from|on|in) (my|the|our) ((shopping|wish|grocery) )?list\b|"
+    r"^(add|buy|order|get) (my|the|our) ((shopping|wish|grocery) )?list( to (my|the) cart)?$")
+"""The whole list into the cart: "add everything from my shopping list"."""
+
 # (intent, pattern) in priority order; the first that matches decides the intent.
 _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
     (intent, re.compile(pattern)) for intent, pattern in (
@@ -328,6 +334,9 @@ class IntentParser:
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
         if _DENY.match(sentence):
             return Intent(IntentName.DENY, text=text, confidence=0.95)
+        if _FROM_LIST.search(sentence):
+            list_name = "wish" if re.search(r"\bwish ?list\b", sentence) else "shopping"
+            return Intent(IntentName.ADD_ITEM, text=text, confidence=0.9, list_name=list_name)
         count = self._count_of_them(words)
         if count is not None:
             return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)

@@ -359,6 +359,8 @@ def test_it_is_the_product_just_talked_about(dialog: Dialog, shop: Shop) -> None
 def test_out_of_stock_agrees_with_the_name() -> None:
     assert wording.out_of_stock("Avocados") == "Sorry, avocados are out of stock."
     assert wording.out_of_stock("Rye Bread") == "Sorry, rye bread is out of stock."
+    assert wording.out_of_stock("Safety Glasses") == "Sorry, safety glasses are out of stock."
+    assert wording.out_of_stock("Hummus") == "Sorry, hummus is out of stock."
     assert wording.substitute_offer("Large Eggs", "Duck Eggs", 399).startswith(
         "Sorry, large eggs are out of stock. Would you like duck eggs instead")
 

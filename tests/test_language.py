@@ -185,6 +185,10 @@ def test_inflect_without_import_checks_says_the_same_words(tmp_path: Path) -> No
     (("Iced Mocha", 1, {}, "cup"), "an iced mocha"),
     (("Bananas", 1, {}, "each"), "a banana"),
     (("Banana", 2, {}, None), "two bananas"),
+    (("Claw Hammer", 1, {"weight": "twenty ounce"}, "each"), "a twenty ounce claw hammer"),
+    (("Interior Paint", 2, {"finish": "satin"}, "gallon"), "two gallons of satin interior paint"),
+    (("Wood Screws", 1, {"length": "two inch"}, "box"), "a box of two inch wood screws"),
+    (("Gala Apples", 3, {}, "lb"), "three pounds of gala apples"),
 ])
 def test_lines_are_said_in_proper_english(args: tuple, said: str) -> None:
     assert describe(*args) == said

@@ -17,6 +17,12 @@ BY_THE_DOZEN = "dozen"
 SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", "g": "gram",
                 "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet", "ct": "count"}
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
+SAID_BEFORE_THE_NAME = frozenset({
+    "size", "weight", "length", "width", "height", "color", "colour", "finish", "grit",
+    "roast", "strength", "temperature", "material", "grade", "style", "flavor", "flavour"})
+"""Option groups whose values describe the product ("a twenty ounce claw hammer", "satin
+interior paint", "a dark roast coffee"); the others are said after "with" ("a latte with oat
+milk")."""
 
 
 def _plural_phrase(phrase: str) -> str:
@@ -46,9 +52,10 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
     """One line as said aloud: quantity, size, name (plural when more than one, or the pack
     word: "two packs of bacon"), and the other options after "with"."""
     options = options or {}
-    size = options.get("size")
-    extras = [v for g, v in options.items() if g != "size"]
-    noun = name.lower() if not size else f"{size} {name.lower()}"
+    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+              if g.lower() in SAID_BEFORE_THE_NAME]
+    extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
+    noun = " ".join([*before, name.lower()])
     unit_word = (unit or "").strip().lower().rstrip(".")
     unit_word = SPOKEN_UNITS.get(unit_word, unit_word)
     if unit_word == BY_THE_DOZEN:

@@ -838,4 +838,4 @@ def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> 
 
 _CHANGE = re.compile(r"\b(make|change|switch|instead)\b")
 _BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those",
-                         "these", "this", "of"})
+                         "these", "this", "of", "they"})

@@ -98,10 +98,15 @@ def several_to_choose(queries: Sequence[str]) -> str:
             "you're ready.")
 
 
+_ALWAYS_PLURAL = frozenset({"glasses", "goggles", "jeans", "pants", "trousers", "shorts",
+                            "scissors", "pliers", "tongs", "tweezers", "binoculars", "clothes"})
+
+
 def _is_are(name: str) -> str:
-    """"is" or "are", as the name is singular or plural ("avocados are")."""
+    """"is" or "are", as the name is singular or plural ("avocados are", "safety glasses
+    are", "hummus is")."""
     last = name.lower().split()[-1] if name.strip() else ""
-    return "are" if singular(last) != last else "is"
+    return "are" if singular(last) != last or last in _ALWAYS_PLURAL else "is"
 
 
 def out_of_stock(name: str) -> str:

@@ -308,6 +308,18 @@ def test_unmeasured_evidence_never_accepts(parser: IntentParser) -> None:
     assert not understand(transcript, parser).is_understood
 
 
+def test_a_code_or_a_place_heard_is_kept_when_no_order_is_understood(
+        parser: IntentParser) -> None:
+    """A PIN said digit by digit, or "the second one", is no order, but the dialog's
+    question needs it: the not-understood intent carries those slots."""
+    for text, slots in (("four three two one", (None, "4321")), ("the second one", (2, None))):
+        transcript = Transcript(text=text, is_in_domain=True, confidence=0.5, duration_s=1.5,
+                                decode_s=0.1, is_grammar=True, second_opinion=text)
+        understood = understand(transcript, parser)
+        assert not understood.is_understood
+        assert (understood.intent.choice, understood.intent.digits) == slots
+
+
 def test_noisy_audio_has_too_little_dynamic_range_for_word_evidence() -> None:
     """Speech-like bursts over a quiet room pass; the same under steady noise do not."""
     rng = np.random.default_rng(1)

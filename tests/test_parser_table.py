@@ -211,6 +211,7 @@ reorder my last order | reorder |
 where is my order | order_status |
 has my order shipped | order_status |
 when will my delivery arrive | order_status |
+where's my stuff | order_status |
 add paper towels to my shopping list | add_to_list | H101 - -
 put eggs on the shopping list | add_to_list | D109 - -
 save the red wine for later | add_to_list | V122 - -

@@ -259,7 +259,10 @@ def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
         return Understanding(transcript.second_opinion, second, True)
     if not transcript.text:
         return Understanding("", Intent(IntentName.UNKNOWN, text=""), False)
-    unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence)
+    # Not an order, but a place or a code said ("the second one", a PIN digit by digit)
+    # still answers a question the dialog asked: it reads those slots, never the text.
+    unknown = Intent(IntentName.UNKNOWN, text=transcript.text, confidence=first.confidence,
+                     choice=first.choice, digits=first.digits)
     return Understanding(transcript.text, unknown, False)
 
 

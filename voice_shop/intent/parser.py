@@ -86,8 +86,9 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
         (I.ADD_TO_LIST, r"\b(to|on|onto|in) (my|the|our) (shopping |wish |grocery )?list\b|"
                         r"\bwish ?list\b|\bfor later\b|\bremind me to (buy|get)\b"),
         (I.ORDER_STATUS, r"\b(where('s| is)|status of|track|tracking|when (will|is|does))\b"
-                         r".*\b(order|delivery|package|groceries|shopping)\b|\b(has|did|is) "
-                         r"my (last )?(order|delivery|package)\b|\border status\b"),
+                         r".*\b(order|delivery|package|parcel|groceries|shopping|stuff)\b|"
+                         r"\b(has|did|is) my (last )?(order|delivery|package)\b|"
+                         r"\border status\b"),
         (I.REORDER, r"\b(my|the) usual\b|\bsame (as|thing as|order as) (last time|before|"
                     r"last week|usual)\b|\b(re ?order|order again|buy again|order it again)\b|"
                     r"\b(repeat|redo) my (last|previous) order\b|\bwhat i (got|bought|"

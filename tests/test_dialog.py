@@ -403,3 +403,35 @@ def test_a_product_asked_about_is_what_it_means(dialog: Dialog, shop: Shop) -> N
     say(dialog, f"how much is the {asked[0].name.lower()}", "add it")
     say(dialog, f"tell me about the {asked[1].name.lower()}", "add it")
     assert cart_of(shop) == [(asked[0].sku, 1, {}), (asked[1].sku, 1, {})]
+
+
+def test_more_of_the_last_product_in_other_options_is_a_new_line(dialog: Dialog,
+                                                                  shop: Shop) -> None:
+    """"another large one" after a small latte adds a large latte; the small one stays."""
+    sku, name, group, one, other = _product_with_two_ways(shop)
+    say(dialog, f"add a {one} {name}", f"another {other} one", f"two more {other} ones")
+    assert cart_of(shop) == [(sku, 1, {group: one}), (sku, 3, {group: other})]
+
+
+def test_an_answer_to_which_one_changes_nothing_else(dialog: Dialog, shop: Shop) -> None:
+    """Answering "which milk?" with "that one, the oat milk" adds the milk and leaves the
+    line talked about before as it was; "no wait a second" chooses nothing."""
+    sku, name, group, one, _ = _product_with_two_ways(shop)
+    (query, choices), *_ = _ambiguous_queries(dialog)
+    say(dialog, f"add a {one} {name}")
+    question = say(dialog, f"add {query}")[0]
+    assert question.startswith(f"Which {query}:")
+    assert say(dialog, "no wait a second")[0] == wording.LEFT_IT
+    assert cart_of(shop) == [(sku, 1, {group: one})]
+    say(dialog, f"add {query}")
+    chosen = dialog.shop.product(choices[1]).name.lower()
+    say(dialog, f"that one, the {chosen}")
+    assert cart_of(shop) == [(sku, 1, {group: one}), (choices[1], 1, {})]
+
+
+def test_words_before_digits_that_are_no_lead_in_place_nothing(dialog: Dialog,
+                                                               shop: Shop) -> None:
+    product = next(p for p in shop.products() if not p.options and p.is_in_stock)
+    say(dialog, f"add a {product.name.lower()}", "check out")
+    assert say(dialog, "no, not one two three four")[0].startswith("Your order is")
+    assert shop.orders() == []

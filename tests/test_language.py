@@ -213,6 +213,10 @@ def test_the_languages_places_and_digits_have_values() -> None:
     ("4007", None, "4007"),
     ("my pin is 4007.", None, "4007"),
     ("one two three", None, None),  # too short for a code
+    ("no, not one two three four", None, None),  # words before it that are no lead-in
+    ("cancel order 1234", None, None),
+    ("yes, 1234", None, "1234"),
+    ("no wait a second", None, None),  # "a second" is no place
     ("add two bananas", None, None),
     ("add four bananas two apples three pears and one lime", None, None),
 ])

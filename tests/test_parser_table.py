@@ -212,6 +212,14 @@ where is my order | order_status |
 has my order shipped | order_status |
 when will my delivery arrive | order_status |
 where's my stuff | order_status |
+show me everything on my wish list | view_list |
+read all the items on my list | view_list |
+remove everything from my shopping list | unknown |
+add everything from my shopping list | add_item |
+um no wait | deny |
+no, wait | deny |
+actually I changed my mind | deny |
+hold on a second | deny |
 add paper towels to my shopping list | add_to_list | H101 - -
 put eggs on the shopping list | add_to_list | D109 - -
 save the red wine for later | add_to_list | V122 - -

@@ -15,7 +15,7 @@ COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "servin
 """Units that are not said: "two lattes", not "two cups of lattes"."""
 BY_THE_DOZEN = "dozen"
 SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", "g": "gram",
-                "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet", "ct": "count"}
+                "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet"}
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
 SAID_BEFORE_THE_NAME = frozenset({
     "size", "weight", "length", "width", "height", "color", "colour", "finish", "grit",

@@ -173,11 +173,14 @@ class Dialog:
         is_secret = self.is_secret_input(intent.text)
         state = self._load_state()
         self._order_id = None
-        intent = self._resolve_pending(intent, state, speaker)
-        if intent.intent not in _ANSWERS:
+        asked = state.pending
+        resolved = self._resolve_pending(intent, state, speaker)
+        if resolved.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
-        reply = (self._change_options(intent, state, speaker)
-                 or self._handlers[intent.intent](intent, state, speaker))
+        is_answer = resolved is not intent or isinstance(asked, ChooseProduct)
+        intent = resolved
+        reply = ("" if is_answer else self._change_options(intent, state, speaker)) \
+            or self._handlers[intent.intent](intent, state, speaker)
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
@@ -362,7 +365,8 @@ class Dialog:
         not that: it names no option of that product, names another product, or does not
         refer back at all ("oat milk please" is an order of oat milk)."""
         said = normalize(intent.text)
-        is_change = intent.intent in (IntentName.SET_QUANTITY, IntentName.ADD_ITEM) or (
+        # Never an add: "another large one" is a new line (``_with_last_product``).
+        is_change = intent.intent is IntentName.SET_QUANTITY or (
             intent.intent is IntentName.UNKNOWN and _CHANGE.search(said) is not None)
         if not is_change or state.last_sku is None or not _REFERS_BACK.search(said):
             return ""
@@ -399,20 +403,32 @@ class Dialog:
         return dataclasses.replace(intent, items=items)
 
     def _with_last_product(self, intent: Intent, state: _State) -> Intent:
-        """"another one", "take it off", "two more of those": an item named only by a
-        pronoun (or not at all) is the product the conversation was last about."""
-        refers_back = _REFERS_BACK.search(normalize(intent.text)) is not None
-        items = [i for i in intent.items if i.sku is not None or
-                 set(i.query.split()) - _BACK_WORDS]
-        if items or not refers_back or state.last_sku is None:
+        """"another one", "take it off", "two more of those", "another large one": an item
+        named only by a pronoun (or not at all), perhaps with options of its own, is the
+        product the conversation was last about, in the options of its last line."""
+        if _REFERS_BACK.search(normalize(intent.text)) is None or state.last_sku is None:
             return intent
         product = self.shop.find_product(state.last_sku)
         if product is None:
             return intent
+        options = dict(state.last_options)
+        for item in intent.items:
+            words = set(item.query.split()) - _BACK_WORDS - {"a", "an"}
+            found = _options_said(item.query.split(), product.options) if words else {}
+            if words and words <= {w for v in found.values() for w in normalize(v).split()}:
+                options.update(found)  # "another large one": only options of that product
+            elif item.sku is not None or words:
+                return intent  # another product is named
+            # Options heard without a product come without their group: find it.
+            for value in item.options.values():
+                group = next((g for g, values in product.options.items() if value in values),
+                             None)
+                if group is None:
+                    return intent
+                options[group] = value
         quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
-        options = next((i.options for i in intent.items if i.options), state.last_options)
         slot = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
-                        quantity=quantity, options=dict(options), score=1.0)
+                        quantity=quantity, options=options, score=1.0)
         return dataclasses.replace(intent, items=(slot,))
 
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
@@ -506,7 +522,9 @@ class Dialog:
             self._remember_cart(state)
             line = self._line_meant(sku, item.options if item.options or is_reference else None)
             if line is None:
-                removed, options = self.shop.remove_from_cart(sku, item.quantity, speaker), {}
+                lines = self.shop.lines_for(sku)
+                options = lines[0].options if len(lines) == 1 else {}
+                removed = self.shop.remove_from_cart(sku, item.quantity, speaker)
             else:
                 removed, options = min(item.quantity or line.quantity, line.quantity), line.options
                 self.shop.set_line_quantity(line.id, line.quantity - removed, speaker)
@@ -837,5 +855,5 @@ def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> 
 
 
 _CHANGE = re.compile(r"\b(make|change|switch|instead)\b")
-_BACK_WORDS = frozenset({"same", "again", "the", "one", "more", "it", "that", "them", "those",
-                         "these", "this", "of", "they"})
+_BACK_WORDS = frozenset({"same", "again", "the", "one", "ones", "more", "it", "that", "them",
+                         "those", "these", "this", "of", "they"})

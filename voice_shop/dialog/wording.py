@@ -94,8 +94,9 @@ def which(query: str, names: Sequence[str]) -> str:
 
 
 def several_to_choose(queries: Sequence[str]) -> str:
-    return (f"I haven't added the {join(queries)}: there are several. Say which one when "
-            "you're ready.")
+    """Another question is waiting: these are not added, and nothing remembers them."""
+    return (f"I haven't added the {join(queries)}: there are several kinds. Ask for the one "
+            "you want by name.")
 
 
 _ALWAYS_PLURAL = frozenset({"glasses", "goggles", "jeans", "pants", "trousers", "shorts",

@@ -22,6 +22,7 @@ from .quantities import (
     MIN_SPOKEN_DIGITS,
     NUMBER_WORDS,
     has_negative_amount,
+    is_code_lead_in,
     leading_quantity,
     leading_unit,
     spoken_digits,
@@ -32,8 +33,8 @@ from .quantities import (
 
 I = IntentName  # noqa: E741 - short alias keeps the rule table readable
 _NUMBER = "(" + "|".join(sorted(NUMBER_WORDS)) + ")"
-_TYPED_CODE = re.compile(rf"(?:[a-z' ]*\s)?(\d{{{MIN_SPOKEN_DIGITS},}})[.!]?")
-"""A code typed as digits, alone or after words ("my pin is 4007")."""
+_TYPED_CODE = re.compile(rf"((?:[a-z']+ )*)(\d{{{MIN_SPOKEN_DIGITS},}})")
+"""A code typed as digits, alone or after a lead-in ("my pin is 4007": ``is_code_lead_in``)."""
 
 # Politeness, hesitations and hedges that carry no meaning for the shop.
 _FILLERS = re.compile(
@@ -54,15 +55,19 @@ _DENY = re.compile(
     r"^(no|nope|nah|no thanks|no thank you|not now|negative|don't|do not|wrong|"
     r"that's wrong|that's not right|that is not right|not really|i don't think so|"
     r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait|"
-    r"wait a (second|minute)|i('ve)? changed my mind)"
-    r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|wait a (second|minute)|"
+    r"wait a (second|minute|sec)|i('ve)? changed my mind)"
+    r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|a (second|minute|sec)|"
     r"hold on))*$")
+_HESITATION = re.compile(r"^((um+|uh+|er+|erm+|hmm+|ah+|oh|so|well|actually|okay so) )+")
 
 _FROM_LIST = re.compile(
-    r"\b(everything|all|all the (items|things)|the (items|things|stuff)) "
-    r"(from|on|in) (my|the|our) ((shopping|wish|grocery) )?list\b|"
+    r"^(add|buy|order|get|put)( me)? (everything|all|all the (items|things)|the (items|"
+    r"things|stuff)) (from|on|in) (my|the|our) ((shopping|wish|grocery) )?list"
+    r"( (to|in|into) (my|the) cart)?$|"
     r"^(add|buy|order|get) (my|the|our) ((shopping|wish|grocery) )?list( to (my|the) cart)?$")
 """The whole list into the cart: "add everything from my shopping list"."""
+_OFF_THE_LIST = re.compile(r"\b(remove|delete|take|cross|clear|empty)\b.*\b(from|off|out of) "
+                           r"(my|the|our) ((shopping|wish|grocery) )?list\b")
 
 # (intent, pattern) in priority order; the first that matches decides the intent.
 _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
@@ -128,7 +133,8 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                         r"cancel the|take .* (out|off))\b"),
         (I.SET_QUANTITY, r"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
                          r"this)|i only (want|need)|only (want|need)|instead)\b"),
-        (I.ADD_ITEM, r"^(another( one)?|one more|(the )?same again|"
+        (I.ADD_ITEM, r"^((another|one more|(a few|a couple|"
+                     rf"{_NUMBER}( {_NUMBER})?) more)( [a-z]+)?( ones?)?|(the )?same again|"
                      rf"(a few|a couple|{_NUMBER}( {_NUMBER})?) more"
                      r"( of (those|them|these|that))?)$|"
                      r"\b(add|put|i'd like|i would like|i'll (take|have|get)|i want|i need|"
@@ -311,8 +317,9 @@ class IntentParser:
         ``choice`` and ``digits`` slots, for the dialog's questions."""
         intent = self._parse(text)
         words = normalize(text).split()
-        typed = _TYPED_CODE.fullmatch(text.strip().lower())
-        digits = typed.group(1) if typed else spoken_digits(words)
+        typed = _TYPED_CODE.fullmatch(" ".join(re.sub(r"[^\w' ]", " ", text.lower()).split()))
+        digits = (typed.group(2) if typed and is_code_lead_in(typed.group(1).split())
+                  else spoken_digits(words))
         choice = spoken_place(words)
         if digits is not None or choice is not None:
             intent = dataclasses.replace(intent, digits=digits, choice=choice)
@@ -326,15 +333,17 @@ class IntentParser:
     def _parse(self, text: str) -> Intent:
         words = self._clean(text)
         sentence = " ".join(words)
+        # Fillers that take back are a no: "no wait", "um, I changed my mind".
+        if _DENY.match(_HESITATION.sub("", normalize(text.replace(",", " ")))):
+            return Intent(IntentName.DENY, text=text, confidence=0.9)
         if not words:
-            # Only fillers, but fillers that take back: "no wait", "I changed my mind".
-            if _DENY.match(normalize(text)):
-                return Intent(IntentName.DENY, text=text, confidence=0.9)
             return Intent(IntentName.UNKNOWN, text=text, confidence=0.0)
         if _CONFIRM.match(sentence):
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
         if _DENY.match(sentence):
             return Intent(IntentName.DENY, text=text, confidence=0.95)
+        if _OFF_THE_LIST.search(sentence):  # lists are changed on the household page
+            return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
         if _FROM_LIST.search(sentence):
             list_name = "wish" if re.search(r"\bwish ?list\b", sentence) else "shopping"
             return Intent(IntentName.ADD_ITEM, text=text, confidence=0.9, list_name=list_name)
@@ -424,6 +433,28 @@ class IntentParser:
             rating = _WORD_VALUES.get(word, int(word) if word.isdigit() else None)
         return Intent(IntentName.FEEDBACK, rating=rating, text=text, confidence=0.9)
 
+    def _trailing_count(self, words: list[str]) -> tuple[int, str] | None:
+        """The count at the end of "make the bananas five" and the words before it. Of the
+        number words at the end, as many are the count as leave the product named best
+        ("wd forty two": the can is "wd forty", the count two); a lone "one" is a pronoun
+        ("make it the large one")."""
+        first = len(words)
+        while first > 1 and words[first - 1] in NUMBER_WORDS:
+            first -= 1
+        best: tuple[float, int, str] | None = None
+        for start in range(first, len(words)):
+            number, used = leading_quantity(words[start:])
+            if number is None or used != len(words) - start or words[start:] == ["one"]:
+                continue
+            before = " ".join(words[:start])
+            items = self._items(self._strip_triggers(before))
+            if not items or not all(i.sku for i in items):
+                continue
+            score = min(i.score for i in items)
+            if best is None or score > best[0]:
+                best = (score, number, before)
+        return None if best is None else (best[1], best[2])
+
     def _set_quantity(self, rest: str, text: str) -> Intent:
         """"change the bananas to three", "make it five", "I only want two apples"."""
         quantity: int | None = None
@@ -433,14 +464,9 @@ class IntentParser:
             if number is not None and used == len(tail.group(2).split()):
                 quantity, rest = number, rest[:tail.start()]
         else:  # "make the bananas five": the count said last, with no "to", after a product
-            words = rest.split()
-            start = len(words)
-            while start > 1 and words[start - 1] in NUMBER_WORDS:
-                start -= 1
-            number, used = leading_quantity(words[start:])
-            if number is not None and used == len(words) - start and any(
-                    i.sku for i in self._items(self._strip_triggers(" ".join(words[:start])))):
-                quantity, rest = number, " ".join(words[:start])
+            counted = self._trailing_count(rest.split())
+            if counted is not None:
+                quantity, rest = counted
         items = self._items(self._strip_triggers(rest))
         if quantity is not None:
             items = [ItemSlot(query=i.query, sku=i.sku, name=i.name, quantity=quantity,

@@ -6,6 +6,7 @@ instead of numbers are listed here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from text_to_num import text2num
@@ -136,7 +137,7 @@ def spoken_place(tokens: Sequence[str]) -> int | None:
     """Which of the offered things was chosen: "the second one" -> 2, "the last one" -> -1,
     "number three" -> 3; None when no place is said."""
     for i, token in enumerate(tokens):
-        if token in PLACES:
+        if token in PLACES and not (i and tokens[i - 1] in {"a", "an"}):  # "wait a second"
             return PLACES[token]
         if token in _PLACE_NOUNS and i + 1 < len(tokens):
             number = _number_at(tokens, i + 1)
@@ -153,14 +154,24 @@ DIGITS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five":
 MIN_SPOKEN_DIGITS = 4
 
 
+_CODE_LEAD_IN = re.compile(
+    r"((yes|yeah|yep|okay|ok|sure|um|uh|so|and|it's|it is|that's|that is) )*"
+    r"((my|the) )?((purchase )?(pin|code|password|passcode)( number)?( is)? )?")
+
+
+def is_code_lead_in(words: Sequence[str]) -> bool:
+    """What may come before a code: nothing, "yes", "my pin is", "it's" ... never other words
+    ("no, not one two three four" is no PIN)."""
+    return _CODE_LEAD_IN.fullmatch("".join(f"{w} " for w in words)) is not None
+
+
 def spoken_digits(tokens: Sequence[str]) -> str | None:
     """A code said digit by digit ("one two three four", "yes, four oh oh seven", "my pin
-    is ...") as a digit string: the utterance ends in at least ``MIN_SPOKEN_DIGITS`` digit
-    words and has none earlier."""
+    is ...") as a digit string: at least ``MIN_SPOKEN_DIGITS`` digit words at the end of
+    the utterance, after nothing but a lead-in (``is_code_lead_in``)."""
     count = 0
     while count < len(tokens) and tokens[len(tokens) - 1 - count] in DIGITS:
         count += 1
-    lead = tokens[:len(tokens) - count]
-    if count < MIN_SPOKEN_DIGITS or any(t in DIGITS for t in lead):
+    if count < MIN_SPOKEN_DIGITS or not is_code_lead_in(tokens[:len(tokens) - count]):
         return None
     return "".join(str(DIGITS[t]) for t in tokens[len(tokens) - count:])

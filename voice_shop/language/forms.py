@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,9 @@ from ..text import singular as text_singular
 
 if TYPE_CHECKING:
     import inflect
+
+
+_IMPORTING = threading.Lock()
 
 
 def _unchecked(target: Any = None, **_options: Any) -> Any:
@@ -27,16 +31,21 @@ def _import_inflect() -> ModuleType:
     that builds the parser (jaraco/inflect#212). Those checks only reject arguments of the
     wrong type, and typeguard itself drops them under ``python -O``; the words inflect
     gives are the same (``test_forms.py`` compares them with a normal import)."""
-    if "inflect" in sys.modules:
-        return sys.modules["inflect"]
-    import typeguard
-    checked = typeguard.typechecked
-    typeguard.typechecked = _unchecked
-    try:
-        import inflect
-    finally:
-        typeguard.typechecked = checked
-    return inflect
+    with _IMPORTING:  # the swap below is process-wide: one thread at a time
+        if "inflect" in sys.modules:
+            return sys.modules["inflect"]
+        try:
+            import typeguard
+        except ImportError:  # an inflect without typeguard has nothing to skip
+            import inflect
+            return inflect
+        checked = typeguard.typechecked
+        typeguard.typechecked = _unchecked
+        try:
+            import inflect
+        finally:
+            typeguard.typechecked = checked
+        return inflect
 
 
 @cache

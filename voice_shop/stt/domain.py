@@ -118,11 +118,14 @@ def _grammar(language: ShopLanguage, wake: str, kept: Path | None) -> WordGraph 
     except GrammarTooLarge:
         return None
     if kept is not None:
+        written: str | None = None
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile("w", dir=kept.parent, delete=False) as f:
+                written = f.name
                 f.write(grammar.to_json())
-            os.replace(f.name, kept)
-        except OSError:
-            pass  # a read-only cache costs the next start the build, nothing else
+            os.replace(written, kept)
+        except OSError:  # a read-only or full cache costs the next start the build
+            if written is not None:
+                Path(written).unlink(missing_ok=True)
     return grammar

@@ -164,14 +164,17 @@ class Dialog:
         """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
         speaker who checks out has one), or it waits for "yes" and this sounds like digits."""
         pending = self._load_state().pending
-        if not isinstance(pending, ConfirmCheckout):
-            return False
+        return isinstance(pending, ConfirmCheckout) and self._is_secret(
+            pending, self.parser.parse(text).digits)
+
+    def _is_secret(self, pending: ConfirmCheckout, digits: str | None) -> bool:
         profile = self.shop.find_profile(pending.speaker)
-        return bool(profile and profile.has_pin) or self.parser.parse(text).digits is not None
+        return bool(profile and profile.has_pin) or digits is not None
 
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
-        is_secret = self.is_secret_input(intent.text)
         state = self._load_state()
+        is_secret = isinstance(state.pending, ConfirmCheckout) and self._is_secret(
+            state.pending, intent.digits)
         self._order_id = None
         asked = state.pending
         resolved = self._resolve_pending(intent, state, speaker)

@@ -327,3 +327,24 @@ def test_a_helper_process_hears_exactly_what_one_process_hears(speech: SpeechMak
     time.sleep(0.5)
     assert same(helped.transcribe(clips[0]), alone.transcribe(clips[0]))
     assert not helper.is_alive
+
+
+def test_only_the_last_catalogs_compiled_models_are_kept(tmp_path: Path) -> None:
+    """A catalog that changes every day must not fill the device's card: what was compiled
+    for all but the most recently used catalogs is deleted."""
+    from voice_shop.stt.domain import KEPT_CATALOGS, forget_old_catalogs
+    for age, key in enumerate(["k5", "k4", "k3", "k2", "k1"]):  # k1 is the newest
+        folder = tmp_path / f"sphinx-{key}"
+        folder.mkdir()
+        (folder / "domain.lm").write_text("lm")
+        (tmp_path / f"grammar-{key}.json").write_text("{}")
+        stamp = time.time() - 1000 * (5 - age)
+        for path in (folder, tmp_path / f"grammar-{key}.json"):
+            os.utime(path, (stamp, stamp))
+    os.utime(tmp_path / "grammar-k5.json")  # the oldest catalog was used just now
+    (tmp_path / "voices").mkdir()  # anything else in the folder is not the cache's
+    forget_old_catalogs(tmp_path)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert KEPT_CATALOGS == 3
+    assert kept == ["grammar-k1.json", "grammar-k2.json", "grammar-k5.json",
+                    "sphinx-k1", "sphinx-k2", "sphinx-k5", "voices"]

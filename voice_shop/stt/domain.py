@@ -10,9 +10,11 @@ Everything is keyed by the catalog content and the templates, so either changing
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import random
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +27,8 @@ from ..language.graph import GrammarTooLarge, WordGraph
 from ..shop.models import Product
 from ..text import normalize
 
-__all__ = ["Domain", "build_domain", "catalog_fingerprint", "plural", "spoken_forms"]
+__all__ = ["Domain", "build_domain", "catalog_fingerprint", "forget_old_catalogs", "plural",
+           "spoken_forms"]
 
 DOMAIN_VERSION = "10"
 """Bump when the compilation changes, so cached models are rebuilt."""
@@ -104,13 +107,39 @@ def build_domain(products: Sequence[Product], wake_phrase: str,
                   wake_phrase=wake)
 
 
+KEPT_CATALOGS = 3
+"""Compiled models and grammars kept for this many catalogs (the newest or last used): a
+device whose catalog changes every day must not fill its card (5,000 products: ~8 MB each)."""
+
+
+def forget_old_catalogs(cache_dir: Path, keep: int = KEPT_CATALOGS) -> None:
+    """Delete what was compiled for all but the ``keep`` most recently used catalog keys
+    (``sphinx-<key>/`` folders and ``grammar-<key>.json`` files)."""
+    entries = {entry: entry.name.removeprefix("sphinx-").removeprefix("grammar-")
+               .removesuffix(".json")
+               for entry in [*cache_dir.glob("sphinx-*"), *cache_dir.glob("grammar-*.json")]}
+    last_used: dict[str, float] = {}
+    for entry, key in entries.items():
+        with contextlib.suppress(OSError):
+            last_used[key] = max(last_used.get(key, 0.0), entry.stat().st_mtime)
+    keep_keys = set(sorted(last_used, key=last_used.__getitem__)[-keep:])
+    for entry, key in entries.items():
+        if key not in keep_keys:
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
 def _grammar(language: ShopLanguage, wake: str, kept: Path | None) -> WordGraph | None:
     """The word graph, read from ``kept`` when an earlier start wrote it: with 5,000
     products building it takes 1.7 s here (about 7 on a Pi), reading it 0.06 s. A file
     that cannot be read is built again and replaced."""
     if kept is not None and kept.exists():
         try:
-            return WordGraph.from_json(kept.read_text())
+            graph = WordGraph.from_json(kept.read_text())
+            os.utime(kept)  # in use: the last to be forgotten
+            return graph
         except (OSError, ValueError):
             pass
     try:

@@ -27,7 +27,7 @@ from ..errors import SpeechToTextError
 from ..language.graph import WordGraph
 from .base import CLEAR_DYNAMIC_RANGE_DB, Transcript
 from .denoise import SpectralDenoiser, WienerDenoiser
-from .domain import Domain
+from .domain import Domain, forget_old_catalogs
 from .helper_process import OpenPassHelper
 from .pronounce import write_dictionary
 
@@ -78,6 +78,7 @@ def compile_domain(domain: Domain, cache_dir: Path) -> Path:
     from pocketsphinx.lm import ArpaBoLM
     folder = cache_dir / f"sphinx-{domain.key}"
     if (folder / "complete").exists():
+        os.utime(folder)  # in use: the last to be forgotten
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     write_dictionary(domain.words, folder / "words.dict")
@@ -90,6 +91,7 @@ def compile_domain(domain: Domain, cache_dir: Path) -> Path:
     if domain.grammar is not None:
         (folder / "grammar.fsg").write_text(domain.grammar.to_fsg())
     (folder / "complete").write_text(domain.key)
+    forget_old_catalogs(cache_dir)
     return folder
 
 

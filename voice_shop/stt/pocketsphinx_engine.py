@@ -42,13 +42,14 @@ by the decoder. Chosen with ``MIN_ORDER_SHARE`` on the real orders (README): at 
 paths share alike, at 1000 the best one takes everything."""
 DISCOUNT_MASS = 0.1
 """Little probability for unseen word sequences: the shop's language is narrow."""
-MAX_HMMS_PER_FRAME = "2000"
-"""A cap on the paths the search keeps alive per frame (PocketSphinx's ``maxhmmpf``,
-unlimited by default). Speech it hears words in everywhere (babble) keeps thousands alive;
-clean speech never reaches it. Measured on the real orders, each clip decoded with and
-without it: the same answer for all 309 clean clips and 100 each at 10 dB white and pink
-noise, one wrong order fewer in 100 at 10 dB babble; babble RTF 0.38 -> 0.34 (5000: 0.37),
-clean 0.06 either way (README)."""
+MAX_HMMS_PER_FRAME = "5000"
+"""A cap on the paths the search keeps alive per frame (PocketSphinx's ``maxhmmpf``; its
+default is 30,000). Speech it hears words in everywhere (babble) keeps thousands alive; clean
+speech does not reach it. Measured on the real orders, each clip decoded with and without it:
+the same answer for all 309 clean clips (bench and ``listen``) and 100 each at 10 dB white
+and pink noise, one wrong order fewer in 100 at 10 dB babble; babble RTF 0.38 -> 0.37. 2000
+was faster in babble (0.34) but changed clean answers: through ``listen`` one more wrong
+order of 309 (README)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ..errors import CartError, OrderError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
 from ..intent.secret import mask_text, masked_intent
-from ..replies import BY_THE_DOZEN
+from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
 from ..shop.models import (
     Cart,
@@ -124,7 +124,7 @@ def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
     def unit(sku: str) -> str | None:
         product = shop.find_product(sku)
         return product.unit if product else None
-    return say.join([say.line(line.name, line.quantity, line.options, unit(line.sku))
+    return say.join([describe(line.name, line.quantity, line.options, unit(line.sku))
                      for line in lines])
 
 
@@ -395,7 +395,7 @@ class Dialog:
             state.undo.pop()
             return say.sorry(exc.message)
         state.last_options = dict(line.options)
-        return say.now_have(say.line(product.name, line.quantity, line.options, product.unit))
+        return say.now_have(describe(product.name, line.quantity, line.options, product.unit))
 
     def _from_list(self, intent: Intent) -> Intent:
         """"add everything from my shopping list": the list's items as an order (the list
@@ -453,7 +453,7 @@ class Dialog:
             return say.over_stock(product.stock, product.name, self.shop.in_cart(product.sku))
         reply = self._add_product(product, quantity, item.options, state, speaker)
         if not reply:
-            added.append(say.line(product.name, quantity, item.options, product.unit))
+            added.append(describe(product.name, quantity, item.options, product.unit))
         return reply
 
     def _add_product(self, product: Product, quantity: int, options: dict[str, str],
@@ -471,7 +471,7 @@ class Dialog:
     def _add_one(self, product: Product, quantity: int, options: dict[str, str],
                  state: _State, speaker: str | None) -> str:
         return self._add_product(product, quantity, options, state, speaker) or say.added(
-            [say.line(product.name, quantity, options, product.unit)])
+            [describe(product.name, quantity, options, product.unit)])
 
     def _ask_which(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
         assert item.sku is not None
@@ -494,7 +494,7 @@ class Dialog:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
         dozens = -(-singles // 12)
-        offer = say.line(product.name, dozens, options, product.unit)
+        offer = describe(product.name, dozens, options, product.unit)
         state.pending = OfferSubstitute(product.sku, dozens, say.whole_dozens_question(offer),
                                         options)
         return say.whole_dozens_offer(product.name, offer)
@@ -532,7 +532,7 @@ class Dialog:
                 removed, options = min(item.quantity or line.quantity, line.quantity), line.options
                 self.shop.set_line_quantity(line.id, line.quantity - removed, speaker)
             product = self.shop.product(sku)
-            replies.append(say.removed(say.line(product.name, removed, options, product.unit)))
+            replies.append(say.removed(describe(product.name, removed, options, product.unit)))
         return " ".join(replies)
 
     def _line_meant(self, sku: str, options: dict[str, str] | None) -> CartLine | None:
@@ -590,7 +590,7 @@ class Dialog:
             lines = self.shop.lines_for(sku)
             if line is None and len(lines) > 1:  # merging them would lose their options
                 product = self.shop.product(sku)
-                replies.append(say.which_line([say.line(product.name, ln.quantity, ln.options,
+                replies.append(say.which_line([describe(product.name, ln.quantity, ln.options,
                                                         product.unit) for ln in lines]))
                 continue
             self._remember_cart(state)
@@ -606,7 +606,7 @@ class Dialog:
                 continue
             state.last_sku, state.last_options = sku, dict(said)
             product = self.shop.product(sku)
-            replies.append(say.now_have(say.line(product.name, quantity, said, product.unit))
+            replies.append(say.now_have(describe(product.name, quantity, said, product.unit))
                            if quantity else say.removed_all(product.name))
         return " ".join(replies)
 

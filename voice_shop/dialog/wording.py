@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import describe, join
+from ..replies import join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize, singular
 
@@ -306,7 +306,3 @@ def small_talk(text: str) -> str | None:
     if _THANKS.match(said):
         return "You're welcome."
     return None
-
-
-def line(name: str, quantity: int, options: dict[str, str], unit: str | None) -> str:
-    return describe(name, quantity, options, unit)

@@ -348,3 +348,30 @@ def test_only_the_last_catalogs_compiled_models_are_kept(tmp_path: Path) -> None
     assert KEPT_CATALOGS == 3
     assert kept == ["grammar-k1.json", "grammar-k2.json", "grammar-k5.json",
                     "sphinx-k1", "sphinx-k2", "sphinx-k5", "voices"]
+
+
+def test_a_sentence_off_the_best_path_is_aligned_for_its_scores(speech: SpeechMaker,
+                                                                demo_db: Path) -> None:
+    """A sentence taken from the n-best list rather than the best path has no scores of
+    its own; aligned to the audio it gets each word's frames and score, so its evidence can
+    be measured (on the real orders 3 right readings of 309 had none). A sentence the
+    dictionary cannot say aligns to nothing."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.config import AppSettings
+    from voice_shop.stt.pocketsphinx_engine import _Stream
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "aligned")))
+    samples = read_audio(speech.piper("add two bags of rice"))
+    stream = assistant.stt.stream()
+    assert isinstance(stream, _Stream)
+    stream.feed(samples)
+    best = stream.finish()
+    pcm = stream._pcm()
+    for text in ("add two bags of rice", "add a bag of rice"):
+        spans = stream._aligned(pcm, text)
+        assert [s[0] for s in spans] == text.split()
+        assert all(start <= end for _, start, end, _ in spans)
+        assert [s[1] for s in spans] == sorted(s[1] for s in spans)
+    said, other = (sum(s[3] for s in stream._aligned(pcm, t)) for t in
+                   ("add two bags of rice", "add a bag of rice"))
+    assert said > other, best  # the words said fit the audio better
+    assert stream._aligned(pcm, "add two bags of zzyzx") == ()

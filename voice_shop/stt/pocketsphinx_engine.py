@@ -258,7 +258,8 @@ class _FirstPass:
     alternatives: tuple[str, ...]
     posterior: float
     spans: tuple[Span, ...]
-    """The words of ``text`` on the decoder's best path (empty when ``text`` is not it)."""
+    """The words of ``text`` on the decoder's best path (empty when ``text`` is not it; in
+    clear audio ``finish`` then aligns ``text`` to the audio for them)."""
     is_unfinished: bool = False
     """``text`` was heard in the audio up to a whole command, the rest left out: no path
     through all of it reached the grammar's end."""
@@ -374,6 +375,21 @@ class _Stream:
                           is_unfinished=is_retry,
                           shares=tuple(shares.get(t, 0.0) for t in sentences[:NBEST + 1]))
 
+    def _aligned(self, pcm: bytes, text: str) -> tuple[Span, ...]:
+        """The words of ``text`` (a sentence of the n-best list, not the best path) aligned
+        to the audio, for their frames and acoustic scores; () when they cannot be."""
+        d = self._passes.decoder
+        try:
+            d.set_align_text(text)
+        except RuntimeError:
+            return ()
+        d.reinit_feat()
+        d.start_utt()
+        d.process_raw(pcm, False, True)
+        d.end_utt()
+        found = [s for s in _spans(d) if _is_word(s[0])]
+        return tuple(found) if [s[0] for s in found] == text.split() else ()
+
     def _up_to_whole_command(self, pcm: bytes, best_path: str,
                              path_spans: list[Span]) -> _FirstPass:
         """No grammar path reached its end: a speaker who trails off ("... iced coffee with
@@ -417,6 +433,9 @@ class _Stream:
                 second = words
             range_db = dynamic_range_db(np.asarray(self._energies))
             is_quiet = range_db >= MIN_DYNAMIC_RANGE_DB
+            if (passes.has_grammar and first.text and not first.spans
+                    and range_db >= CLEAR_DYNAMIC_RANGE_DB):
+                first = replace(first, spans=self._aligned(pcm, first.text))
             # When the open pass heard the very same sentence, that agreement already
             # confirms it: the phone loop would be a decode nobody reads.
             is_agreed = second == first.text

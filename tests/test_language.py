@@ -226,3 +226,34 @@ def test_places_and_codes_are_parser_slots(parser: IntentParser, text: str,
     assert (intent.choice, intent.digits) == (choice, digits)
     restored = Intent.from_dict(intent.to_dict())  # the JSON interface carries them
     assert (restored.choice, restored.digits) == (choice, digits)
+
+
+@pytest.mark.parametrize("catalog", ["demo", "generated"])
+def test_what_the_recogniser_can_hear_is_read_as_its_intent(catalog: str, tmp_path: Path,
+                                                            ) -> None:
+    """Sentences drawn from each intent's templates parse to that intent: the grammar and
+    the parser read one language. An order the parser cannot make sense of ("no ice
+    granolas with medium") may be refused, never read as another request; "place the
+    order" is a yes (to a read-back), which the checkout template also allows."""
+    from voice_shop.intent.model import IntentName
+    from voice_shop.shop.catalog_csv import read_catalog_csv
+    from voice_shop.shop.demo import demo_file
+    path = demo_file("demo_catalog.csv")
+    if catalog == "generated":
+        path = tmp_path / "generated.csv"
+        generate_catalog(path, 400)
+    products = read_catalog_csv(path)
+    language = ShopLanguage.for_catalog(products)
+    parser = IntentParser(products)
+    misread = []
+    for intent in IntentName:
+        if intent is IntentName.UNKNOWN:
+            continue
+        allowed = {intent.value}
+        allowed |= {"unknown"} if intent is IntentName.ADD_ITEM else set()
+        allowed |= {"confirm"} if intent is IntentName.CHECKOUT else set()
+        for sentence in language.sample(random.Random(5), 30, [intent.value]):
+            heard = parser.parse(sentence).intent.value
+            if heard not in allowed:
+                misread.append((sentence, intent.value, heard))
+    assert not misread, misread[:10]

@@ -214,9 +214,19 @@ when will my delivery arrive | order_status |
 where's my stuff | order_status |
 show me everything on my wish list | view_list |
 read all the items on my list | view_list |
-remove everything from my shopping list | unknown |
+remove everything from my shopping list | remove_item |
+clear my wish list | remove_item |
+take the paper towels off my shopping list | remove_item | H101 - -
+cross eggs off the shopping list | remove_item | D109 - -
 add everything from my shopping list | add_item |
 um no wait | deny |
+ok, I changed my mind | deny |
+hey, not yet, thanks a lot | deny |
+yes, add everything from my wish list | add_item |
+hey clear my wish list | remove_item |
+never mind some bananas | remove_item | P101 - -
+put the bananas back | remove_item | P101 - -
+ok make them five | set_quantity |
 no, wait | deny |
 actually I changed my mind | deny |
 hold on a second | deny |

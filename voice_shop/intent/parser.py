@@ -67,7 +67,11 @@ _FROM_LIST = re.compile(
     r"^(add|buy|order|get) (my|the|our) ((shopping|wish|grocery) )?list( to (my|the) cart)?$")
 """The whole list into the cart: "add everything from my shopping list"."""
 _OFF_THE_LIST = re.compile(r"\b(remove|delete|take|cross|clear|empty)\b.*\b(from|off|out of) "
-                           r"(my|the|our) ((shopping|wish|grocery) )?list\b")
+                           r"(my|the|our) ((shopping|wish|grocery) )?list\b|"
+                           r"^(clear|empty) (my|the|our) ((shopping|wish|grocery) )?list$")
+"""Off a list, not the cart: "take milk off my shopping list", "clear my wish list"."""
+_WHOLE_LIST = re.compile(r"\b(everything|all of it|all the (items|things)|the whole list)\b|"
+                         r"^(clear|empty)\b")
 
 # (intent, pattern) in priority order; the first that matches decides the intent.
 _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
@@ -113,10 +117,12 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                   r"discounts?|discounted|coupons?|offers|bargains?|what's cheap)\b"),
         (I.FEEDBACK, r"\b(feedback|rate|rating|stars?|review|complain(t)?|(loved|hated|enjoyed"
                      r"|liked|disliked) (it|the (service|delivery|app|shopping))|the (service|"
-                     r"delivery|app|experience) (was|is))\b"),
+                     r"delivery|app|experience) (was|is)|(great|good|excellent|bad|poor|terrible) "
+                     r"(service|delivery))\b"),
         (I.RECOMMEND, r"\b(recommend|recommendations?|suggest|suggestions?|what should i (buy|"
                       r"get|cook|make|eat|order)|any ideas|what goes (well )?with|what else "
-                      r"(should|do|would|could) i|anything else i (need|might|should))\b"),
+                      r"(should|do|would|could) i|anything else i (need|might|should)|"
+                      r"surprise me)\b"),
         (I.PRICE_QUERY, r"\b(how much (is|are|does|do|for|would|will|'s)|how much|price|"
                         r"prices|cost|costs|how expensive|what do .* go for)\b"),
         (I.PRODUCT_INFO, r"\b(tell me (more )?about|what is in|what's in|ingredients|"
@@ -127,12 +133,14 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                    r"find|look(ing)? for|show me|what (kind|kinds|type|types|sort|sorts) of|"
                    r"which .* do you have|what .* do you (have|sell|carry)|is there any|"
                    r"are there any|got any|browse|in stock)\b"),
-        (I.REMOVE_ITEM, r"\b(never ?mind (the|my|those|that|these)|remove|take (out|off|away)|"
+        (I.REMOVE_ITEM, r"\b(never ?mind|remove|"
+                        r"take (out|off|away)|cancel|(put|take) .* (back|off|out)$|"
                         r"delete|drop|get rid of|no more|"
                         r"(don't|do not|no longer) (want|need)|cross off|lose the|minus|"
                         r"cancel the|take .* (out|off))\b"),
-        (I.SET_QUANTITY, r"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
-                         r"this)|i only (want|need)|only (want|need)|instead)\b"),
+        (I.SET_QUANTITY, rf"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
+                         rf"this)|make .* to ({_NUMBER} ?)+$|i only (want|need)|"
+                         rf"only (want|need)|instead)\b"),
         (I.ADD_ITEM, r"^((another|one more|(a few|a couple|"
                      rf"{_NUMBER}( {_NUMBER})?) more)( [a-z]+)?( ones?)?|(the )?same again|"
                      rf"(a few|a couple|{_NUMBER}( {_NUMBER})?) more"
@@ -148,6 +156,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
 _LANGUAGE = default_templates()
 _ASK_PHRASES = tuple(rule_phrases(_LANGUAGE, "ask") + rule_phrases(_LANGUAGE, "add"))
 _OPENING_WORDS = frozenset(w for p in rule_phrases(_LANGUAGE, "opening") for w in p.split())
+_CLOSING_PHRASES = sorted(rule_phrases(_LANGUAGE, "closing"), key=len, reverse=True)
 _ASK_PATTERN = re.compile(r"\b(" + "|".join(
     re.escape(p) for p in sorted(_ASK_PHRASES, key=len, reverse=True)) + r")\b")
 _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
@@ -183,7 +192,7 @@ _TRIGGER_PHRASES = (
     "what's", "bring", "carry", "costs", "is it", "minus", "order", "price", "stock", "there",
     "throw", "which", "also", "cost", "does", "drop", "find", "grab", "have", "keep", "lose",
     "make", "need", "only", "save", "sell", "take", "toss", "want", "what", "add", "any", "are",
-    "buy", "get", "off", "out", "put", "set", "too", "do", "is",
+    "buy", "get", "off", "out", "back", "put", "set", "too", "do", "is",
 )
 _TRIGGER_WORDS = re.compile(
     r"\b(" + "|".join(sorted({*_TRIGGER_PHRASES, *_ASK_PHRASES}, key=len, reverse=True))
@@ -334,19 +343,27 @@ class IntentParser:
         words = self._clean(text)
         sentence = " ".join(words)
         # Fillers that take back are a no: "no wait", "um, I changed my mind".
-        if _DENY.match(_HESITATION.sub("", normalize(text.replace(",", " ")))):
+        # Without the words around it ("hey", "ok", "thanks a lot"): never "ok" for "ok, I
+        # changed my mind", whose filler words the cleaned sentence has lost.
+        bare = _bare_forms(_HESITATION.sub("", normalize(text.replace(",", " "))).split())
+        if any(_DENY.match(form) for form in bare):
             return Intent(IntentName.DENY, text=text, confidence=0.9)
         if not words:
             return Intent(IntentName.UNKNOWN, text=text, confidence=0.0)
-        if _CONFIRM.match(sentence):
+        if _CONFIRM.match(sentence) or any(_CONFIRM.match(form) for form in bare):
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
         if _DENY.match(sentence):
             return Intent(IntentName.DENY, text=text, confidence=0.95)
-        if _OFF_THE_LIST.search(sentence):  # lists are changed on the household page
-            return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
-        if _FROM_LIST.search(sentence):
-            list_name = "wish" if re.search(r"\bwish ?list\b", sentence) else "shopping"
-            return Intent(IntentName.ADD_ITEM, text=text, confidence=0.9, list_name=list_name)
+        core = _bare_forms(words)[-1]  # "hey, clear my shopping list"
+        if _OFF_THE_LIST.search(core):
+            if _WHOLE_LIST.search(core):  # never Everything Bagels
+                return Intent(IntentName.REMOVE_ITEM, text=text, confidence=0.9,
+                              list_name=_list_named(sentence))
+            return self._with_slots(IntentName.REMOVE_ITEM, re.sub(r"^cross ", "", core),
+                                    text, is_list=True)
+        if _FROM_LIST.search(core):
+            return Intent(IntentName.ADD_ITEM, text=text, confidence=0.9,
+                          list_name=_list_named(sentence))
         count = self._count_of_them(words)
         if count is not None:
             return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)
@@ -396,12 +413,13 @@ class IntentParser:
                               confidence=(0.75 - 0.1 * skip) * min(i.score for i in items))
         return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
 
-    def _with_slots(self, intent: IntentName, sentence: str, text: str) -> Intent:
+    def _with_slots(self, intent: IntentName, sentence: str, text: str,
+                    is_list: bool = False) -> Intent:
+        """``is_list``: the request is about a list ("take milk off my shopping list")."""
         rest = _CART_WORDS.sub(" ", sentence)
         list_name = None
-        if intent in (IntentName.ADD_TO_LIST, IntentName.VIEW_LIST):
-            list_name = "wish" if re.search(r"\bwish ?list\b|\bfor later\b", sentence) \
-                else "shopping"
+        if intent in (IntentName.ADD_TO_LIST, IntentName.VIEW_LIST) or is_list:
+            list_name = _list_named(sentence)
             rest = re.sub(r"\b(shopping|grocery|wish) ?list\b|\blist\b", " ", rest)
         if intent is IntentName.FEEDBACK:
             return self._feedback(sentence, text)
@@ -458,6 +476,10 @@ class IntentParser:
     def _set_quantity(self, rest: str, text: str) -> Intent:
         """"change the bananas to three", "make it five", "I only want two apples"."""
         quantity: int | None = None
+        words = rest.split()
+        while len(words) > 1 and (words[0] in _OPENING_WORDS or words[0] in {"no", "wait"}):
+            words = words[1:]  # "ok, no wait, make it five"
+        rest = " ".join(words)
         tail = _TO_NUMBER.search(rest)
         if tail:
             number, used = leading_quantity(tail.group(2).split())
@@ -693,6 +715,31 @@ class IntentParser:
                         quantity=segment.quantity, unit=segment.unit,
                         options=dict(segment.options),
                         alternatives=[p.sku for p in match.alternatives], score=match.score)
+
+
+def _bare_forms(words: list[str]) -> list[str]:
+    """The request with none, one, two... of its opening words ("hey", "yes", "and") taken
+    off the front, each also without a closing phrase ("thanks a lot", "today"): the
+    opening words include answers ("yes please"), so every cut is a candidate. The last is
+    the request with every opening word gone (at least one word kept)."""
+    forms = []
+    for start in range(len(words)):
+        sentence = " ".join(words[start:])
+        forms.append(sentence)
+        for closing in _CLOSING_PHRASES:
+            if sentence.endswith(f" {closing}"):
+                forms.append(sentence[:-len(closing) - 1])
+                break
+        if words[start] not in _OPENING_WORDS or start == len(words) - 1:
+            forms.append(sentence)
+            break
+    return forms or [""]
+
+
+def _list_named(sentence: str) -> str:
+    """Which list a request about a list means: the wish list ("save for later") or the
+    shopping list."""
+    return "wish" if re.search(r"\bwish ?list\b|\bfor later\b", sentence) else "shopping"
 
 
 _SLOT_INTENTS = frozenset({

@@ -11,6 +11,7 @@ from voice_shop.bench.catalog_gen import generate_catalog
 from voice_shop.dialog import Dialog, questions, wording
 from voice_shop.intent.model import ItemSlot
 from voice_shop.intent.parser import IntentParser
+from voice_shop.language import forms
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import ListName, OrderStatus, Role
 from voice_shop.shop.recommend import recommend
@@ -435,3 +436,53 @@ def test_words_before_digits_that_are_no_lead_in_place_nothing(dialog: Dialog,
     say(dialog, f"add a {product.name.lower()}", "check out")
     assert say(dialog, "no, not one two three four")[0].startswith("Your order is")
     assert shop.orders() == []
+
+
+def test_a_product_named_with_options_takes_them(dialog: Dialog, shop: Shop) -> None:
+    """"make the latte large" changes the latte's line; with two lines of it, "make the
+    latte ..." asks which, and "make the lattes ..." changes both (merging them). (The
+    hardware catalog's conversation: ``test_foreign_catalog``.)"""
+    sku, name, group, values = next(
+        (p.sku, p.name.lower(), group, values) for p in shop.products()
+        if p.stock is None or p.stock >= 20 for group, values in p.options.items()
+        if len(values) >= 3)
+    one, other, third = values[:3]
+    say(dialog, f"add a {one} {name}")
+    assert say(dialog, f"make the {name} {other}")[0].startswith("You now have")
+    assert cart_of(shop) == [(sku, 1, {group: other})]
+    say(dialog, f"add a {one} {name}")
+    assert say(dialog, f"make the {name} {third}")[0].endswith("Which one should I change?")
+    assert cart_of(shop) == [(sku, 1, {group: other}), (sku, 1, {group: one})]
+    say(dialog, f"make the {forms.plural(name)} {third}")
+    assert cart_of(shop) == [(sku, 2, {group: third})]
+    say(dialog, "undo")
+    assert cart_of(shop) == [(sku, 1, {group: other}), (sku, 1, {group: one})]
+
+
+def test_the_shopping_list_by_voice(any_dialog: Dialog) -> None:
+    """A word that names several products ("milk") stays the shopper's word on the list and
+    is asked about when the list is ordered; the same entry twice is one entry; items come
+    off the list by voice, and "clear my shopping list" empties it (never the cart)."""
+    dialog, shop = any_dialog, any_dialog.shop
+    query, choices = _ambiguous_queries(dialog)[0]
+    plain = next(p for p in shop.products() if p.sku not in choices
+                 and (found := dialog.parser.parse(f"add {p.name.lower()}").items)
+                 and found[0].sku == p.sku and not found[0].alternatives
+                 and not p.options and (p.stock is None or p.stock > 3))
+    name = plain.name.lower()
+    say(dialog, f"add {query} to my shopping list", f"add {query} to my shopping list",
+        f"put {name} on my shopping list")
+    listed = [(e.label, e.sku, e.quantity) for e in shop.list_items(ListName.SHOPPING)]
+    assert listed == [(query, None, 2), (plain.name, plain.sku, 1)]
+    question = say(dialog, "add everything from my shopping list")[0]
+    assert f"Which {query}:" in question and cart_of(shop) == [(plain.sku, 1, {})]
+    say(dialog, "the first one")
+    assert cart_of(shop) == [(plain.sku, 1, {}), (choices[0], 2, {})]
+    assert say(dialog, f"take {query} off my shopping list")[0] == \
+        f"Took {query} off your shopping list."
+    say(dialog, f"remove the {name} from my shopping list")
+    assert shop.list_items(ListName.SHOPPING) == []
+    assert say(dialog, f"take {name} off my shopping list")[0].endswith(
+        "not on your shopping list.")
+    say(dialog, f"add {name} to my shopping list", "clear my shopping list")
+    assert shop.list_items(ListName.SHOPPING) == [] and len(shop.cart().lines) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,39 @@ def test_foreign_catalog_dialog(hardware: tuple[Shop, IntentParser]) -> None:
     assert "twenty dollars and forty-nine cents" in readback
     dialog.handle_text("yes please")
     assert shop.orders()[0].total_cents == 2049
+
+
+def test_foreign_catalog_options_change_by_name(hardware: tuple[Shop, IntentParser]) -> None:
+    """"make the wood screws three inch", "change the paint to gloss": the named product's
+    line takes the option; a product in the cart two ways is asked about in the singular
+    and changed whole in the plural."""
+    shop, parser = hardware
+    dialog = Dialog(shop, parser)
+    dialog.handle_text("add a box of one inch wood screws")
+    dialog.handle_text("add a gallon of matte interior paint")
+    assert dialog.handle_text("change the interior paint to gloss").reply == (
+        "You now have a gallon of gloss interior paint.")
+    dialog.handle_text("add a gallon of satin interior paint")
+    assert dialog.handle_text("make the interior paint eggshell").reply.endswith(
+        "Which one should I change?")
+    dialog.handle_text("make the wood screws three inch")
+    lines = [(line.sku, line.quantity, line.options) for line in shop.cart().lines]
+    assert lines == [("T-2", 1, {"length": "three inch"}), ("T-5", 1, {"finish": "gloss"}),
+                     ("T-5", 1, {"finish": "satin"})]
+    dialog.handle_text("make the interior paints eggshell")
+    lines = [(line.sku, line.quantity, line.options) for line in shop.cart().lines]
+    assert lines == [("T-2", 1, {"length": "three inch"}), ("T-5", 2, {"finish": "eggshell"})]
+
+
+def test_examples_in_replies_are_orders_of_this_catalog(
+        hardware: tuple[Shop, IntentParser]) -> None:
+    """"Sorry, I didn't catch that" and help give an example the shopper can say here."""
+    shop, parser = hardware
+    dialog = Dialog(shop, parser)
+    for said in ("blah blah blah", "help"):
+        reply = dialog.handle_text(said).reply
+        example = re.search(r"add ([a-z ]+)[,.]", reply)
+        assert example is not None, reply
+        intent = parser.parse(example.group(0).rstrip(",."))
+        assert intent.intent == "add_item" and intent.items[0].quantity == 2
+        assert intent.items[0].sku in {p.sku for p in shop.products()}

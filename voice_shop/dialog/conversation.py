@@ -27,6 +27,7 @@ from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
 from ..shop.models import (
     Cart,
     CartLine,
+    ListItem,
     ListName,
     Order,
     OrderLine,
@@ -35,7 +36,7 @@ from ..shop.models import (
     Role,
 )
 from ..shop.recommend import recommend
-from ..text import normalize
+from ..text import normalize, singular
 from . import questions
 from . import wording as say
 from .questions import (
@@ -402,8 +403,16 @@ class Dialog:
         stays as it is)."""
         entries = self.shop.list_items(ListName(intent.list_name or "shopping"))
         items = tuple(ItemSlot(query=entry.label.lower(), sku=entry.sku,
-                               quantity=entry.quantity, score=1.0) for entry in entries)
+                               quantity=entry.quantity, score=1.0) if entry.sku
+                      else self._listed_words(entry.label, entry.quantity) for entry in entries)
         return dataclasses.replace(intent, items=items)
+
+    def _listed_words(self, label: str, quantity: int) -> ItemSlot:
+        """A list entry kept as the shopper's words ("milk"), read as an order now: one
+        product, or several to ask about."""
+        found = self.parser.parse(f"add {label}").items
+        item = found[0] if len(found) == 1 else ItemSlot(query=label.lower())
+        return dataclasses.replace(item, quantity=quantity)
 
     def _with_last_product(self, intent: Intent, state: _State) -> Intent:
         """"another one", "take it off", "two more of those", "another large one": an item
@@ -509,6 +518,8 @@ class Dialog:
         return say.goes_with(suggestions[0].product.name)
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        if intent.list_name:
+            return self._remove_from_list(intent, speaker)
         resolved = self._with_last_product(intent, state)
         is_reference = resolved is not intent  # "take it off": the line the talk is about
         if not resolved.items:
@@ -571,7 +582,11 @@ class Dialog:
         else:  # "make it three": the line the talk is about
             targets = [(state.last_sku, intent.quantity, state.last_options)]
         replies = []
-        for sku, quantity, options in targets:
+        for (sku, quantity, options), item in zip(targets, (*intent.items, None), strict=False):
+            if (quantity is None and options and item is not None and sku is not None
+                    and self.shop.lines_for(sku)):
+                replies.append(self._restyle(sku, options, item, state, speaker))
+                continue
             if sku is None or quantity is None:
                 replies.append(say.WHICH_AND_HOW_MANY)
                 continue
@@ -609,6 +624,37 @@ class Dialog:
             replies.append(say.now_have(describe(product.name, quantity, said, product.unit))
                            if quantity else say.removed_all(product.name))
         return " ".join(replies)
+
+    def _restyle(self, sku: str, options: dict[str, str], item: ItemSlot, state: _State,
+                 speaker: str | None) -> str:
+        """"make the latte large", "change the lattes to oat milk": a product in the cart,
+        named with options and no count, takes those options. Its lines that lack them
+        change; when there are several, only "the lattes" (the name said in the plural)
+        means all of them, "the latte" asks which."""
+        product = self.shop.product(sku)
+        lines = self.shop.lines_for(sku)
+        changing = [ln for ln in lines if not options.items() <= ln.options.items()]
+        if not changing:
+            return say.now_have(say.join([describe(product.name, ln.quantity, ln.options,
+                                                   product.unit) for ln in lines]))
+        if len(changing) > 1 and not _said_in_plural(item.query, product.name):
+            return say.which_line([describe(product.name, ln.quantity, ln.options,
+                                            product.unit) for ln in changing])
+        self._remember_cart(state)
+        changed: dict[int, CartLine] = {}
+        try:
+            for line in changing:
+                new = self.shop.change_line_options(line.id, {**line.options, **options},
+                                                    speaker)
+                changed[new.id] = new
+        except CartError as exc:
+            self.shop.restore_cart(state.undo.pop())
+            return say.sorry(exc.message)
+        final = {ln.id: ln for ln in self.shop.lines_for(sku)}
+        now = [final[i] for i in changed if i in final]
+        state.last_sku, state.last_options = sku, dict(now[-1].options)
+        return say.now_have(say.join([describe(product.name, ln.quantity, ln.options,
+                                               product.unit) for ln in now]))
 
     def _clear(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if self.shop.cart().is_empty:
@@ -753,11 +799,34 @@ class Dialog:
         for item in intent.items:
             if item.quantity is not None and item.quantity < 1:
                 return say.not_a_positive_amount(item.quantity)
-            label = item.name or item.query
-            self.shop.add_to_list(list_name, label, item.sku,
-                                  min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)
+            # "milk" names several products: the list keeps the shopper's word, and which
+            # milk is asked when the list is ordered.
+            label = item.query if item.alternatives or not item.name else item.name
+            try:
+                self.shop.add_to_list(list_name, label, None if item.alternatives else item.sku,
+                                      min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)
+            except CartError as exc:  # more than a line can hold
+                return say.sorry(exc.message)
             names.append(label.lower())
         return say.listed(names, list_name)
+
+    def _remove_from_list(self, intent: Intent, speaker: str | None) -> str:
+        """"take milk off my shopping list" (the entries that are that product, or were
+        kept as those words); "clear my shopping list" (every entry)."""
+        list_name = ListName(intent.list_name or "shopping")
+        entries = self.shop.list_items(list_name)
+        if not intent.items:
+            for entry in entries:
+                self.shop.remove_from_list(entry.id, speaker)
+            return say.list_empty(list_name)
+        replies = []
+        for item in intent.items:
+            meant = [e for e in entries if _is_listed_as(e, item)]
+            for entry in meant:
+                self.shop.remove_from_list(entry.id, speaker)
+            replies.append(say.unlisted(meant[0].label.lower(), list_name) if meant
+                           else say.not_listed(item.query, list_name))
+        return " ".join(replies)
 
     def _view_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
         list_name = ListName(intent.list_name or "shopping")
@@ -773,7 +842,18 @@ class Dialog:
         return say.THANKS_FOR_FEEDBACK
 
     def _help(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        return say.HELP
+        example, asked_about = self._examples()
+        return say.help_text(example, asked_about)
+
+    def _examples(self) -> tuple[str, str]:
+        """An order and a product of this shop's own catalog to give as examples: the two
+        in-stock products with the shortest names (the easiest to say)."""
+        products = sorted((p for p in self.shop.products() if p.stock != 0),
+                          key=lambda p: (len(p.name), p.name))
+        if not products:
+            return "two of something", "something"
+        first, second = products[0], products[min(1, len(products) - 1)]
+        return describe(first.name, 2, {}, first.unit), second.name.lower()
 
     def _unknown(self, intent: Intent, state: _State, speaker: str | None) -> str:
         friendly = say.small_talk(intent.text)
@@ -781,7 +861,7 @@ class Dialog:
             return friendly
         if state.pending:
             return state.pending.question
-        return say.NOT_CAUGHT
+        return say.not_caught(self._examples()[0])
 
     def _repeat(self, intent: Intent, state: _State, speaker: str | None) -> str:
         return state.last_reply or say.NOTHING_SAID
@@ -855,6 +935,19 @@ def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> 
         if heard:
             found[group] = max(heard, key=len)
     return found
+
+
+def _is_listed_as(entry: ListItem, item: ItemSlot) -> bool:
+    """The list entry is the item said: the same product, or the same words."""
+    said = {normalize(item.query), singular(normalize(item.query))}
+    return ((entry.sku is not None and entry.sku == item.sku)
+            or normalize(entry.label) in said or singular(normalize(entry.label)) in said)
+
+
+def _said_in_plural(query: str, name: str) -> bool:
+    """The shopper named the product in the plural ("the lattes" for Latte)."""
+    said, named = normalize(query).split(), normalize(name).split()
+    return bool(said and named) and said[-1] != named[-1] and singular(said[-1]) == named[-1]
 
 
 _CHANGE = re.compile(r"\b(make|change|switch|instead)\b")

@@ -16,9 +16,17 @@ from ..replies import join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize, singular
 
-NOT_CAUGHT = "Sorry, I didn't catch that. You can say, for example, add two bananas."
-HELP = ("You can say things like: add two bananas, what's in my cart, how much is "
-        "oat milk, any deals, or check out.")
+
+def not_caught(example: str) -> str:
+    """``example``: an order of this shop's catalog ("two bunches of bananas")."""
+    return f"Sorry, I didn't catch that. You can say, for example, add {example}."
+
+
+def help_text(example: str, asked_about: str) -> str:
+    return (f"You can say things like: add {example}, what's in my cart, how much is "
+            f"{asked_about}, any deals, or check out.")
+
+
 ASK_AGAIN = "Sorry, which one did you mean?"
 NOTHING_TO_CONFIRM = "There's nothing to confirm right now."
 OKAY = "Okay."
@@ -254,6 +262,14 @@ def what_to_list(list_name: str) -> str:
 
 def listed(names: Sequence[str], list_name: str) -> str:
     return f"Added {join(names)} to your {list_name} list."
+
+
+def unlisted(label: str, list_name: str) -> str:
+    return f"Took {label} off your {list_name} list."
+
+
+def not_listed(query: str, list_name: str) -> str:
+    return f"{query.capitalize()} {_is_are(query)} not on your {list_name} list."
 
 
 def list_empty(list_name: str) -> str:

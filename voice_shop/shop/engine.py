@@ -665,13 +665,33 @@ class Shop:
     # ---- lists and feedback -----------------------------------------------------------
     def add_to_list(self, list_name: ListName, label: str, sku: str | None = None,
                     quantity: int = 1, added_by: str | None = None) -> None:
+        """An entry already on the list (the same product, or the same words when it names
+        no product) takes the quantity instead of a second entry."""
         self._check_quantity(quantity)
         with transaction(self.conn):
-            self.conn.execute(
-                "INSERT INTO list_items (list_name, sku, label, quantity, added_by, added_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (str(list_name), sku, label, quantity, added_by, time.time()))
+            same = self.conn.execute(
+                "SELECT id, quantity FROM list_items WHERE list_name = ? AND "
+                "(sku = ? OR (sku IS NULL AND ? IS NULL AND lower(label) = lower(?)))",
+                (str(list_name), sku, sku, label)).fetchone()
+            if same:
+                self._check_quantity(same["quantity"] + quantity)
+                self.conn.execute("UPDATE list_items SET quantity = ? WHERE id = ?",
+                                  (same["quantity"] + quantity, same["id"]))
+            else:
+                self.conn.execute(
+                    "INSERT INTO list_items (list_name, sku, label, quantity, added_by, "
+                    "added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (str(list_name), sku, label, quantity, added_by, time.time()))
             self.log_event("list_add", added_by, {"list": str(list_name), "sku": sku})
+
+    def remove_from_list(self, item_id: int, by: str | None = None) -> None:
+        with transaction(self.conn):
+            row = self.conn.execute("SELECT list_name, sku FROM list_items WHERE id = ?",
+                                    (item_id,)).fetchone()
+            if row is None:
+                return  # already gone (another process took it off)
+            self.conn.execute("DELETE FROM list_items WHERE id = ?", (item_id,))
+            self.log_event("list_remove", by, {"list": row["list_name"], "sku": row["sku"]})
 
     def list_items(self, list_name: ListName) -> list[ListItem]:
         rows = self.conn.execute("SELECT * FROM list_items WHERE list_name = ? ORDER BY id",

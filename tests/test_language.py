@@ -234,7 +234,8 @@ def test_what_the_recogniser_can_hear_is_read_as_its_intent(catalog: str, tmp_pa
     """Sentences drawn from each intent's templates parse to that intent: the grammar and
     the parser read one language. An order the parser cannot make sense of ("no ice
     granolas with medium") may be refused, never read as another request; "place the
-    order" is a yes (to a read-back), which the checkout template also allows."""
+    order" is a yes (to a read-back), which the checkout template also allows; "i changed
+    my mind" is a no that changes nothing (the conversation's taking back), not an undo."""
     from voice_shop.intent.model import IntentName
     from voice_shop.shop.catalog_csv import read_catalog_csv
     from voice_shop.shop.demo import demo_file
@@ -252,6 +253,7 @@ def test_what_the_recogniser_can_hear_is_read_as_its_intent(catalog: str, tmp_pa
         allowed = {intent.value}
         allowed |= {"unknown"} if intent is IntentName.ADD_ITEM else set()
         allowed |= {"confirm"} if intent is IntentName.CHECKOUT else set()
+        allowed |= {"deny"} if intent is IntentName.UNDO else set()
         for sentence in language.sample(random.Random(5), 30, [intent.value]):
             heard = parser.parse(sentence).intent.value
             if heard not in allowed:

@@ -137,7 +137,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                         r"take (out|off|away)|cancel|(put|take) .* (back|off|out)$|"
                         r"delete|drop|get rid of|no more|"
                         r"(don't|do not|no longer) (want|need)|cross off|lose the|minus|"
-                        r"cancel the|take .* (out|off))\b"),
+                        r"take .* (out|off))\b"),
         (I.SET_QUANTITY, rf"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
                          rf"this)|make .* to ({_NUMBER} ?)+$|i only (want|need)|"
                          rf"only (want|need)|instead)\b"),
@@ -354,7 +354,7 @@ class IntentParser:
             return Intent(IntentName.CONFIRM, text=text, confidence=0.95)
         if _DENY.match(sentence):
             return Intent(IntentName.DENY, text=text, confidence=0.95)
-        core = _bare_forms(words)[-1]  # "hey, clear my shopping list"
+        core = " ".join(_without_openings(words))  # "hey, clear my shopping list"
         if _OFF_THE_LIST.search(core):
             if _WHOLE_LIST.search(core):  # never Everything Bagels
                 return Intent(IntentName.REMOVE_ITEM, text=text, confidence=0.9,
@@ -720,20 +720,23 @@ class IntentParser:
 def _bare_forms(words: list[str]) -> list[str]:
     """The request with none, one, two... of its opening words ("hey", "yes", "and") taken
     off the front, each also without a closing phrase ("thanks a lot", "today"): the
-    opening words include answers ("yes please"), so every cut is a candidate. The last is
-    the request with every opening word gone (at least one word kept)."""
+    opening words include answers ("yes please"), so every cut is a candidate."""
     forms = []
-    for start in range(len(words)):
+    for start in range(len(words) - len(_without_openings(words)) + 1):
         sentence = " ".join(words[start:])
         forms.append(sentence)
-        for closing in _CLOSING_PHRASES:
-            if sentence.endswith(f" {closing}"):
-                forms.append(sentence[:-len(closing) - 1])
-                break
-        if words[start] not in _OPENING_WORDS or start == len(words) - 1:
-            forms.append(sentence)
-            break
+        closing = next((c for c in _CLOSING_PHRASES if sentence.endswith(f" {c}")), None)
+        if closing:
+            forms.append(sentence[:-len(closing) - 1])
     return forms or [""]
+
+
+def _without_openings(words: list[str]) -> list[str]:
+    """The words after the opening words ("hey, clear my shopping list"), one kept."""
+    start = 0
+    while start < len(words) - 1 and words[start] in _OPENING_WORDS:
+        start += 1
+    return words[start:]
 
 
 def _list_named(sentence: str) -> str:

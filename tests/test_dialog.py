@@ -12,6 +12,7 @@ from voice_shop.dialog import Dialog, questions, wording
 from voice_shop.intent.model import ItemSlot
 from voice_shop.intent.parser import IntentParser
 from voice_shop.language import forms
+from voice_shop.replies import BY_THE_DOZEN
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import ListName, OrderStatus, Role
 from voice_shop.shop.recommend import recommend
@@ -57,6 +58,17 @@ def test_checkout_confirm_places_order_and_takes_stock(dialog: Dialog, shop: Sho
     assert order.status is OrderStatus.PLACED and order.total_cents == 798
     assert shop.cart().is_empty
     assert shop.product("Y104").stock == stock - 2
+
+
+def test_place_the_order_starts_the_checkout_and_then_confirms_it(dialog: Dialog,
+                                                                   shop: Shop) -> None:
+    """"Place the order" with nothing asked is a checkout (it was a "yes" to nothing: "There's
+    nothing to confirm right now"); after the read-back it is the yes."""
+    say(dialog, "add two bags of rice")
+    readback = say(dialog, "place the order")[0]
+    assert readback.endswith("Shall I place the order?") and shop.orders() == []
+    assert say(dialog, "place the order")[0].startswith("Your order is placed.")
+    assert len(shop.orders()) == 1 and shop.cart().is_empty
 
 
 def test_checkout_deny_keeps_cart(dialog: Dialog, shop: Shop) -> None:
@@ -176,8 +188,9 @@ def test_order_status_lists_and_feedback(dialog: Dialog, shop: Shop) -> None:
     assert say(dialog, "where is my order")[0] == "You haven't placed any orders yet."
     say(dialog, "add paper towels to my shopping list", "save the red wine for later")
     assert [i.sku for i in shop.list_items(ListName.SHOPPING)] == ["H101"]
-    assert say(dialog, "what's on my shopping list")[0] == "Your shopping list has paper towels."
-    assert say(dialog, "read my wish list")[0] == "Your wish list has red wine."
+    assert say(dialog, "what's on my shopping list")[0] == \
+        "Your shopping list has a pack of paper towels."
+    assert say(dialog, "read my wish list")[0] == "Your wish list has a bottle of red wine."
     assert say(dialog, "five stars, great service")[0] == "Thanks for the five-star rating!"
     rating = shop.conn.execute("SELECT rating FROM feedback").fetchone()[0]
     assert rating == 5
@@ -457,6 +470,21 @@ def test_a_product_named_with_options_takes_them(dialog: Dialog, shop: Shop) -> 
     assert cart_of(shop) == [(sku, 2, {group: third})]
     say(dialog, "undo")
     assert cart_of(shop) == [(sku, 1, {group: other}), (sku, 1, {group: one})]
+
+
+def test_the_list_keeps_and_says_how_many(dialog: Dialog, shop: Shop) -> None:
+    """The list says its quantities; "half a dozen" of a product sold by the dozen goes on
+    it as a dozen, said so (it went on as six, and became six dozen in the cart)."""
+    by_dozen = next(p for p in shop.products() if p.unit.lower() == BY_THE_DOZEN
+                    and (p.stock is None or p.stock > 2))
+    name = by_dozen.name.lower()
+    reply = say(dialog, f"add half a dozen {name} to my shopping list")[0]
+    assert reply == f"Added a dozen {name} to your shopping list."
+    say(dialog, f"add two {name} to my shopping list")
+    assert say(dialog, "what's on my shopping list")[0] == \
+        f"Your shopping list has three dozen {name}."
+    say(dialog, "add everything from my shopping list")
+    assert cart_of(shop) == [(by_dozen.sku, 3, {})]
 
 
 def test_the_shopping_list_by_voice(any_dialog: Dialog) -> None:

@@ -166,6 +166,9 @@ start over | clear_cart |
 check out | checkout |
 I'm ready to check out | checkout |
 place my order | checkout |
+place the order | checkout |
+place it | checkout |
+yes, place the order | confirm |
 that's everything, place the order | checkout |
 yes | confirm |
 yes please | confirm |

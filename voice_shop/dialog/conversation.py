@@ -802,13 +802,24 @@ class Dialog:
             # "milk" names several products: the list keeps the shopper's word, and which
             # milk is asked when the list is ordered.
             label = item.query if item.alternatives or not item.name else item.name
+            sku = None if item.alternatives else item.sku
+            quantity = min(item.quantity or 1, MAX_LINE_QUANTITY)
+            if (sku is not None and item.unit == SINGLE_UNIT
+                    and self.shop.product(sku).unit == BY_THE_DOZEN):
+                quantity = -(-quantity // 12)  # "half a dozen eggs": a dozen, said so
             try:
-                self.shop.add_to_list(list_name, label, None if item.alternatives else item.sku,
-                                      min(item.quantity or 1, MAX_LINE_QUANTITY), speaker)
+                self.shop.add_to_list(list_name, label, sku, quantity, speaker)
             except CartError as exc:  # more than a line can hold
                 return say.sorry(exc.message)
-            names.append(label.lower())
+            names.append(self._listed_as(label, sku, quantity))
         return say.listed(names, list_name)
+
+    def _listed_as(self, label: str, sku: str | None, quantity: int) -> str:
+        """A list entry as said aloud: "two bags of rice", "a dozen large eggs"; an entry
+        kept as the shopper's word ("milk") is that word, counted when more than one."""
+        if sku is not None:
+            return describe(label, quantity, {}, self.shop.product(sku).unit)
+        return label.lower() if quantity == 1 else describe(label, quantity)
 
     def _remove_from_list(self, intent: Intent, speaker: str | None) -> str:
         """"take milk off my shopping list" (the entries that are that product, or were
@@ -833,7 +844,8 @@ class Dialog:
         items = self.shop.list_items(list_name)
         if not items:
             return say.list_empty(list_name)
-        return say.list_reading(list_name, [i.label.lower() for i in items])
+        return say.list_reading(list_name, [self._listed_as(i.label, i.sku, i.quantity)
+                                             for i in items])
 
     def _feedback(self, intent: Intent, state: _State, speaker: str | None) -> str:
         self.shop.add_feedback(intent.text, intent.rating, speaker)

@@ -47,8 +47,8 @@ _FILLERS = re.compile(
 _CONFIRM = re.compile(
     r"^(yes|yeah|yea|yep|yup|sure|ok|okay|correct|confirm(ed)?|right|absolutely|definitely|"
     r"affirmative|of course|certainly|fine|perfect|great|sounds good|that's right|"
-    r"that is right|that's correct|do it|go ahead|place it|yes place (it|the order)|"
-    r"place the order|i confirm|i do|go for it|that's fine|looks good|alright|all right)"
+    r"that is right|that's correct|do it|go ahead|yes place (it|the order)|"
+    r"i confirm|i do|go for it|that's fine|looks good|alright|all right)"
     r"( (yes|please|do it|go ahead|place (it|the order)|that's (right|correct)|"
     r"order it|buy it|sure|thanks|confirm))*$")
 _DENY = re.compile(
@@ -112,7 +112,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                      r"everything|them all|all of it|what's in my cart)|pay( now| for (it|"
                      r"everything|my order))?|i'm (done|ready to (pay|order))|that's "
                      r"(all|everything|it)|proceed to checkout|order now|ready to (pay|check "
-                     r"out|order)|place order|complete purchase)\b"),
+                     r"out|order)|place order|complete purchase)\b|^place it$"),
         (I.DEALS, r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|"
                   r"discounts?|discounted|coupons?|offers|bargains?|what's cheap)\b"),
         (I.FEEDBACK, r"\b(feedback|rate|rating|stars?|review|complain(t)?|(loved|hated|enjoyed"

@@ -377,28 +377,32 @@ def test_a_sentence_off_the_best_path_is_aligned_for_its_scores(speech: SpeechMa
     assert stream._aligned(pcm, "add two bags of zzyzx") == ()
 
 
-def test_noisy_audio_is_searched_with_the_wider_word_beam(speech: SpeechMaker,
-                                                          demo_db: Path) -> None:
+def test_steady_noise_is_searched_with_the_wider_word_beam(speech: SpeechMaker,
+                                                           demo_db: Path) -> None:
     """Clear speech keeps the default search; the same command under steady noise at 10 dB
     (dynamic range under ``CLEAR_DYNAMIC_RANGE_DB``) is searched with ``NOISY_WORD_BEAM``
-    (on real orders at 10 dB it read 4-5 more of 100 right). Both readings are whole
-    commands of the grammar."""
+    (on real orders at 10 dB it read 4-5 more of 100 right); under other voices at 10 dB
+    (babble), which it does not help and slows 2.6 times, with the default again. Every
+    reading is a whole command of the grammar."""
     from voice_shop.assistant import Assistant
-    from voice_shop.bench.real_bench import mix_at_snr, white_noise
+    from voice_shop.bench.real_bench import babble, mix_at_snr, white_noise
     from voice_shop.config import AppSettings
     from voice_shop.stt.base import CLEAR_DYNAMIC_RANGE_DB
     from voice_shop.stt.pocketsphinx_engine import _Passes, _Stream
     assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "noisy")))
     clear = read_audio(speech.piper("add two bags of rice"))
-    noisy = mix_at_snr(clear, white_noise(len(clear), np.random.default_rng(3)), 10.0)
-    for samples, search in ((clear, _Passes.GRAMMAR), (noisy, _Passes.GRAMMAR_NOISY)):
+    hiss = mix_at_snr(clear, white_noise(len(clear), np.random.default_rng(3)), 10.0)
+    voices = mix_at_snr(clear, babble(len(clear) / 16000 + 1), 10.0)
+    for samples, is_noisy, search in ((clear, False, _Passes.GRAMMAR),
+                                      (hiss, True, _Passes.GRAMMAR_NOISY),
+                                      (voices, True, _Passes.GRAMMAR)):
         stream = assistant.stt.stream()
         assert isinstance(stream, _Stream)
         stream.feed(samples)
         transcript = stream.finish()
-        is_noisy = (transcript.dynamic_range_db or 0) < CLEAR_DYNAMIC_RANGE_DB
-        assert is_noisy == (search == _Passes.GRAMMAR_NOISY), transcript
+        assert ((transcript.dynamic_range_db or 0) < CLEAR_DYNAMIC_RANGE_DB) == is_noisy
         first = stream._first_pass(stream._pcm())
         assert stream._passes.decoder.current_search() == search
-        assert first.text and stream._passes.grammar is not None
-        assert stream._passes.grammar.accepts(first.text.split())
+        assert first.text or samples is voices  # babble may leave no whole command
+        assert stream._passes.grammar is not None
+        assert not first.text or stream._passes.grammar.accepts(first.text.split())

@@ -512,5 +512,6 @@ def test_the_shopping_list_by_voice(any_dialog: Dialog) -> None:
     assert shop.list_items(ListName.SHOPPING) == []
     assert say(dialog, f"take {name} off my shopping list")[0].endswith(
         "not on your shopping list.")
-    say(dialog, f"add {name} to my shopping list", "clear my shopping list")
+    cleared = say(dialog, f"add {name} to my shopping list", "clear my shopping list")[1]
+    assert cleared == "Cleared your shopping list."
     assert shop.list_items(ListName.SHOPPING) == [] and len(shop.cart().lines) == 2

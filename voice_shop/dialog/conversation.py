@@ -829,7 +829,7 @@ class Dialog:
         if not intent.items:
             for entry in entries:
                 self.shop.remove_from_list(entry.id, speaker)
-            return say.list_empty(list_name)
+            return say.list_cleared(list_name) if entries else say.list_empty(list_name)
         replies = []
         for item in intent.items:
             meant = [e for e in entries if _is_listed_as(e, item)]

@@ -276,6 +276,10 @@ def list_empty(list_name: str) -> str:
     return f"Your {list_name} list is empty."
 
 
+def list_cleared(list_name: str) -> str:
+    return f"Cleared your {list_name} list."
+
+
 def list_reading(list_name: str, labels: Sequence[str]) -> str:
     return f"Your {list_name} list has {join(labels)}."
 

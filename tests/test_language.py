@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 import subprocess
 import sys
 from pathlib import Path
@@ -88,10 +87,25 @@ def test_sampled_sentences_are_all_in_the_grammar() -> None:
     """The corpus and the grammar come from the same templates, so they cannot drift."""
     language = ShopLanguage.for_catalog(PRODUCTS)
     graph = language.graph()
-    sentences = language.sample(random.Random(3), 30)
+    sentences = language.sample(30, seed="3")
     assert len(sentences) > 100
     assert all(graph.accepts(s.split()) for s in sentences), [
         s for s in sentences if not graph.accepts(s.split())][:5]
+
+
+def test_a_new_phrasing_leaves_the_other_sampled_sentences_as_they_were() -> None:
+    """Each template draws from its own stream: a phrasing added to the language changes
+    only its own sentences in the open pass's corpus, not every sentence drawn after it."""
+    source = (Path(__file__).parents[1] / "voice_shop/language/shop.yaml").read_text()
+    added = "    - \"[<opening>] (strike|scratch) <product_ref> off my (shopping|wish) list\"\n"
+    grown = source.replace("  add_to_list:\n", "  add_to_list:\n" + added, 1)
+    assert grown != source
+    lists = catalog_lists(PRODUCTS)
+    before = ShopLanguage(parse_templates(source), lists).sample(10)
+    after = ShopLanguage(parse_templates(grown), lists).sample(10)
+    new = [s for s in after if s.endswith(" list") and ("strike" in s or "scratch" in s)]
+    assert len(new) == 10, new
+    assert [s for s in after if s not in new] == before
 
 
 def test_every_product_form_reaches_the_grammar() -> None:
@@ -254,7 +268,7 @@ def test_what_the_recogniser_can_hear_is_read_as_its_intent(catalog: str, tmp_pa
         allowed |= {"unknown"} if intent is IntentName.ADD_ITEM else set()
         allowed |= {"confirm"} if intent is IntentName.CHECKOUT else set()
         allowed |= {"deny"} if intent is IntentName.UNDO else set()
-        for sentence in language.sample(random.Random(5), 30, [intent.value]):
+        for sentence in language.sample(30, [intent.value], seed="5"):
             heard = parser.parse(sentence).intent.value
             if heard not in allowed:
                 misread.append((sentence, intent.value, heard))

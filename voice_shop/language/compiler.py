@@ -66,6 +66,8 @@ class Templates:
     lists: dict[str, tuple[str, ...]]
     digest: str
     """Hash of the source text: changes whenever a template changes."""
+    sources: dict[str, tuple[str, ...]]
+    """Each intent's templates as written (what seeds a template's sampled sentences)."""
 
 
 def rule_phrases(templates: Templates, name: str, limit: int = 5000) -> list[str]:
@@ -109,9 +111,12 @@ def parse_templates(text: str) -> Templates:
              for name, values in (data.get("lists") or {}).items()}
     rules = {name: _parse(str(body), f"rule <{name}>")
              for name, body in (data.get("expansion_rules") or {}).items()}
-    intents = {name: tuple(_parse(str(t), f"intent {name}") for t in templates)
+    sources = {name: tuple(str(t) for t in templates)
                for name, templates in (data.get("intents") or {}).items()}
-    return Templates(intents, rules, lists, hashlib.sha256(text.encode()).hexdigest()[:12])
+    intents = {name: tuple(_parse(t, f"intent {name}") for t in templates)
+               for name, templates in sources.items()}
+    return Templates(intents, rules, lists, hashlib.sha256(text.encode()).hexdigest()[:12],
+                     sources)
 
 
 @cache
@@ -216,13 +221,20 @@ class ShopLanguage:
         return builder.build(roots, prefix=_words(prefix))
 
     # ---- sentences for the n-gram model ---------------------------------------------------------
-    def sample(self, rng: random.Random, per_template: int,
-               intents: Iterable[str] | None = None) -> list[str]:
-        """Sentences drawn at random from the templates (lists filled at random)."""
+    def sample(self, per_template: int, intents: Iterable[str] | None = None,
+               seed: str = "") -> list[str]:
+        """Sentences drawn at random from the templates (lists filled at random). Each
+        template draws from its own random stream, seeded by its text: adding or changing
+        one template leaves every other template's sentences as they were (with one stream
+        for all, a new phrasing redrew the whole corpus, and the open pass's language model
+        with it)."""
         names = list(intents) if intents is not None else list(self.templates.intents)
         sentences = []
         for name in names:
-            for template in self.templates.intents[name]:
+            templates = zip(self.templates.intents[name], self.templates.sources[name],
+                            strict=True)
+            for template, source in templates:
+                rng = random.Random(f"{seed}|{name}|{source}")
                 for _ in range(per_template):
                     text = self._sentence(template, rng)
                     if text:

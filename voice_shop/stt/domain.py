@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import tempfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,7 +31,7 @@ from ..text import normalize
 __all__ = ["Domain", "build_domain", "catalog_fingerprint", "forget_old_catalogs", "plural",
            "spoken_forms"]
 
-DOMAIN_VERSION = "10"
+DOMAIN_VERSION = "11"
 """Bump when the compilation changes, so cached models are rebuilt."""
 SAMPLES_PER_TEMPLATE = 40
 SAMPLES_PER_PRODUCT_FORM = 4
@@ -52,8 +53,8 @@ class Domain:
 
     @cached_property
     def sentences(self) -> tuple[str, ...]:
-        """Sentences drawn from the templates, the same ones for the same key."""
-        return tuple(_corpus(self.language, self.wake_phrase, random.Random(self.key)))
+        """Sentences drawn from the templates, the same ones for the same catalog."""
+        return tuple(_corpus(self.language, self.wake_phrase))
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -81,13 +82,18 @@ def catalog_fingerprint(products: Sequence[Product]) -> str:
     return digest.hexdigest()
 
 
-def _corpus(language: ShopLanguage, wake: str, rng: random.Random) -> list[str]:
-    sentences = language.sample(rng, SAMPLES_PER_TEMPLATE)
+def _corpus(language: ShopLanguage, wake: str) -> list[str]:
+    """Every template's sentences, and a few naming each product. Each draws from a random
+    stream of its own (the template's text, the product's name), and a third of the
+    sentences, chosen by their own text, are said after the wake phrase: adding a phrasing
+    or a product changes only the sentences it draws."""
+    sentences = language.sample(SAMPLES_PER_TEMPLATE)
     for form in language.lists.get("product", ()):
+        rng = random.Random(form)
         for intent in _PRODUCT_INTENTS[:SAMPLES_PER_PRODUCT_FORM]:
             sentences += language.sample_with(rng, intent, {"product": form}, 1)
     if wake:
-        sentences += [f"{wake} {s}" for s in rng.sample(sentences, k=len(sentences) // 3)]
+        sentences += [f"{wake} {s}" for s in sentences if zlib.crc32(s.encode()) % 3 == 0]
         sentences += [wake] * 5
     return sentences
 

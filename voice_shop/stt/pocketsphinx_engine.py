@@ -141,27 +141,42 @@ class _Passes:
     GRAMMAR = "grammar"
     GRAMMAR_NOISY = "grammar-noisy"
     """The same grammar searched with a wider word-exit beam (``NOISY_WORD_BEAM``), for
-    audio under ``CLEAR_DYNAMIC_RANGE_DB``."""
-    GRAMMAR_VOICES = "grammar-voices"
-    """The same grammar for speech under other voices (noisy audio, not steady noise): its
-    best path without a word lattice, so without an n-best list. PocketSphinx builds an FSG
-    search's lattice in time that grows with the square of its word exits, and babble keeps
-    thousands alive: on real orders at 10 dB babble the lattice took 5-10 times the search
-    itself. Without it (the bench's noise, per clip): 10 dB babble 5 / 2 -> 5 / 1 right /
-    wrong of 100, RTF 0.39 -> 0.24; 5 dB 0 / 0, RTF 0.40 -> 0.17. Such a reading stands only
-    when the open pass or the cross-check agrees (no n-best share to lean on)."""
+    speech over steady noise. Added the first time it is needed (``noisy_search``): an FSG
+    search holds its own lexical tree of the grammar, about 270 MB for the demo catalog's,
+    so a device that never hears steady noise never pays for it."""
     OPEN = "open"
     PHONES = "phones"
     """Free phone loop: the best the acoustic model can do without any language."""
 
     def __init__(self, decoder: Any, grammar: WordGraph | None, has_open: bool,
-                 helper: OpenPassHelper | None = None) -> None:
+                 helper: OpenPassHelper | None = None,
+                 grammar_file: Path | None = None) -> None:
         self.decoder = decoder
         self.grammar = grammar
         self.has_grammar = grammar is not None
         self.has_open = has_open
         self.helper = helper
         """Decodes the open pass and the phone loop elsewhere while the grammar pass runs."""
+        self._grammar_file = grammar_file
+        """The compiled grammar, until ``GRAMMAR_NOISY`` is added from it."""
+        self.has_noisy_search = False
+
+    def noisy_search(self) -> str:
+        """``GRAMMAR_NOISY``, added on first use (0.7 s for the demo catalog's grammar here;
+        a search keeps the beams the configuration held when it was added). The default
+        search if the compiled grammar is gone (the cache keeps three catalogs' models)."""
+        if not self.has_noisy_search and self._grammar_file is not None:
+            config = self.decoder.config
+            config["wbeam"] = NOISY_WORD_BEAM
+            try:
+                self.decoder.add_fsg(self.GRAMMAR_NOISY,
+                                     self.decoder.read_fsg(str(self._grammar_file)))
+                self.has_noisy_search = True
+            except (RuntimeError, OSError):
+                self._grammar_file = None
+            finally:
+                config["wbeam"] = WORD_BEAM
+        return self.GRAMMAR_NOISY if self.has_noisy_search else self.GRAMMAR
 
     def decode(self, search: str, pcm: bytes) -> Any:
         return decode_search(self.decoder, search, pcm)
@@ -253,7 +268,7 @@ def band_levels_db(frames: np.ndarray) -> np.ndarray:
 def noise_modulation_db(levels: np.ndarray) -> float:
     """How much the background moves: per band, the spread (standard deviation, dB) of the
     quietest frames' levels, the median over bands. Steady noise varies only by chance
-    (2-3.5 dB); other people talking rises and falls with their syllables. inf for too
+    (2-4 dB); other people talking rises and falls with their syllables. inf for too
     little audio."""
     if len(levels) < 10:
         return math.inf
@@ -332,6 +347,9 @@ class _FirstPass:
     through all of it reached the grammar's end."""
     shares: tuple[float, ...] = ()
     """Per sentence of (text, *alternatives): its share of the n-best list's probability."""
+    is_scored: bool = True
+    """False when ``spans`` have their frames but no acoustic scores (``_without_lattice``):
+    no word evidence is measured then."""
 
 
 class _Stream:
@@ -417,15 +435,16 @@ class _Stream:
         passes = self._passes
         if passes.has_grammar:
             search = self._grammar_search()
-            d, best_path, path_spans = passes.decode_grammar(pcm, search)
+            d, best_path, path_spans = passes.decode_grammar(pcm, search or passes.GRAMMAR)
+            if search is None:
+                return self._without_lattice(best_path, path_spans)
         else:
-            search = passes.OPEN
-            d, best_path, path_spans = passes.decode(search, pcm), "", []
+            d, best_path, path_spans = passes.decode(passes.OPEN, pcm), "", []
         hyp = d.hyp()
         raw = _clean(hyp.hypstr) if hyp else ""
         if not raw and best_path and passes.grammar is not None and not is_retry:
             return self._up_to_whole_command(pcm, best_path, path_spans)
-        paths = _nbest(d) if raw and search != passes.GRAMMAR_VOICES else []
+        paths = _nbest(d) if raw else []
         spans = [s for s in _spans(d) if _is_word(s[0])] if raw else []
         if passes.grammar is not None:
             # A path may end in stray words after a whole command ("... with sugar and"):
@@ -448,18 +467,30 @@ class _Stream:
                           shares=tuple(shares.get(t, 0.0) for t in sentences[:NBEST + 1])
                           if shares else ())
 
-    def _grammar_search(self) -> str:
+    def _grammar_search(self) -> str | None:
         """Clear audio: the default search. Speech over steady noise: the wider word-exit
         beam, which helps it. Other voices in the background do not gain from that beam
         and keep many more words alive under it (at 10 dB babble it read no more orders
-        right at 2.6 times the decode time); they get the search without a lattice
-        (``_Passes.GRAMMAR_VOICES``)."""
+        right at 2.6 times the decode time): None, the default search read without its
+        word lattice (``_without_lattice``)."""
         if dynamic_range_db(np.asarray(self._energies)) >= CLEAR_DYNAMIC_RANGE_DB:
             return _Passes.GRAMMAR
-        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, 16))
+        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
         if noise_modulation_db(levels) < STEADY_NOISE_DB:
-            return _Passes.GRAMMAR_NOISY
-        return _Passes.GRAMMAR_VOICES
+            return self._passes.noisy_search()
+        return None
+
+    def _without_lattice(self, best_path: str, path_spans: list[Span]) -> _FirstPass:
+        """Speech under other voices: the grammar's best path as the search left it, before
+        the utterance was closed. Asked after, PocketSphinx builds a word lattice for it
+        (and for the n-best list) in time that grows with the square of the word exits,
+        and babble keeps thousands exiting: at 10 dB babble the lattice took 5-10 times the
+        search itself. Without it there are no runners-up and no word scores (the frames
+        hold), so the reading stands only when the open pass hears the same order."""
+        assert self._passes.grammar is not None
+        text = _whole_sentence(self._passes.grammar, best_path) if best_path else ""
+        words = [s for s in path_spans if _is_word(s[0])][:len(text.split())]
+        return _FirstPass(text, (), 0.0, tuple(words), is_scored=False)
 
     def _aligned(self, pcm: bytes, text: str) -> tuple[Span, ...]:
         """The words of ``text`` (a sentence of the n-best list, not the best path) aligned
@@ -525,7 +556,8 @@ class _Stream:
             # When the open pass heard the very same sentence, that agreement already
             # confirms it: the phone loop would be a decode nobody reads.
             is_agreed = second == first.text
-            if passes.has_grammar and first.spans and is_quiet and not is_agreed:
+            if (passes.has_grammar and first.spans and first.is_scored and is_quiet
+                    and not is_agreed):
                 phones = helper.phones(ticket) if helper and ticket is not None else None
                 if phones is None:
                     phones = _spans(passes.decode(passes.PHONES, pcm))
@@ -630,19 +662,11 @@ class PocketSphinxSTT:
         helper = None
         if grammar is not None:
             decoder.add_fsg(_Passes.GRAMMAR, decoder.read_fsg(str(folder / "grammar.fsg")))
-            # The same grammar again, searched with a wider word-exit beam (a search
-            # keeps the beams the configuration held when it was added).
-            decoder.config["wbeam"] = NOISY_WORD_BEAM
-            decoder.add_fsg(_Passes.GRAMMAR_NOISY, decoder.read_fsg(str(folder / "grammar.fsg")))
-            decoder.config["wbeam"] = WORD_BEAM
-            decoder.config["bestpath"] = False
-            decoder.add_fsg(_Passes.GRAMMAR_VOICES,
-                            decoder.read_fsg(str(folder / "grammar.fsg")))
-            decoder.config["bestpath"] = True
             decoder.add_allphone_file(_Passes.PHONES)
             if settings.helper_process:
                 helper = OpenPassHelper(config, _Passes.OPEN, _Passes.PHONES)
-        self._passes = _Passes(decoder, grammar=grammar, has_open=True, helper=helper)
+        self._passes = _Passes(decoder, grammar=grammar, has_open=True, helper=helper,
+                               grammar_file=folder / "grammar.fsg")
 
     def stream(self) -> _Stream:
         return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None,

@@ -21,6 +21,7 @@ from voice_shop.understand import (
     CLEAR_DYNAMIC_RANGE_DB,
     MAX_UNEXPLAINED_S,
     MIN_ORDER_SHARE,
+    MIN_PRODUCT_EVIDENCE,
     MIN_SLOT_EVIDENCE,
     MIN_SLOT_EVIDENCE_CROSS_CHECKED,
     MIN_SLOT_EVIDENCE_NOISY,
@@ -188,6 +189,31 @@ def test_an_open_pass_that_heard_another_option_value_does_not_confirm(
     other_size = "add a small latte with oat milk"
     assert not understand(_grammar_transcript(text, unclear, second=other_size),
                           parser).is_understood
+
+
+def test_in_clear_audio_a_product_the_open_pass_missed_must_fit_on_its_own(
+        parser: IntentParser) -> None:
+    """Options that fit well cannot carry a product word that fits badly ("latte" for a
+    said "mocha") unless the open pass heard the product too; in noise, where every word
+    fits worse, the mean is asked as before."""
+    text = "add two large lattes with oat milk"
+    good = MIN_SLOT_EVIDENCE + 3
+    words = text.split()
+    evidence = tuple(MIN_PRODUCT_EVIDENCE - 1 if w == "lattes" else good for w in words)
+    reading = replace(_grammar_transcript(text, good, second="uh large with oat milk"),
+                      word_evidence=evidence, dynamic_range_db=45.0)
+    assert slot_evidence(parser.parse(text), reading) >= MIN_SLOT_EVIDENCE  # the mean hides it
+    assert not understand(reading, parser).is_understood
+    heard = replace(reading, second_opinion="uh large lattes with oat milk")
+    assert understand(heard, parser).is_understood
+    fitting = replace(reading, word_evidence=tuple(
+        MIN_PRODUCT_EVIDENCE + 1 if w == "lattes" else good for w in words))
+    assert understand(fitting, parser).is_understood
+    noisy = replace(reading, dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB - 6,
+                    word_evidence=tuple(e - good + MIN_SLOT_EVIDENCE_NOISY + 2
+                                        if e == good else e for e in evidence))
+    assert slot_evidence(parser.parse(text), noisy) >= MIN_SLOT_EVIDENCE_NOISY
+    assert understand(noisy, parser).is_understood
 
 
 def test_noisier_audio_must_show_clearer_evidence(parser: IntentParser) -> None:

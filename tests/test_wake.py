@@ -205,16 +205,24 @@ def test_an_hour_of_silence_is_quick_and_harmless(speech: SpeechMaker, demo_db: 
 
 def test_early_end_when_the_command_is_complete(speech: SpeechMaker, demo_db: Path,
                                                 tmp_path: Path) -> None:
+    """A complete command ends at the pause; an unfinished one, and an order whose product
+    still has options unsaid ("add a latte" ... "with oat milk"), at the end of speech."""
     db = _copy_db(demo_db, "early")
-    complete = speech.piper("Okay Nabu, add a pack of bacon")
+    shop = Shop.open(db)
+    plain = next(p for p in shop.products() if not p.options and p.name == "Bacon")
+    optioned = next(p for p in shop.products() if p.options and p.name == "Latte")
+    complete = speech.piper(f"Okay Nabu, add a pack of {plain.name}")
+    may_go_on = speech.piper(f"Okay Nabu, add two {optioned.name}s")
     incomplete = speech.piper("Okay Nabu, add two")
-    _, events = _listen(db, tmp_path, complete, incomplete)
+    _, events = _listen(db, tmp_path, complete, may_go_on, incomplete)
     waits = [e["endpoint_wait_ms"] for e in events if e["event"] == "reply"]
     pause_ms, end_ms = EndpointerSettings().pause_ms, EndpointerSettings().end_silence_ms
     # The wait is audio: the pause, up to the end of the chunk that reached it.
-    assert len(waits) == 2, events
+    assert len(waits) == 3, events
     assert pause_ms <= waits[0] < pause_ms + CHUNK_MS, waits
     assert end_ms <= waits[1] < end_ms + CHUNK_MS, waits
+    assert end_ms <= waits[2] < end_ms + CHUNK_MS, waits
+    assert [line.sku for line in Shop.open(db).cart().lines] == [plain.sku, optioned.sku]
 
 
 def test_a_command_said_in_one_breath_with_the_wake_word(speech: SpeechMaker, demo_db: Path,

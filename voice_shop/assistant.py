@@ -7,6 +7,7 @@ from functools import cached_property, partial
 from .config import AppSettings
 from .dialog import Dialog
 from .errors import SpeechToTextError
+from .intent.model import Intent, IntentName
 from .intent.parser import IntentParser
 from .shop.engine import Shop
 from .speaker.identify import SpeakerIdentifier, SpeakerSettings
@@ -79,11 +80,23 @@ class Assistant:
 
     def is_complete(self, text: str) -> bool:
         """The pipeline's early-end hook: is this partial transcript already a whole
-        sentence of the shop's grammar that parses into a complete command?"""
+        sentence of the shop's grammar that parses into a complete command, one the
+        shopper is unlikely to go on with? An order whose last product still has options
+        unsaid may go on: real people pause before "with almond milk" ("i want a dark roast
+        latte ... with almond milk"), and the early end made it a wrong order."""
         grammar = self.domain.grammar
         if grammar is not None and not grammar.accepts(text.split()):
             return False
-        return is_complete(self.parser.parse(text))
+        intent = self.parser.parse(text)
+        return is_complete(intent) and not self._may_go_on(intent)
+
+    def _may_go_on(self, intent: Intent) -> bool:
+        if intent.intent not in (IntentName.ADD_ITEM, IntentName.ADD_TO_LIST) or \
+                not intent.items:
+            return False
+        last = intent.items[-1]
+        product = self.shop.product(last.sku) if last.sku else None
+        return product is not None and any(g not in last.options for g in product.options)
 
     @cached_property
     def dialog(self) -> Dialog:

@@ -95,7 +95,7 @@ class Assistant:
                 not intent.items:
             return False
         last = intent.items[-1]
-        product = self.shop.product(last.sku) if last.sku else None
+        product = self.shop.find_product(last.sku) if last.sku else None
         return product is not None and any(g not in last.options for g in product.options)
 
     @cached_property

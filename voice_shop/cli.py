@@ -664,10 +664,13 @@ def _warm_up(assistant: Assistant, identifies: bool) -> None:
     import numpy as np
 
     from .pipeline import FIXED_REPLIES
-    for text in FIXED_REPLIES:  # also kept as audio by the voice: said often, made once
-        assistant.tts.synthesize_all(text)
+    said = [assistant.tts.synthesize_all(text)  # also kept as audio by the voice: said
+            for text in FIXED_REPLIES]          # often, made once
+    # First decode: the recogniser's caches and buffers. Clear speech, decoded as most
+    # commands are: noise would add the search for steady noise (~270 MB with the demo
+    # catalog) to a device that may never hear any.
+    assistant.stt.transcribe(said[0])
     noise = np.random.default_rng(0).normal(0, 300, 24_000).astype(np.int16)
-    assistant.stt.transcribe(noise)  # first decode: the recogniser's caches and buffers
     if identifies:
         assistant.speakers.encoder.embed(noise)
 

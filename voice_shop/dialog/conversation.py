@@ -502,7 +502,7 @@ class Dialog:
                             state: _State) -> str:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
-        dozens = -(-singles // 12)
+        dozens = _whole_dozens(singles)
         offer = describe(product.name, dozens, options, product.unit)
         state.pending = OfferSubstitute(product.sku, dozens, say.whole_dozens_question(offer),
                                         options)
@@ -806,7 +806,7 @@ class Dialog:
             quantity = min(item.quantity or 1, MAX_LINE_QUANTITY)
             if (sku is not None and item.unit == SINGLE_UNIT
                     and self.shop.product(sku).unit == BY_THE_DOZEN):
-                quantity = -(-quantity // 12)  # "half a dozen eggs": a dozen, said so
+                quantity = _whole_dozens(quantity)  # "half a dozen eggs": a dozen, said so
             try:
                 self.shop.add_to_list(list_name, label, sku, quantity, speaker)
             except CartError as exc:  # more than a line can hold
@@ -947,6 +947,11 @@ def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> 
         if heard:
             found[group] = max(heard, key=len)
     return found
+
+
+def _whole_dozens(singles: int) -> int:
+    """The dozens that hold this many single items, rounded up (never fewer)."""
+    return -(-singles // 12)
 
 
 def _is_listed_as(entry: ListItem, item: ItemSlot) -> bool:

@@ -220,9 +220,11 @@ Span = tuple[str, int, int, float]
 
 def _spans(d: Any) -> list[Span]:
     """The best path's segments ("coffee(2)", an alternate pronunciation, is "coffee"); a
-    score too small for a float counts as hopeless."""
+    score too small for a float counts as hopeless. None when the search found no path (an
+    alignment the audio cannot hold)."""
     return [(sg.word.split("(")[0], sg.start_frame, sg.end_frame,
-             math.log(sg.ascore) if sg.ascore > 0 else UNDERFLOW_LOG_SCORE) for sg in d.seg()]
+             math.log(sg.ascore) if sg.ascore > 0 else UNDERFLOW_LOG_SCORE)
+            for sg in d.seg() or ()]
 
 
 UNDERFLOW_LOG_SCORE = -1e6

@@ -414,3 +414,42 @@ def test_the_grammar_search_follows_the_noise(speech: SpeechMaker, demo_db: Path
         is_lattice_read = samples is not voices
         assert first.is_scored == is_lattice_read
         assert not first.text or bool(first.alternatives or first.shares) == is_lattice_read
+
+
+def test_strong_steady_noise_is_decoded_from_the_enhanced_audio(speech: SpeechMaker,
+                                                                demo_db: Path) -> None:
+    """Speech under steady noise that it does not stand clearly over is decoded from the
+    speech enhancer's audio (on 100 real orders under white noise at 10 dB it read far more
+    of them right); clear speech, speech well over the hiss, and other voices are decoded
+    as before. The enhancer starts only when the spectral subtraction finds a noise floor."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.bench.real_bench import babble, mix_at_snr, white_noise
+    from voice_shop.config import AppSettings
+    from voice_shop.stt.pocketsphinx_engine import _Stream
+    from voice_shop.understand import understand
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "enhanced")))
+    clear = read_audio(speech.piper("add two bags of rice"))
+    lead = np.zeros(8000, np.int16)  # the room before the shopper speaks
+    said = np.concatenate([lead, clear])
+    hiss = mix_at_snr(said, white_noise(len(said), np.random.default_rng(4)), 10.0)
+    faint_hiss = mix_at_snr(said, white_noise(len(said), np.random.default_rng(5)), 35.0)
+    voices = mix_at_snr(said, babble(len(said) / 16000 + 1), 10.0)
+    for samples, is_enhanced in ((said, False), (faint_hiss, False), (voices, False),
+                                 (hiss, True)):
+        stream = assistant.stt.stream()
+        assert isinstance(stream, _Stream)
+        stream.feed(samples)
+        transcript = stream.finish()
+        assert stream._is_enhanced() == is_enhanced
+        if samples is said:
+            assert stream._enhancing is None  # nothing to take off: never started
+        if is_enhanced:
+            assert stream._pcm() == np.concatenate(stream._enhanced).tobytes()
+            assert len(stream._pcm()) == 2 * len(samples)
+            wanted = [(i.sku, i.quantity)
+                      for i in assistant.parser.parse("add two bags of rice").items]
+            read = assistant.parser.parse(transcript.text)
+            assert [(i.sku, i.quantity) for i in read.items] == wanted, transcript
+            heard = understand(transcript, assistant.parser)  # or "Sorry", never wrong
+            assert not heard.is_understood or \
+                [(i.sku, i.quantity) for i in heard.intent.items] == wanted

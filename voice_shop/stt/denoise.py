@@ -53,6 +53,11 @@ class _FrameFilter(ABC):
         self._is_passthrough: bool | None = None
         """None until the warm-up has been judged."""
 
+    @property
+    def has_noise(self) -> bool:
+        """The warm-up found a noise floor to take off (False until it has been judged)."""
+        return self._is_passthrough is False
+
     @abstractmethod
     def _estimate_noise(self) -> None:
         """Judge the warm-up: set ``_is_passthrough``, and ``_noise`` when there is noise."""

@@ -29,6 +29,7 @@ from ..language.graph import WordGraph
 from .base import CLEAR_DYNAMIC_RANGE_DB, Transcript
 from .denoise import SpectralDenoiser, WienerDenoiser
 from .domain import Domain, forget_old_catalogs
+from .enhance import EnhancedStream, SpeechEnhancer
 from .helper_process import OpenPassHelper
 from .pronounce import write_dictionary
 
@@ -77,6 +78,9 @@ class SphinxSettings:
     """False decodes with the general English LM (for comparison in the benchmark)."""
     denoise: bool = True
     """Spectral subtraction of steady background noise before decoding."""
+    enhance: bool = True
+    """Under strong steady noise, decode the speech enhancer's audio instead (``enhance``;
+    needs ``denoise``, whose warm-up finds the noise)."""
     use_grammar: bool = True
     """Decode with the shop's grammar first (the LM pass then gives a second opinion)."""
     helper_process: bool = False
@@ -358,11 +362,17 @@ class _Stream:
     """Audio of one utterance; decoded when it ends (the grammar pass, then the open pass)."""
 
     def __init__(self, passes: _Passes, denoiser: SpectralDenoiser | None,
-                 is_cross_check_due: Callable[[Transcript], bool] | None = None) -> None:
+                 is_cross_check_due: Callable[[Transcript], bool] | None = None,
+                 enhancer: SpeechEnhancer | None = None) -> None:
         self._passes = passes
         self._denoiser = denoiser
         self._is_cross_check_due = is_cross_check_due
+        self._enhancer = enhancer
+        self._enhancing: EnhancedStream | None = None
+        """Started when the spectral subtraction finds a steady noise floor."""
         self._chunks: list[np.ndarray] = []
+        self._enhanced: list[np.ndarray] = []
+        """The audio through the speech enhancer (``_is_enhanced``)."""
         self._raw: list[np.ndarray] = []
         """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
@@ -370,11 +380,12 @@ class _Stream:
         self._levels: list[np.ndarray] = []
         """Band levels of each 25 ms frame of the audio as it came (``band_levels_db``)."""
         self._pending_raw = np.zeros(0, np.float64)
-        self._first: tuple[int, _FirstPass] | None = None
+        self._first: tuple[bytes, _FirstPass] | None = None
+        """The audio last decoded at a pause, and its decode."""
         self._helped: tuple[int, int] | None = None
         """(audio length, ticket) of the job the helper process is decoding."""
-        self._end_at: int | None = None
-        """Bytes of audio the utterance ends at (set by ``end_at_partial``)."""
+        self._end_pcm: bytes | None = None
+        """The audio the utterance ends with (set by ``end_at_partial``)."""
 
     def feed(self, samples: np.ndarray) -> None:
         self._samples += len(samples)
@@ -389,6 +400,12 @@ class _Stream:
         clean = self._denoiser.feed(samples) if self._denoiser else samples
         if len(clean):
             self._chunks.append(np.asarray(clean, np.int16))
+        if (self._enhancing is None and self._enhancer is not None
+                and self._denoiser is not None and self._denoiser.has_noise):
+            self._enhancing = self._enhancer.stream()
+            samples = np.concatenate(self._raw)  # from the start of the utterance
+        if self._enhancing is not None:
+            self._enhanced.append(self._enhancing.feed(samples))
 
     def partial(self) -> str:
         """The first pass's best hypothesis of the audio so far (asked at a pause, to end
@@ -396,7 +413,7 @@ class _Stream:
         pcm = self._pcm()
         if pcm:
             self._start_helper(pcm)
-        self._first = (len(pcm), self._first_pass(pcm)) if pcm else None
+        self._first = (pcm, self._first_pass(pcm)) if pcm else None
         # Mid-utterance, a path that has not reached the grammar's end is no command yet:
         # "add two bananas and ..." must not end the utterance early.
         if self._first is None or self._first[1].is_unfinished:
@@ -408,7 +425,7 @@ class _Stream:
         the pause that ended it. ``finish`` then reuses that decode (the denoiser's tail,
         held back until the end, would otherwise make it a decode of different audio)."""
         if self._first is not None:
-            self._end_at = self._first[0]
+            self._end_pcm = self._first[0]
 
     def _start_helper(self, pcm: bytes) -> None:
         """Hand the open pass and the phone loop of ``pcm`` to the helper process, if any
@@ -431,7 +448,16 @@ class _Stream:
         return helped[1]
 
     def _pcm(self) -> bytes:
-        return np.concatenate(self._chunks).tobytes() if self._chunks else b""
+        chunks = self._enhanced if self._is_enhanced() else self._chunks
+        return np.concatenate(chunks).tobytes() if chunks else b""
+
+    def _is_enhanced(self) -> bool:
+        """Decode the speech enhancer's audio: the noise is steady and the speech does not
+        stand clearly over it (``CLEAR_DYNAMIC_RANGE_DB``). Both are judged on the audio as
+        it came, so far."""
+        return (self._enhancing is not None
+                and dynamic_range_db(np.asarray(self._energies)) < CLEAR_DYNAMIC_RANGE_DB
+                and noise_modulation_db(np.concatenate(self._levels)) < STEADY_NOISE_DB)
 
     def _first_pass(self, pcm: bytes, is_retry: bool = False) -> _FirstPass:
         passes = self._passes
@@ -525,18 +551,20 @@ class _Stream:
 
     def finish(self) -> Transcript:
         started = time.perf_counter()
-        if self._end_at is not None:
-            pcm = self._pcm()[:self._end_at]
+        if self._end_pcm is not None:
+            pcm = self._end_pcm
         else:
             if self._denoiser:
                 self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
+            if self._enhancing is not None:
+                self._enhanced.append(self._enhancing.flush())
             pcm = self._pcm()
         passes = self._passes
         first, second = _FirstPass("", (), 0.0, ()), ""
         evidence: tuple[float, ...] = ()
         range_db: float | None = None
         if pcm:
-            if self._first is not None and self._first[0] == len(pcm):
+            if self._first is not None and self._first[0] == pcm:
                 first = self._first[1]
             else:
                 if self._helper_ticket(pcm) is None:
@@ -649,6 +677,8 @@ class PocketSphinxSTT:
         they decide something. None: always decoded."""
         self.settings = settings
         self._is_cross_check_due = is_cross_check_due
+        self._enhancer = SpeechEnhancer.load() if settings.enhance and settings.denoise \
+            else None
         model = _model_dir()
         if domain is None or not settings.use_domain:
             decoder = _decoder(hmm=str(model / "en-us"))
@@ -672,7 +702,7 @@ class PocketSphinxSTT:
 
     def stream(self) -> _Stream:
         return _Stream(self._passes, SpectralDenoiser() if self.settings.denoise else None,
-                       self._is_cross_check_due)
+                       self._is_cross_check_due, self._enhancer)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
         stream = self.stream()

@@ -67,9 +67,10 @@ def test_real_orders_are_understood_or_rejected_never_guessed(coffee: Assistant)
 
 def test_real_orders_in_noise_get_a_second_look_and_are_never_guessed(
         coffee: Assistant) -> None:
-    """White noise at 10 dB SNR: the audio measures as noisy, the grammar pass decodes it
-    a second time through the other noise filter exactly when that could change what is
-    understood, and what is accepted is still the labelled order."""
+    """White noise at 10 dB SNR: the audio measures as noisy (so the speech enhancer's
+    output is decoded), the grammar pass decodes it a second time through the other noise
+    filter exactly when that could change what is understood, and what is accepted is still
+    the labelled order."""
     products = coffee.shop.products()
     bank = NoiseBank(seed=5)
     verdicts: dict[str, list[str]] = {"correct": [], "wrong": [], "rejected": []}
@@ -88,9 +89,12 @@ def test_real_orders_in_noise_get_a_second_look_and_are_never_guessed(
         looked += len(transcript.cross_check) == 1  # one view: the other filter's
         result = understand(transcript, coffee.parser)
         verdicts[judge(result.intent, expected)].append(f"{name}: {result.text!r}")
-    assert looked >= 3, looked  # 5 of 16 when written
+    # 5 of 16 looked twice with spectral subtraction alone, 2 since the enhancer: more
+    # readings stand on their own.
+    assert looked >= 1, looked
     assert len(verdicts["wrong"]) <= 1, verdicts["wrong"]
-    assert len(verdicts["correct"]) >= NOISY_SAMPLE // 2, verdicts  # 12 of 16 when written
+    # 12 of 16 right with spectral subtraction alone, 15 with the enhancer.
+    assert len(verdicts["correct"]) >= 13, verdicts
 
 
 def test_the_second_look_is_decoded_only_where_it_could_decide(

@@ -16,6 +16,7 @@ Making one takes 0.3 s here, so the next is made in the background while this on
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import threading
 import weakref
@@ -66,9 +67,12 @@ class SpeechEnhancer:
         self._lock = threading.Lock()
 
     @classmethod
+    @functools.cache
     def load(cls) -> SpeechEnhancer | None:
-        """The enhancer, or None (logged) where its wheel has no library for this machine:
-        the recogniser then keeps spectral subtraction alone."""
+        """The process's enhancer (one for every recogniser: a catalog refresh builds a new
+        recogniser, not a new library, thread and spare state), or None (logged) where its
+        wheel has no library for this machine: the recogniser then keeps spectral
+        subtraction alone."""
         try:
             return cls()
         except (ImportError, OSError, RuntimeError) as error:

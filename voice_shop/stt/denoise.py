@@ -10,6 +10,9 @@ speaks (the quietest 80 ms of the first 0.4 s):
 - ``WienerDenoiser`` scales each frame by a Wiener gain from a smoothed ("decision-
   directed") estimate of the speech-to-noise ratio. It damages speech differently, so
   a decode of its output is a second look at noisy audio (``Transcript.cross_check``).
+
+Where the speech does not stand clearly over steady noise, the recogniser decodes a trained
+speech enhancer's audio instead (``enhance``), started when this warm-up finds the noise.
 """
 
 from __future__ import annotations

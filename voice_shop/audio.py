@@ -172,10 +172,16 @@ class AudioSource(Protocol):
     def chunks(self) -> Iterator[AudioChunk | SourceError]: ...
 
 
+LEAD_IN_S = 0.3
+"""Silence before each file, as a microphone hears the room before anyone speaks."""
+
+
 class WavSource:
     """One or more audio files streamed one after another, optionally at real-time pace.
 
-    Each file is followed by a short silence, as a pause between utterances would be."""
+    Each file is heard as a microphone would hear it on its own: a short silence before it
+    (the room before anyone speaks) and after it (a pause between utterances), all of it
+    marked with the file's name, so that the listener can start each file afresh."""
 
     def __init__(self, paths: Sequence[Path], *, realtime: bool = False,
                  gap_s: float = 0.8) -> None:
@@ -184,14 +190,13 @@ class WavSource:
         self.gap_s = gap_s
 
     def chunks(self) -> Iterator[AudioChunk | SourceError]:
-        # A short lead-in of silence, as a microphone hears the room before anyone speaks:
-        # the endpointer learns the noise floor from the start of the stream.
-        lead_in = np.zeros(int(0.3 * SAMPLE_RATE_HZ), np.int16)
-        yield from chunks_of(lead_in, 0.0, str(self.paths[0]) if self.paths else None)
-        clock = len(lead_in) / SAMPLE_RATE_HZ
-        started = time.monotonic()
+        lead_in = np.zeros(int(LEAD_IN_S * SAMPLE_RATE_HZ), np.int16)
         gap = np.zeros(int(self.gap_s * SAMPLE_RATE_HZ), np.int16)
+        clock = 0.0
+        started = time.monotonic()
         for path in self.paths:
+            yield from self._paced(lead_in, clock, str(path), started)
+            clock += len(lead_in) / SAMPLE_RATE_HZ
             try:
                 for block in stream_audio(path):
                     yield from self._paced(block, clock, str(path), started)

@@ -211,10 +211,22 @@ class Pipeline:
                 yield from self._source_error(item)
                 continue
             chunk = replace(item, start_s=item.start_s + self._offset_s)
+            if last is not None and chunk.source != last.source and self._utterance is None:
+                self._new_recording()
             last = chunk
             yield from self._on_chunk(chunk)
         if self._utterance is not None and last is not None:
             yield from self._finish(last.start_s + last.duration_s, _Timing())
+
+    def _new_recording(self) -> None:
+        """The next file begins: its audio is heard from the state the first file was heard
+        from (the endpointer's and wake word's models, the recent audio), so a file is cut
+        and decoded the same wherever it comes in a batch; the conversation goes on."""
+        self.endpointer.reset()
+        if self.wake is not None:
+            self.wake.reset()
+        self._silent_s = 0.0
+        self._ring.clear()
 
     def _on_chunk(self, chunk: AudioChunk) -> Iterator[PipelineEvent]:
         start, end = self._speaking
@@ -251,7 +263,7 @@ class Pipeline:
         if event is not None and event.kind is EndpointKind.STARTED:
             self._utterance = _Utterance(event.t, chunk.source, self.stt.stream())
             for held in self._ring:
-                if held.start_s >= event.t - PRE_ROLL_S:
+                if _is_since(held, event.t - PRE_ROLL_S):
                     self._utterance.add(held.samples)
             self._ring.clear()
 
@@ -263,7 +275,7 @@ class Pipeline:
         self._utterance = _Utterance(detection.t, file, self.stt.stream(), detection,
                                      has_speech=False)
         for chunk in self._ring:
-            if chunk.start_s >= detection.t - self.wake_pre_roll_s:
+            if _is_since(chunk, detection.t - self.wake_pre_roll_s):
                 self._utterance.add(chunk.samples)
             else:
                 self._utterance.wake_samples.append(chunk.samples)
@@ -535,6 +547,13 @@ class Pipeline:
         found = [d.t for c in chunks_of(audio, start_s)
                  if (d := self.own_voice.feed(c.samples, c.start_s)) is not None]
         return found
+
+
+def _is_since(chunk: AudioChunk, t: float) -> bool:
+    """The chunk is (mostly) after stream time ``t``. Judged by its middle: ``t`` is reckoned
+    in floating point from other chunks' times, and a test on its start alone took or left a
+    whole chunk of pre-roll by a rounding error, depending on what came before."""
+    return chunk.start_s + chunk.duration_s / 2 >= t
 
 
 def _has_words(transcript: Transcript) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from voice_shop.assistant import Assistant
-from voice_shop.audio import read_audio
+from voice_shop.audio import read_audio, write_wav
 from voice_shop.bench.real_bench import NoiseBank, expected_from_label, judge, mix_at_snr
 from voice_shop.config import AppSettings, SpeechSettings
 from voice_shop.shop.engine import Shop
@@ -23,6 +23,8 @@ from voice_shop.stt.base import CLEAR_DYNAMIC_RANGE_DB
 from voice_shop.stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
 from voice_shop.understand import is_cross_check_due, understand
 from voice_shop.vad import speech_span
+
+from .test_cli import run
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "coffee-orders"
 OUT_OF_DOMAIN = Path(__file__).resolve().parents[2] / "shared" / "audio" / "librispeech-cohort"
@@ -144,8 +146,6 @@ def test_listen_hears_a_file_the_same_alone_or_in_a_batch(coffee: Assistant,
     end) each file starts afresh: at 10 dB white noise, 3 of 9 real orders were cut and
     heard differently after others than alone (the endpointer's state from the file before,
     and a pre-roll chunk taken or left by a rounding error)."""
-    from voice_shop.audio import write_wav
-    from .test_cli import run
     bank = NoiseBank()
     files = []
     for name, _ in _sample()[:5]:

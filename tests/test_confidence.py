@@ -268,6 +268,23 @@ def test_in_clear_audio_warped_views_stand_in_for_the_share_not_the_evidence(
     assert not understand(unclear, parser).is_understood
 
 
+def test_with_others_talking_around_it_a_reading_needs_its_views(
+        parser: IntentParser) -> None:
+    """With other people talking around the speech, a reading that holds the whole n-best
+    list still needs every view of the cross-check to mean its order; the views are then
+    due, and decide."""
+    text = "add two large lattes with oat milk"
+    alone = replace(_grammar_transcript(text, MIN_SLOT_EVIDENCE + 0.5), dynamic_range_db=35.0)
+    assert understand(alone, parser).is_understood
+    talked_over = replace(alone, others_talking_s=3.0)
+    assert not understand(talked_over, parser).is_understood
+    assert is_cross_check_due(talked_over, parser)
+    views = (text, "add two large lattes with oat milk please")
+    assert understand(replace(talked_over, cross_check=views), parser).is_understood
+    one_differs = (text, "add two small lattes with oat milk")
+    assert not understand(replace(talked_over, cross_check=one_differs), parser).is_understood
+
+
 def test_a_cross_check_is_due_only_where_it_could_change_the_answer(
         parser: IntentParser) -> None:
     """The recogniser decodes the views only when agreeing views would turn a refusal into

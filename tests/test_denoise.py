@@ -51,3 +51,16 @@ def test_steady_noise_is_reduced_and_a_tone_kept(kind: type) -> None:
     tone_in = np.sqrt(np.mean(tone[20000:40000] ** 2))
     tone_out = np.sqrt(np.mean(out[20000:40000] ** 2))
     assert 0.8 * tone_in < tone_out < 1.2 * tone_in
+
+
+def test_the_foreground_speech_is_found_between_quieter_voices() -> None:
+    from voice_shop.stt.pocketsphinx_engine import FOREGROUND_PAD_S, foreground_span
+    rng = np.random.default_rng(3)
+    voices = 10 ** rng.uniform(0, 1, 200)  # others talking: levels moving by 10 dB
+    energies = voices.copy()
+    energies[80:120] = 10 ** rng.uniform(2.5, 3.5, 40)  # the order, 25-35 dB over the floor
+    energies[85] = 2.0  # a pause inside it
+    pad = round(FOREGROUND_PAD_S * 40)
+    assert foreground_span(energies) == (80 - pad, 120 + pad)
+    assert foreground_span(energies[:90]) == (80 - pad, 90)  # runs on to the end
+    assert foreground_span(energies[:3]) == (0, 3)

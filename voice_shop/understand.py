@@ -178,7 +178,8 @@ def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | No
     of the n-best list's probability, the words naming the products and options fit the
     audio well against a free phone loop, and the open pass (``second``, its parse) heard
     one of those words and no rival value for an option. A cross-check whose every view
-    means the same order stands in for the n-best share, and in noise lowers the evidence
+    means the same order stands in for the n-best share (with others talking around the
+    speech, ``Transcript.others_talking_s``, it is needed), and in noise lowers the evidence
     asked (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``). Measured on real orders, this keeps most
     right readings that the open pass missed while wrong ones rarely pass all (README)."""
     evidence = slot_evidence(intent, transcript)
@@ -194,10 +195,14 @@ def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | No
         return False
     if not is_noisy and not _unheard_product_fits(intent, transcript):
         return False
+    # With others talking around the speech, the share was high for wrong readings as for
+    # right ones while the views told them apart: under babble at 20 dB, on a dump of 100
+    # real orders with every view decoded, 77 / 7 right / wrong -> 76 / 3.
+    is_share_enough = (not transcript.others_talking_s
+                       and order_share(intent, transcript, parser) >= MIN_ORDER_SHARE)
     return (_names_a_slot_word(intent, transcript.second_opinion)
             and not (second is not None and _rival_option_heard(intent, second))
-            and (is_cross_checked
-                 or order_share(intent, transcript, parser) >= MIN_ORDER_SHARE))
+            and (is_cross_checked or is_share_enough))
 
 
 def _rival_option_heard(intent: Intent, other: Intent) -> bool:

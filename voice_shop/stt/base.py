@@ -54,6 +54,9 @@ class Transcript:
     """Seconds of the decoded audio that the words of ``text`` do not cover and that are
     about as loud as those words (speech the grammar passed over as filler; not silence or
     noise well under the speech); 0 when not measured."""
+    others_talking_s: float = 0.0
+    """Seconds of the utterance around its foreground speech that were left out of the
+    decode because they sounded like other people talking (``foreground_span``)."""
     cross_check: tuple[str, ...] = ()
     """The grammar pass's sentences for the same audio seen another way: in noisy audio
     (under ``CLEAR_DYNAMIC_RANGE_DB``) through a different noise filter, in clear audio

@@ -249,6 +249,12 @@ energies move less than this (``noise_modulation_db``). On 100 real orders with 
 in at 10 dB: white and pink 1.9-3.8 dB, babble (four other voices) 6.9-8.7 dB; at 5 dB
 1.9-3.1 and 7.0-8.5 dB; at 20 dB pink reaches 6.7 dB, but that audio is clear (over
 ``CLEAR_DYNAMIC_RANGE_DB``) and keeps the default search anyway."""
+DIGITAL_SILENCE_POWER = 1.0
+"""A 25 ms frame whose mean square (int16 units) is under this is digital silence: no
+microphone gives it, but a file's lead-in does (``WavSource``). Before the first frame
+that sounds, it is left out of the background judgement: 160 ms of it ahead of real
+orders under white noise at 10 dB made the noise look like other voices (its quiet frames
+no longer steady), so the orders went unenhanced through ``listen``."""
 _QUIET_SHARE = 30
 """The quietest 30% of frames stand for the background."""
 _BAND_EDGES_HZ = np.geomspace(200.0, 7000.0, 17)
@@ -294,6 +300,32 @@ def dynamic_range_db(energies: np.ndarray) -> float:
         return 0.0
     loud, quiet = np.percentile(energies, [95, QUIET_PERCENTILE])
     return float(10 * np.log10((loud + 1e-3) / (quiet + 1e-3)))
+
+
+FOREGROUND_DB = 20.0
+"""Under other voices, the words of the one person speaking to the device: the audio from
+the first to the last 25 ms frame within this many dB of the loud ones (the 95th
+percentile), with ``FOREGROUND_PAD_S`` either side. Others talking behind an order keep
+the endpointer hearing speech, and the grammar read their words and the order as one long
+sentence: on 100 real orders with babble 20 dB under them the cut ran 6.8 s on average
+(clean 3.6 s) and 45 were right."""
+FOREGROUND_PAD_S = 0.25
+MIN_OTHERS_TALKING_S = 1.0
+"""Only when more than this of the utterance lies outside its foreground speech (and the
+background is not a steady noise) is it cut to the foreground: others were talking.
+Real orders cut to their speech have at most 0.3 s outside it clean, under babble at 20 dB
+3.6 s (the median); through ``listen`` a clean order also keeps its pre-roll and the pause
+that ended it, and cutting those lost 2 of 281 right orders."""
+
+
+def foreground_span(energies: np.ndarray) -> tuple[int, int]:
+    """First and last-plus-one 25 ms frame of the foreground speech (``FOREGROUND_DB``)."""
+    if len(energies) < 4:
+        return 0, len(energies)
+    loud = float(np.percentile(energies, 95))
+    sounding = np.flatnonzero(energies >= loud * 10 ** (-FOREGROUND_DB / 10))
+    pad = round(FOREGROUND_PAD_S * SAMPLE_RATE_HZ / _RANGE_FRAME)
+    return max(0, int(sounding[0]) - pad), min(len(energies), int(sounding[-1]) + 1 + pad)
 
 
 def _is_word(token: str) -> bool:
@@ -387,6 +419,9 @@ class _Stream:
         """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
         self._energies: list[float] = []
+        """Mean square of each 25 ms frame of the audio as it came, from the first that
+        sounds (``DIGITAL_SILENCE_POWER``); ``_silent_frames`` came before it."""
+        self._silent_frames = 0
         self._levels: list[np.ndarray] = []
         """Band levels of each 25 ms frame of the audio as it came (``band_levels_db``)."""
         self._pending_raw = np.zeros(0, np.float64)
@@ -403,8 +438,15 @@ class _Stream:
         whole = len(raw) // _RANGE_FRAME * _RANGE_FRAME
         if whole:
             frames = raw[:whole].reshape(-1, _RANGE_FRAME)
-            self._energies.extend(np.mean(frames ** 2, axis=1).tolist())
-            self._levels.append(band_levels_db(frames))
+            energies = np.mean(frames ** 2, axis=1)
+            if not self._energies:  # digital silence before the first sound is no room
+                sounding = np.flatnonzero(energies >= DIGITAL_SILENCE_POWER)
+                start = int(sounding[0]) if len(sounding) else len(frames)
+                frames, energies = frames[start:], energies[start:]
+                self._silent_frames += start
+            if len(frames):
+                self._energies.extend(energies.tolist())
+                self._levels.append(band_levels_db(frames))
         self._pending_raw = raw[whole:]
         self._raw.append(np.array(samples, np.int16))
         clean = self._denoiser.feed(samples) if self._denoiser else samples
@@ -469,10 +511,29 @@ class _Stream:
         return helped[1]
 
     def _pcm(self) -> bytes:
-        if not self._is_enhanced():
-            return np.concatenate(self._chunks).tobytes() if self._chunks else b""
-        self._keep_enhancing()
-        return np.concatenate(self._enhanced).tobytes() if self._enhanced else b""
+        """The audio to decode: the front end's or the enhancer's, the foreground speech."""
+        if self._is_enhanced():
+            self._keep_enhancing()
+            chunks = self._enhanced
+        else:
+            chunks = self._chunks
+        if not chunks:
+            return b""
+        start, end = self._span()
+        return np.concatenate(chunks)[start:end].tobytes()
+
+    def _span(self) -> tuple[int, int | None]:
+        """Which samples of the utterance are decoded: all of them, or with others talking
+        around it the foreground speech (``foreground_span``; end None: to the end)."""
+        if self._noise_modulation_db() < STEADY_NOISE_DB:
+            return 0, None
+        first, end = foreground_span(np.asarray(self._energies))
+        around = (len(self._energies) - (end - first)) * _RANGE_FRAME / SAMPLE_RATE_HZ
+        if around <= MIN_OTHERS_TALKING_S:
+            return 0, None
+        offset = self._silent_frames
+        return ((first + offset) * _RANGE_FRAME,
+                None if end == len(self._energies) else (end + offset) * _RANGE_FRAME)
 
     def _is_enhanced(self) -> bool:
         """Decode the speech enhancer's audio: speech under steady noise."""
@@ -484,11 +545,15 @@ class _Stream:
         (``STEADY_NOISE_DB``), or under other noise (voices)."""
         if dynamic_range_db(np.asarray(self._energies)) >= CLEAR_DYNAMIC_RANGE_DB:
             return _Background.CLEAR
-        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
-        self._levels = [levels]  # asked at every chunk: join the frames once
-        if noise_modulation_db(levels) < STEADY_NOISE_DB:
+        if self._noise_modulation_db() < STEADY_NOISE_DB:
             return _Background.STEADY
         return _Background.VOICES
+
+    def _noise_modulation_db(self) -> float:
+        """``noise_modulation_db`` of the audio so far."""
+        levels = np.concatenate(self._levels) if self._levels else np.zeros((0, len(_BANDS)))
+        self._levels = [levels]  # asked at every chunk: join the frames once
+        return noise_modulation_db(levels)
 
     def _first_pass(self, pcm: bytes, is_retry: bool = False) -> _FirstPass:
         passes = self._passes
@@ -635,7 +700,9 @@ class _Stream:
             is_second_opinion_a_command=bool(second) and passes.grammar is not None
             and passes.grammar.accepts(second.split()),
             word_evidence=evidence, dynamic_range_db=range_db, shares=first.shares,
-            unexplained_s=loud_unexplained_s(pcm, first.spans))
+            unexplained_s=loud_unexplained_s(pcm, first.spans),
+            others_talking_s=max(self._samples - len(pcm) // 2, 0) / SAMPLE_RATE_HZ
+            if pcm and self._span() != (0, None) else 0.0)
         if not evidence or range_db is None or (self._is_cross_check_due is not None
                                                 and not self._is_cross_check_due(transcript)):
             return transcript
@@ -650,10 +717,12 @@ class _Stream:
         return self._warped(pcm)
 
     def _cross_check(self, length: int) -> tuple[str, ...]:
-        """The grammar pass's sentence for the first ``length`` bytes of the audio as it
-        came, put through ``WienerDenoiser`` instead of the front end's filter."""
-        raw = np.concatenate(self._raw)[:length // 2]
-        return (self._first_pass(WienerDenoiser().run(raw).tobytes()).text,)
+        """The grammar pass's sentence for the audio as it came (from the start, for the
+        filter's warm-up) put through ``WienerDenoiser`` instead of the front end's filter,
+        of the same ``length`` bytes of it as was decoded."""
+        start, _ = self._span()
+        raw = np.concatenate(self._raw)[:start + length // 2]
+        return (self._first_pass(WienerDenoiser().run(raw)[start:].tobytes()).text,)
 
     def _warped(self, pcm: bytes) -> tuple[str, ...]:
         """The grammar pass's sentences for ``pcm`` with the frequency axis warped as for a

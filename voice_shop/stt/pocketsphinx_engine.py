@@ -429,6 +429,8 @@ class _Stream:
         """The audio last decoded at a pause, and its decode."""
         self._helped: tuple[int, int] | None = None
         """(audio length, ticket) of the job the helper process is decoding."""
+        self._decoded: tuple[int, int | None] = (0, None)
+        """The span of the utterance last given to the decoder (``_span``)."""
         self._end_pcm: bytes | None = None
         """The audio the utterance ends with (set by ``end_at_partial``)."""
 
@@ -458,7 +460,7 @@ class _Stream:
     def _keep_enhancing(self) -> None:
         """Feed the speech enhancer all the audio it has not had, from the start of the
         utterance: it keeps up while the speech stands against steady noise, waits while it
-        does not (clear speech stops it within 0.3 s, other voices never start it), and
+        does not (clear speech stops it within 0.3 s, other voices within a few tenths), and
         catches up when its audio is wanted. Its audio is the same either way: the model
         gives the same output however the audio is chunked."""
         assert self._enhancer is not None
@@ -519,7 +521,8 @@ class _Stream:
             chunks = self._chunks
         if not chunks:
             return b""
-        start, end = self._span()
+        self._decoded = self._span()
+        start, end = self._decoded
         return np.concatenate(chunks)[start:end].tobytes()
 
     def _span(self) -> tuple[int, int | None]:
@@ -702,7 +705,7 @@ class _Stream:
             word_evidence=evidence, dynamic_range_db=range_db, shares=first.shares,
             unexplained_s=loud_unexplained_s(pcm, first.spans),
             others_talking_s=max(self._samples - len(pcm) // 2, 0) / SAMPLE_RATE_HZ
-            if pcm and self._span() != (0, None) else 0.0)
+            if pcm and self._decoded != (0, None) else 0.0)
         if not evidence or range_db is None or (self._is_cross_check_due is not None
                                                 and not self._is_cross_check_due(transcript)):
             return transcript
@@ -720,7 +723,7 @@ class _Stream:
         """The grammar pass's sentence for the audio as it came (from the start, for the
         filter's warm-up) put through ``WienerDenoiser`` instead of the front end's filter,
         of the same ``length`` bytes of it as was decoded."""
-        start, _ = self._span()
+        start, _ = self._decoded
         raw = np.concatenate(self._raw)[:start + length // 2]
         return (self._first_pass(WienerDenoiser().run(raw)[start:].tobytes()).text,)
 

@@ -413,8 +413,10 @@ class _Stream:
         self._chunks: list[np.ndarray] = []
         self._enhanced: list[np.ndarray] = []
         """The audio through the speech enhancer (``_is_enhanced``)."""
+        self._enhanced_chunks = 0
         self._enhanced_samples = 0
-        """How much of the audio as it came the enhancer has been fed."""
+        """How many chunks of the audio as it came (``_raw``), and samples, the enhancer
+        has been fed."""
         self._raw: list[np.ndarray] = []
         """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
@@ -466,11 +468,12 @@ class _Stream:
         assert self._enhancer is not None
         if self._enhancing is None:
             self._enhancing = self._enhancer.stream()
-        raw = np.concatenate(self._raw)
-        self._raw = [raw]
-        if len(raw) > self._enhanced_samples:
-            self._enhanced.append(self._enhancing.feed(raw[self._enhanced_samples:]))
-            self._enhanced_samples = len(raw)
+        fresh = self._raw[self._enhanced_chunks:]
+        if fresh:
+            audio = np.concatenate(fresh)
+            self._enhanced.append(self._enhancing.feed(audio))
+            self._enhanced_chunks = len(self._raw)
+            self._enhanced_samples += len(audio)
 
     def partial(self) -> str:
         """The first pass's best hypothesis of the audio so far (asked at a pause, to end

@@ -414,9 +414,7 @@ class _Stream:
         self._enhanced: list[np.ndarray] = []
         """The audio through the speech enhancer (``_is_enhanced``)."""
         self._enhanced_chunks = 0
-        self._enhanced_samples = 0
-        """How many chunks of the audio as it came (``_raw``), and samples, the enhancer
-        has been fed."""
+        """How many chunks of the audio as it came (``_raw``) the enhancer has been fed."""
         self._raw: list[np.ndarray] = []
         """The audio as it came, for the cross-check's own noise filter."""
         self._samples = 0
@@ -473,7 +471,11 @@ class _Stream:
             audio = np.concatenate(fresh)
             self._enhanced.append(self._enhancing.feed(audio))
             self._enhanced_chunks = len(self._raw)
-            self._enhanced_samples += len(audio)
+
+    @property
+    def _enhanced_samples(self) -> int:
+        """How much of the audio as it came the enhancer has been fed, in samples."""
+        return sum(len(chunk) for chunk in self._raw[:self._enhanced_chunks])
 
     def partial(self) -> str:
         """The first pass's best hypothesis of the audio so far (asked at a pause, to end

@@ -356,7 +356,11 @@ class Pipeline:
         started = time.perf_counter()
         if self.is_complete is None or not isinstance(utterance.stream, PartialStream):
             return _Check(t, started, False)
-        text = utterance.stream.partial()
+        try:
+            text = utterance.stream.partial()
+        except Exception:  # the utterance goes on, and is decoded whole when it ends
+            log.exception("decode at a pause failed")
+            return _Check(t, started, False)
         words = text.split()
         phrase = self.gate.phrase
         if phrase and tuple(words[:len(phrase)]) == phrase:

@@ -285,6 +285,24 @@ def test_with_others_talking_around_it_a_reading_needs_its_views(
     assert not understand(replace(talked_over, cross_check=one_differs), parser).is_understood
 
 
+def test_under_others_voices_a_reading_stands_only_on_its_own_words(
+        parser: IntentParser) -> None:
+    """Others talking not far under the speech: the open pass and the views hear their
+    voices too, so whatever confirms a reading, its own words must fit the audio as
+    noisy audio's must. Clear of them, or with nobody else talking, it stands as before."""
+    text = "add two large lattes with oat milk"
+    weak = MIN_SLOT_EVIDENCE_NOISY - 0.5
+    confirmed = replace(_grammar_transcript(text, weak, second=text),
+                        dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB - 4, cross_check=(text, text))
+    assert understand(confirmed, parser).is_understood  # the open pass heard it all
+    talked_over = replace(confirmed, others_talking_s=3.0)
+    assert not understand(talked_over, parser).is_understood
+    assert understand(replace(talked_over, dynamic_range_db=CLEAR_DYNAMIC_RANGE_DB + 4),
+                      parser).is_understood
+    strong = replace(talked_over, word_evidence=(MIN_SLOT_EVIDENCE_NOISY + 0.5,) * 7)
+    assert understand(strong, parser).is_understood
+
+
 def test_a_cross_check_is_due_only_where_it_could_change_the_answer(
         parser: IntentParser) -> None:
     """The recogniser decodes the views only when agreeing views would turn a refusal into

@@ -249,6 +249,10 @@ def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None,
         return True
     if transcript.unexplained_s > MAX_UNEXPLAINED_S:
         return False  # the reading is not what the speech said, only a part that fits
+    if _is_under_voices(transcript):
+        evidence = slot_evidence(intent, transcript)
+        if evidence is None or evidence < MIN_SLOT_EVIDENCE_NOISY:
+            return False
     if (second is not None and _same_order(intent, second)
             and _options_heard(intent, transcript.second_opinion) >= MIN_OPTIONS_HEARD
             and not _options_conflict(intent, second)):
@@ -256,6 +260,20 @@ def is_confirmed(intent: Intent, transcript: Transcript, second: Intent | None,
     if _is_rival_command(intent, transcript, second):
         return False
     return parser is not None and is_heard_clearly(intent, transcript, second, parser)
+
+
+def _is_under_voices(transcript: Transcript) -> bool:
+    """Others talk around the speech and not far under it (babble at 10 dB): the open pass
+    and the views then agree on wrong readings too, hearing the same voices ("i'd like to
+    twenty ounce iced mochas" confirmed "two"). Whatever confirms such a reading, its own
+    words must fit the audio as well as noisy audio's must (``MIN_SLOT_EVIDENCE_NOISY``).
+    On 100 real orders under babble at 10 dB, right / wrong: in the bench (every view
+    decoded) 30 / 6 without this, 29 / 3 at the clear-speech floor (-4.25), 16 / 1 at
+    -3.0; through ``listen`` 32 / 6 at -4.25, 19 / 1 at -3.0. At 20 dB the speech is
+    clear and this asks nothing."""
+    range_db = transcript.dynamic_range_db
+    return (transcript.others_talking_s > 0 and range_db is not None
+            and range_db < CLEAR_DYNAMIC_RANGE_DB)
 
 
 def _options_conflict(intent: Intent, other: Intent) -> bool:

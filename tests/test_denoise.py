@@ -57,10 +57,18 @@ def test_the_foreground_speech_is_found_between_quieter_voices() -> None:
     from voice_shop.stt.pocketsphinx_engine import FOREGROUND_PAD_S, foreground_span
     rng = np.random.default_rng(3)
     voices = 10 ** rng.uniform(0, 1, 200)  # others talking: levels moving by 10 dB
-    energies = voices.copy()
-    energies[80:120] = 10 ** rng.uniform(2.5, 3.5, 40)  # the order, 25-35 dB over the floor
-    energies[85] = 2.0  # a pause inside it
     pad = round(FOREGROUND_PAD_S * 40)
-    assert foreground_span(energies) == (80 - pad, 120 + pad)
-    assert foreground_span(energies[:90]) == (80 - pad, 90)  # runs on to the end
+    # The order 25-35 dB over the others' quietest frames, and 15-25 dB: others talking
+    # 10 dB under it, their loud frames within FOREGROUND_DB of its loud ones.
+    for low, high in ((2.5, 3.5), (1.5, 2.5)):
+        energies = voices.copy()
+        energies[80:120] = 10 ** rng.uniform(low, high, 40)
+        energies[85] = 2.0  # a pause inside it
+        first, end = foreground_span(energies)
+        # the smoothing may reach a frame or two further
+        assert 80 - pad - 2 <= first <= 80 - pad and 120 + pad <= end <= 120 + pad + 2
+        first, end = foreground_span(energies[:90])  # runs on to the end
+        assert 80 - pad - 2 <= first <= 80 - pad and end == 90
+    assert foreground_span(voices) == (0, 200)  # nobody stands out: all of it
+    assert foreground_span(np.full(50, 7.0)) == (0, 50)
     assert foreground_span(energies[:3]) == (0, 3)

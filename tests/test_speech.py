@@ -151,6 +151,37 @@ def test_device_does_not_hear_its_own_voice(speech: SpeechMaker, demo_db: Path,
     assert Shop.open(db).cart().is_empty
 
 
+def test_a_decode_failing_at_a_pause_does_not_end_the_session(
+        speech: SpeechMaker, demo_db: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong in the decode at a pause (is the command complete so far?), the
+    utterance goes on, is decoded whole when it ends, and the next one is heard too."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.audio import WavDirectorySink
+    from voice_shop.config import AppSettings
+    from voice_shop.stt.pocketsphinx_engine import _Stream
+    db = _copy_db(demo_db, "pause-fails")
+    wake = WakeSettings(word="", phrase="")  # every utterance is a command
+    assistant = Assistant(AppSettings(db_path=db, wake=wake))
+    asked: list[bool] = []
+
+    def failing(stream: _Stream) -> str:
+        asked.append(True)
+        raise IndexError("a decode that fails at a pause")
+    monkeypatch.setattr(_Stream, "partial", failing)
+    gap = np.zeros(16000, np.int16)
+    audio = np.concatenate([gap, read_audio(speech.piper("add a pack of bacon")), gap,
+                            read_audio(speech.piper("what's in my cart")), gap])
+    pipeline = Pipeline(assistant.stt, assistant.parser, assistant.dialog, assistant.tts,
+                        WavDirectorySink(tmp_path), WakeGate(wake),
+                        is_complete=assistant.is_complete)
+    events = list(pipeline.run(ArraySource(audio)))
+    assert asked  # the failing decode was reached
+    assert [e.data["intent"]["intent"] for e in events if e.kind == "intent"] == [
+        "add_item", "view_cart"]
+    assert [line.sku for line in Shop.open(db).cart().lines] == ["M108"]
+
+
 def test_8khz_stereo_flac_is_converted_and_understood(speech: SpeechMaker, demo_db: Path,
                                                      tmp_path: Path) -> None:
     mono = read_audio(speech.piper("add a pack of bacon")).astype(np.float32) / 32768

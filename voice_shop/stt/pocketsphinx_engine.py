@@ -448,7 +448,6 @@ class _Stream:
         silence left out, ``DIGITAL_SILENCE_POWER``)."""
         self._sounding_frames: list[int] = []
         """Where each of those frames lies in the utterance (its 25 ms frame number)."""
-        self._frames = 0
         self._levels: list[np.ndarray] = []
         """Band levels of each of those frames (``band_levels_db``)."""
         self._pending_raw = np.zeros(0, np.float64)
@@ -470,10 +469,10 @@ class _Stream:
             energies = np.mean(frames ** 2, axis=1)
             sounding = np.flatnonzero(energies >= DIGITAL_SILENCE_POWER)
             if len(sounding):  # digital silence is no room
+                first = (self._samples - len(raw)) // _RANGE_FRAME  # raw's first frame
                 self._energies.extend(energies[sounding].tolist())
-                self._sounding_frames.extend((self._frames + sounding).tolist())
+                self._sounding_frames.extend((first + sounding).tolist())
                 self._levels.append(band_levels_db(frames[sounding]))
-            self._frames += len(frames)
         self._pending_raw = raw[whole:]
         self._raw.append(np.array(samples, np.int16))
         clean = self._denoiser.feed(samples) if self._denoiser else samples

@@ -148,6 +148,29 @@ def test_each_product_that_names_several_is_asked_about_in_turn(any_dialog: Dial
     assert [line.sku for line in shop.cart().lines] == [first_choices[1], second_choices[0]]
 
 
+def test_which_one_is_answered_by_an_answer_and_not_by_another_request(
+        any_dialog: Dialog) -> None:
+    """Asked "which milk?": "how much is the third one" is the price of the third milk and
+    adds nothing, "add <another product> first" adds that product and no milk, and "two of
+    the second one" adds two of the second."""
+    dialog, shop = any_dialog, any_dialog.shop
+    (query, choices), *_ = _ambiguous_queries(dialog)
+    other = next(p for p in shop.products() if p.sku not in choices and p.is_in_stock
+                 and not p.options and dialog.parser.parse(f"add {p.name}").items[0].sku == p.sku
+                 and not dialog.parser.parse(f"add {p.name}").items[0].alternatives)
+    third = shop.product(choices[min(2, len(choices) - 1)])
+    say(dialog, f"add {query}")
+    reply = say(dialog, f"how much is the {('first', 'second', 'third')[choices.index(third.sku)]}"
+                        " one")[0]
+    assert reply.lower().startswith(third.name.lower()) and shop.cart().is_empty
+    say(dialog, f"add {query}")
+    say(dialog, f"add the {other.name.lower()} first")
+    assert cart_of(shop) == [(other.sku, 1, {})]
+    say(dialog, f"add {query}")
+    say(dialog, "two of the second one")
+    assert cart_of(shop) == [(other.sku, 1, {}), (choices[1], 2, {})]
+
+
 def test_words_every_choice_shares_choose_nothing(any_dialog: Dialog) -> None:
     """Asked "which bread?", "add some bread" is the same question again, not the first
     bread offered."""

@@ -108,6 +108,10 @@ I'd also like a couple of fruit smoothies | add_item | C2116 2 -
 add another latte | add_item | C2101 1 -
 add one more bag of rice | add_item | Y104 1 bag
 grab some gummy bears | add_item | S114 - -
+grab me two bananas | add_item | P101 2 -
+order us three limes | add_item | P107 3 -
+add a hundred limes | add_item | P107 100 -
+add a hundred and fifty limes and a banana | add_item | P107 150 - ; P101 1 -
 pick up some trail mix | add_item | S111 - -
 order five cans of chickpeas | add_item | Y124 5 can
 buy a jar of honey | add_item | Y120 1 jar

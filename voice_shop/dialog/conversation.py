@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 from ..errors import CartError, OrderError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
+from ..intent.quantities import NUMBER_WORDS, leading_quantity
 from ..intent.secret import mask_text, masked_intent
 from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
@@ -236,6 +237,14 @@ class Dialog:
             return intent
         if intent.intent in (IntentName.CANCEL, IntentName.DENY):
             return intent
+        if intent.intent in _ASKS_ABOUT and intent.choice is not None \
+                and not any(item.sku for item in intent.items):
+            place = intent.choice - 1 if intent.choice > 0 else intent.choice
+            if -len(pending.choices) <= place < len(pending.choices):  # "how much is the third"
+                product = self.shop.product(pending.choices[place])
+                about = ItemSlot(query=pending.item.query, sku=product.sku, name=product.name,
+                                 score=1.0)
+                return dataclasses.replace(intent, items=(about,))
         chosen = self._choose(intent, pending.choices, pending.item.query)
         if chosen is None:
             if intent.intent in (IntentName.UNKNOWN, IntentName.CONFIRM):
@@ -245,8 +254,12 @@ class Dialog:
         state.pending = None
         item = pending.item
         product = self.shop.product(chosen)
+        said: list[int | None] = [i.quantity for i in intent.items if i.quantity]
+        said = said or [_leading_count(intent.text)]  # "two of the second one"
+        quantity = said[0] if len(said) == 1 and said[0] is not None else item.quantity
+        unit = item.unit if quantity == item.quantity else None
         slot = ItemSlot(query=item.query, sku=product.sku, name=product.name,
-                        quantity=item.quantity, unit=item.unit, options=item.options, score=1.0)
+                        quantity=quantity, unit=unit, options=item.options, score=1.0)
         # The rest of the request follows: the next item that names several products is
         # asked about in turn.
         return Intent(IntentName.ADD_ITEM, items=(slot, *pending.then), text=intent.text,
@@ -258,10 +271,14 @@ class Dialog:
         apart. The words that were ``asked`` about, and words two choices share, choose
         nothing: asked "which bread?", "add some bread" is asked again, not taken as rye
         bread."""
+        if intent.intent not in _MAY_ANSWER_WHICH:
+            return None  # another request: "how much is the third one"
         for item in intent.items:
             if item.sku in choices and not set(item.alternatives) & set(choices):
                 return item.sku
         if intent.choice is not None:
+            if any(item.sku and item.sku not in choices for item in intent.items):
+                return None  # "add the bananas first" names its own product
             index = intent.choice - 1 if intent.choice > 0 else intent.choice
             return choices[index] if -len(choices) <= index < len(choices) else None
         words = normalize(intent.text).split()
@@ -934,10 +951,23 @@ class Dialog:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+_ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})
+_MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentName.CONFIRM,
+                               IntentName.SET_QUANTITY})
+"""What an answer to "which one?" can be: a place or a name said alone or as an order ("the
+oat one", "add the second one"); a question or a removal that says "the third one" is not."""
 
 
 _REFERS_BACK = re.compile(r"\b(it|that|them|they|those|this|these|another|one more|(the )?same "
                           r"again|more)\b")
+def _leading_count(text: str) -> int | None:
+    """A count said with the answer to "which one?": "two of the interior one"."""
+    words = normalize(text).split()
+    if not words or words[0] not in NUMBER_WORDS:
+        return None
+    return leading_quantity(words)[0]
+
+
 def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """Per option group, the longest of its values said as a phrase in ``words``."""
     found: dict[str, str] = {}

@@ -212,7 +212,7 @@ _NON_PRODUCT_WORDS = re.compile(
     r"suggestions?|what should i (buy|get|cook|make|eat|order)|ideas|anything else|"
     r"what else|should i|might like)\b")
 _LEADING_WORDS = {"in", "the", "some", "of", "with", "my", "our", "those", "these", "that",
-                  "this", "for", "to", "on", "too"}
+                  "this", "for", "to", "on", "too", "me", "us"}  # "grab me two bananas"
 _STAR_RATING = re.compile(
     r"\b(one|two|three|four|five|1|2|3|4|5)( out of (five|5))? stars?\b|"
     r"\b(one|two|three|four|five) out of (five|5)\b")
@@ -571,6 +571,11 @@ class IntentParser:
                 i += protected
                 continue
             word = words[i]
+            if word == "and" and i and words[i - 1] in {"hundred", "thousand"} \
+                    and words[i + 1:i + 2] and words[i + 1] in NUMBER_WORDS:
+                segments[-1].append(word)  # "a hundred and fifty limes" is one amount
+                i += 1
+                continue
             if word in _SPLIT_WORDS or (word == "as" and words[i + 1:i + 3] == ["well", "as"]):
                 i += 3 if word == "as" else 1
                 if word == "along" and i < len(words) and words[i] == "with":

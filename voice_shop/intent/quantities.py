@@ -60,9 +60,16 @@ def _number_at(tokens: Sequence[str], start: int) -> tuple[int, int] | None:
     return None
 
 
+_SCALE_WORDS = frozenset({"hundred", "thousand", "million"})
+
+
 def leading_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
-    """Quantity said at the start of ``tokens`` and how many tokens it used."""
+    """Quantity said at the start of ``tokens`` and how many tokens it used ("a hundred" is
+    a hundred, never one)."""
     number = _number_at(tokens, 0)
+    if number is None and tokens[:1] in (["a"], ["an"]) and tokens[1:2] \
+            and tokens[1] in _SCALE_WORDS:
+        number = _number_at(tokens, 1)
     if number is not None:
         value, end = number
         if end < len(tokens) and tokens[end] == "dozen":

@@ -12,9 +12,9 @@ from voice_shop.dialog import Dialog, questions, wording
 from voice_shop.intent.model import ItemSlot
 from voice_shop.intent.parser import IntentParser
 from voice_shop.language import forms
-from voice_shop.replies import BY_THE_DOZEN
+from voice_shop.replies import BY_THE_DOZEN, COUNTED_BY_NAME
 from voice_shop.shop.engine import Shop
-from voice_shop.shop.models import ListName, OrderStatus, Role
+from voice_shop.shop.models import ListName, OrderStatus, Product, Role
 from voice_shop.shop.recommend import recommend
 
 
@@ -169,6 +169,53 @@ def test_which_one_is_answered_by_an_answer_and_not_by_another_request(
     say(dialog, f"add {query}")
     say(dialog, "two of the second one")
     assert cart_of(shop) == [(other.sku, 1, {}), (choices[1], 2, {})]
+
+
+def _plainly_named(dialog: Dialog) -> list[Product]:
+    """In-stock products without options that "add <name>" finds alone."""
+    found = []
+    for product in dialog.shop.products():
+        if product.options or not product.is_in_stock or (product.stock or 99) < 5:
+            continue
+        item = dialog.parser.parse(f"add {product.name}").items
+        if len(item) == 1 and item[0].sku == product.sku and not item[0].alternatives:
+            found.append(product)
+    return found
+
+
+def test_part_of_a_unit_is_never_rounded(any_dialog: Dialog) -> None:
+    """"half a gallon", "two point five bags", "one and a half packs": never one, never two,
+    never half a dozen's six; the shopper hears the product comes in whole ones."""
+    dialog, shop = any_dialog, any_dialog.shop
+    plain = _plainly_named(dialog)
+    for product in [p for p in plain if p.unit.lower() not in COUNTED_BY_NAME][:4]:
+        name, unit = product.name.lower(), forms.plural(product.unit.lower())
+        for said in (f"add half a {product.unit} of {name}", f"add 2.5 {unit} of {name}",
+                     f"add one and a half {unit} of {name}", f"add a half {product.unit} of "
+                     f"{name}"):
+            reply = say(dialog, said)[0]
+            assert "only add whole ones" in reply and shop.cart().is_empty, (said, reply)
+        say(dialog, f"add two {unit} of {name}")
+        assert cart_of(shop) == [(product.sku, 2, {})]
+        shop.clear_cart()
+    counted = next(p for p in plain if p.unit.lower() in COUNTED_BY_NAME)
+    reply = say(dialog, f"add half a {counted.name.lower()}")[0]
+    assert "only add whole ones" in reply and shop.cart().is_empty
+
+
+def test_a_measure_the_product_is_not_sold_by_is_not_its_unit(any_dialog: Dialog) -> None:
+    """Sold by the bag or the litre, "three pounds" of it is no three bags: refused; "a
+    pound of it" is one bag only when the shopper says yes to it."""
+    dialog, shop = any_dialog, any_dialog.shop
+    product = next(p for p in _plainly_named(dialog)
+                   if p.unit.lower() not in ("lb", "lbs", "pound"))
+    name = product.name.lower()
+    reply = say(dialog, f"add three pounds of {name}")[0]
+    assert reply.startswith("Sorry") and "not by the pound" in reply and shop.cart().is_empty
+    reply = say(dialog, f"add a pound of {name}")[0]
+    assert "not by the pound" in reply and reply.endswith("?") and shop.cart().is_empty
+    say(dialog, "yes")
+    assert cart_of(shop) == [(product.sku, 1, {})]
 
 
 def test_words_every_choice_shares_choose_nothing(any_dialog: Dialog) -> None:

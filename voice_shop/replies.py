@@ -56,8 +56,7 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     noun = " ".join([*before, name.lower()])
-    unit_word = (unit or "").strip().lower().rstrip(".")
-    unit_word = SPOKEN_UNITS.get(unit_word, unit_word)
+    unit_word = spoken_unit(unit)
     if unit_word == BY_THE_DOZEN:
         head = f"{'a' if quantity == 1 else number_to_words(quantity)} dozen " \
                f"{_plural_phrase(noun)}"
@@ -68,6 +67,22 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
         pack = unit_word if quantity == 1 else _plural_phrase(unit_word)
         head = f"{_count(quantity, pack)} {pack} of {noun}"
     return head + (f" with {join(extras)}" if extras else "")
+
+
+def spoken_unit(unit: str | None) -> str:
+    """A catalog unit as said: "lb" -> "pound", "Bag" -> "bag"; "" for none."""
+    word = (unit or "").strip().lower().rstrip(".")
+    return SPOKEN_UNITS.get(word, word)
+
+
+def comes_by(name: str, unit: str | None) -> str:
+    """How a product is sold: "whole milk comes by the gallon", "large eggs come by the
+    dozen", "watermelons come one at a time"."""
+    words = name.lower().split()
+    verb = "come" if words and singular(words[-1]) != words[-1] else "comes"
+    unit_word = spoken_unit(unit)
+    how = "one at a time" if unit_word in COUNTED_BY_NAME else f"by the {unit_word}"
+    return f"{name.lower()} {verb} {how}"
 
 
 def join(parts: Sequence[str], last: str = "and") -> str:

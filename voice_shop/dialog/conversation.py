@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from ..errors import CartError, OrderError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
-from ..intent.quantities import NUMBER_WORDS, leading_quantity
+from ..intent.quantities import MEASURES, NUMBER_WORDS, leading_quantity, unit_named
 from ..intent.secret import mask_text, masked_intent
 from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
@@ -468,6 +468,10 @@ class Dialog:
         if quantity < 1:
             return say.not_a_positive_amount(quantity)
         product = self.shop.product(item.sku)
+        if item.fraction:
+            return say.only_whole(product.name, product.unit)
+        if item.unit in MEASURES and item.unit != unit_named(product.unit):
+            return self._offer_its_unit(product, quantity, item, state)
         if item.unit == SINGLE_UNIT and product.unit == BY_THE_DOZEN:
             return self._offer_whole_dozens(product, quantity, item.options, state)
         if quantity > MAX_LINE_QUANTITY:
@@ -515,13 +519,26 @@ class Dialog:
         return say.substitute_offer(product.name, substitute.name,
                                     self.shop.unit_price_cents(substitute))
 
+    def _offer_its_unit(self, product: Product, quantity: int, item: ItemSlot,
+                        state: _State) -> str:
+        """"a pound of butter" sold by the pack: one pack is offered, never added unasked;
+        "three gallons" of paint sold by the litre is no number of litres, and is refused."""
+        assert item.unit is not None
+        refusal = say.not_sold_by(product.name, product.unit, item.unit)
+        if quantity != 1:
+            return refusal
+        offer = describe(product.name, 1, item.options, product.unit)
+        state.pending = OfferSubstitute(product.sku, 1, say.shall_i_add(offer),
+                                        item.options)
+        return f"{refusal} {state.pending.question}"
+
     def _offer_whole_dozens(self, product: Product, singles: int, options: dict[str, str],
                             state: _State) -> str:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
         dozens = _whole_dozens(singles)
         offer = describe(product.name, dozens, options, product.unit)
-        state.pending = OfferSubstitute(product.sku, dozens, say.whole_dozens_question(offer),
+        state.pending = OfferSubstitute(product.sku, dozens, say.shall_i_add(offer),
                                         options)
         return say.whole_dozens_offer(product.name, offer)
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import join
+from ..replies import comes_by, join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize, singular
 
@@ -83,6 +83,16 @@ def not_a_positive_amount(quantity: int) -> str:
     return f"Sorry, I can't do {amount}; say how many, like two."
 
 
+def only_whole(name: str, unit: str | None) -> str:
+    """Part of one asked for ("half a gallon of whole milk")."""
+    return f"Sorry, {comes_by(name, unit)}; I can only add whole ones."
+
+
+def not_sold_by(name: str, unit: str | None, said: str) -> str:
+    """Another measure asked for ("three gallons" of paint sold by the litre)."""
+    return f"Sorry, {comes_by(name, unit)}, not by the {said}."
+
+
 def too_many_at_once(quantity: int, most: int) -> str:
     return (f"{quantity_words(quantity).capitalize()} is more than I can add at once; "
             f"the most is {quantity_words(most)}.")
@@ -131,12 +141,12 @@ def substitute_offer(missing: str, substitute: str, unit_price_cents: int) -> st
             f"{substitute.lower()} instead, for {speak_cents(unit_price_cents)}?")
 
 
-def whole_dozens_question(offer: str) -> str:
+def shall_i_add(offer: str) -> str:
     return f"Shall I add {offer}?"
 
 
 def whole_dozens_offer(name: str, offer: str) -> str:
-    return f"{name.capitalize()} come by the dozen. {whole_dozens_question(offer)}"
+    return f"{name.capitalize()} come by the dozen. {shall_i_add(offer)}"
 
 
 def goes_with(name: str) -> str:

@@ -52,18 +52,23 @@ class ItemSlot:
     """Other close skus when the match is ambiguous."""
     score: float = 0.0
     """Match score 0..1 of the product match."""
+    fraction: str | None = None
+    """An amount that is no whole number, as said ("half a", "two point five", "one and a
+    half"); ``quantity`` is then its whole part or None. Never rounded: the dialog says the
+    product comes in whole units."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "sku": self.sku, "name": self.name,
                 "quantity": self.quantity, "unit": self.unit, "options": dict(self.options),
-                "alternatives": list(self.alternatives)}
+                "alternatives": list(self.alternatives), "fraction": self.fraction}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemSlot:
         return cls(query=data["query"], sku=data.get("sku"), name=data.get("name"),
                    quantity=data.get("quantity"), unit=data.get("unit"),
                    options=dict(data.get("options") or {}),
-                   alternatives=list(data.get("alternatives") or []))
+                   alternatives=list(data.get("alternatives") or []),
+                   fraction=data.get("fraction"))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from .quantities import (
     NUMBER_WORDS,
     has_negative_amount,
     is_code_lead_in,
+    leading_fraction,
     leading_quantity,
     leading_unit,
     spoken_digits,
@@ -236,6 +237,7 @@ class _Segment:
     options: dict[str, str] = field(default_factory=dict)
     match: Match | None = None
     query: str = ""
+    fraction: str | None = None
 
 
 class IntentParser:
@@ -571,9 +573,12 @@ class IntentParser:
                 i += protected
                 continue
             word = words[i]
-            if word == "and" and i and words[i - 1] in {"hundred", "thousand"} \
-                    and words[i + 1:i + 2] and words[i + 1] in NUMBER_WORDS:
-                segments[-1].append(word)  # "a hundred and fifty limes" is one amount
+            if word == "and" and i and ((
+                    words[i - 1] in {"hundred", "thousand"} and words[i + 1:i + 2]
+                    and words[i + 1] in NUMBER_WORDS) or (
+                    words[i - 1] in NUMBER_WORDS and leading_fraction(words[i:],
+                                                                      after_number=True))):
+                segments[-1].append(word)  # "a hundred and fifty", "one and a half": amounts
                 i += 1
                 continue
             if word in _SPLIT_WORDS or (word == "as" and words[i + 1:i + 3] == ["well", "as"]):
@@ -628,7 +633,14 @@ class IntentParser:
         else:
             used = 0
         said_dozen = "dozen" in words[:used]
-        words = words[used:]
+        amount, words = words[:used], words[used:]
+        part = leading_fraction(words, after_number=quantity is not None)
+        if not part and amount in (["a"], ["an"]):  # "a half gallon"
+            part = leading_fraction(words, after_number=False)
+        fraction = " ".join(amount + words[:part]) if part else None
+        if part and amount in (["a"], ["an"]):
+            quantity = None  # "a half gallon" is no whole one
+        words = words[part:]
         if words[:1] == ["more"]:
             words = words[1:]
         unit, used = leading_unit(words)
@@ -637,7 +649,7 @@ class IntentParser:
             words = words[2:]
         query_words = self._trim(words)
         segment = _Segment(tokens=tokens, quantity=quantity, unit=unit,
-                           query=" ".join(query_words))
+                           query=" ".join(query_words), fraction=fraction)
         if not query_words:
             segment.options = {group_values[0]: group_values[1] for group_values in
                                ((g, v[0]) for g, v in options.items())}
@@ -715,11 +727,12 @@ class IntentParser:
         match = segment.match
         if match is None:
             return ItemSlot(query=segment.query, quantity=segment.quantity, unit=segment.unit,
-                            options=dict(segment.options))
+                            options=dict(segment.options), fraction=segment.fraction)
         return ItemSlot(query=segment.query, sku=match.product.sku, name=match.product.name,
                         quantity=segment.quantity, unit=segment.unit,
                         options=dict(segment.options),
-                        alternatives=[p.sku for p in match.alternatives], score=match.score)
+                        alternatives=[p.sku for p in match.alternatives], score=match.score,
+                        fraction=segment.fraction)
 
 
 def _bare_forms(words: list[str]) -> list[str]:

@@ -40,6 +40,12 @@ UNITS = {
     "container": "container", "punnet": "punnet", "sack": "bag", "six pack": "six pack",
     "twelve pack": "twelve pack", "each": "each", "pair": "pair",
 }
+MEASURES = frozenset({"pint", "quart", "gallon", "liter", "pound", "kilogram", "gram",
+                      "ounce"})
+"""Units that weigh or measure an amount: said of a product sold by another unit ("three
+gallons" of paint sold by the litre) they are not a count of the product's units."""
+SPOKEN_ABBREVIATIONS = {"g": "gram", "l": "liter", "ml": "milliliter", "pk": "pack",
+                        "pkt": "pack"}
 MAX_SPOKEN_QUANTITY = 1_000_000
 SIGN_WORDS = frozenset({"minus", "negative"})
 """Said right before a number, they make the amount negative (refused by the dialog)."""
@@ -96,6 +102,42 @@ def leading_unit(tokens: Sequence[str]) -> tuple[str | None, int]:
             used = width + (1 if len(tokens) > width and tokens[width] == "of" else 0)
             return unit, used
     return None, 0
+
+
+def unit_named(unit: str | None) -> str | None:
+    """A catalog's unit ("lb", "Litres", "box") as the unit word the parser gives ("pound",
+    "liter", "box"); None when it is no known unit ("12 oz bag")."""
+    word = (unit or "").strip().lower().rstrip(".")
+    word = SPOKEN_ABBREVIATIONS.get(word, word)
+    return UNITS.get(word) or UNITS.get(_singular_unit(word))
+
+
+_FRACTIONS = tuple(tuple(f.split()) for f in sorted((
+    "half of a", "half of an", "half a", "half an", "a half", "half", "a quarter of a",
+    "a quarter of an", "quarter of a", "quarter of an", "a quarter", "quarter",
+    "three quarters of a", "three quarters of an", "three quarters", "a third of a",
+    "a third of an", "and a half", "and a quarter", "and three quarters",
+    "and a third"), key=lambda f: -len(f.split())))
+_AFTER_A_BARE_FRACTION = frozenset({"of", *UNITS})
+
+
+def leading_fraction(tokens: Sequence[str], *, after_number: bool) -> int:
+    """How many tokens at the start say a part of one ("half a", "a quarter of a"; after a
+    number, "and a half" and "point five"); 0 when none. A bare "half", "a quarter" or "a
+    third" counts only before a unit or "of" ("half gallon", never "half and half", "half
+    moon cookies" or "a third pack")."""
+    if after_number and tokens[:1] == ["point"] and tokens[1:2] and tokens[1] in DIGITS:
+        return 1 + next((i for i, t in enumerate(tokens[1:]) if t not in DIGITS),
+                        len(tokens) - 1)
+    for fraction in _FRACTIONS:
+        if tuple(tokens[:len(fraction)]) != fraction or (fraction[0] == "and") != after_number:
+            continue
+        if fraction[-1] in {"half", "quarter", "quarters", "third"} \
+                and tokens[len(fraction):len(fraction) + 1] \
+                and _singular_unit(tokens[len(fraction)]) not in _AFTER_A_BARE_FRACTION:
+            continue
+        return len(fraction)
+    return 0
 
 
 def _singular_unit(word: str) -> str:

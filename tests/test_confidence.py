@@ -415,6 +415,11 @@ def test_passes_that_disagree_on_the_amount_are_not_guessed_between(
                                second_opinion="add three large lattes",
                                is_second_opinion_a_command=True)
     assert understand(other_product, parser).text == "add three large lattes"
+    # Nor another request about the same product: an add heard as a removal is no guess.
+    flipped = Transcript(text="add two large lattes", is_in_domain=True, confidence=0.1,
+                         duration_s=2.0, decode_s=0.1, is_grammar=True,
+                         second_opinion="remove the lattes", is_second_opinion_a_command=True)
+    assert not understand(flipped, parser).is_understood
 
 
 def test_a_rival_whole_command_from_the_open_pass_outweighs_clear_slot_words(

@@ -333,10 +333,12 @@ def is_cross_check_due(transcript: Transcript, parser: IntentParser) -> bool:
 
 
 def _conflicts(first: Intent, second: Intent) -> bool:
-    """The two passes heard the same kind of request for the same products, but different
-    amounts or options: which one was said is anybody's guess, so neither is taken."""
-    return (is_complete(first) and first.intent is second.intent
-            and [i.sku for i in first.items] == [i.sku for i in second.items]
+    """The two passes heard different requests about the same product: other amounts or
+    options, or another request ("add a dozen free range eggs" to the grammar, "i don't want
+    an free range egg" to the open pass). Which one was said is anybody's guess, so neither
+    is taken."""
+    skus = {i.sku for i in first.items} & {i.sku for i in second.items}
+    return (is_complete(first) and bool(skus - {None})
             and _order_with_options(first) != _order_with_options(second))
 
 

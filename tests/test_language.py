@@ -273,3 +273,24 @@ def test_what_the_recogniser_can_hear_is_read_as_its_intent(catalog: str, tmp_pa
             if heard not in allowed:
                 misread.append((sentence, intent.value, heard))
     assert not misread, misread[:10]
+
+
+def test_an_option_that_starts_with_its_connector_is_said_with_one() -> None:
+    """"orange juice with pulp": the value "with pulp" after its product takes one "with",
+    as people say it, and the parser reads the value back."""
+    products = [Product("J1", "Orange Juice", unit="bottle",
+                        options={"pulp": ("with pulp", "no pulp")}),
+                Product("J2", "Apple Juice", unit="bottle")]
+    graph = ShopLanguage.for_catalog(products).graph()
+    sentence = "add two bottles of orange juice with pulp"
+    assert graph.accepts(sentence.split())
+    item = IntentParser(products).parse(sentence).items[0]
+    assert (item.sku, item.quantity, item.options) == ("J1", 2, {"pulp": "with pulp"})
+
+
+def test_a_short_word_the_dictionary_lacks_may_be_spelled_out() -> None:
+    """"aa batteries" is said "A A": the letters are one of the word's pronunciations."""
+    from voice_shop.stt.pronounce import cmu_dictionary, pronounce
+    assert "aa" not in cmu_dictionary()
+    assert "EY EY" in pronounce("aa")
+    assert pronounce("milk") == cmu_dictionary()["milk"]  # a known word keeps its own

@@ -147,6 +147,7 @@ add a unicorn | add_item | None 1 -
 remove the bananas | remove_item | P101 - -
 take two apples out of my cart | remove_item | P102 2 -
 take the oat milk out | remove_item | D104 - -
+i don't want the bananas anymore | remove_item | P101 - -
 I don't want the chocolate cake anymore | remove_item | B121 - -
 delete the paper towels | remove_item | H101 - -
 get rid of one latte | remove_item | C2101 1 -

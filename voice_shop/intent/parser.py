@@ -206,7 +206,7 @@ _SPLIT_WORDS = {"and", "plus", "then", "along", "as well as"}
 _EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these", "that", "this",
                "a", "an", "them", "it", "in", "on", "for", "to", "more", "extra", "please",
                "one", "ones", "any", "your", "you", "i", "me", "we", "us", "have", "got",
-               "again", "instead", "too", "also", "now", "today", "just"}
+               "again", "instead", "too", "also", "now", "today", "just", "anymore"}
 _NON_PRODUCT_WORDS = re.compile(
     r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|discounts?|"
     r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"

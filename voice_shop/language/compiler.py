@@ -126,6 +126,10 @@ def default_templates() -> Templates:
     return parse_templates(text)
 
 
+EXTRA_CONNECTORS = frozenset({"with", "and", "plus"})
+"""The words that join an extra to its product in the shop language (``extras``)."""
+
+
 def _words(text: str) -> list[str]:
     return normalize(text).split()
 
@@ -142,6 +146,10 @@ def catalog_lists(products: Sequence[Product]) -> dict[str, tuple[str, ...]]:
             product_one |= {f for f in forms if _is_singular(f)}
             product_many |= {f for f in forms if sold_in_packs or _is_plural(f)}
     options = {normalize(v) for p in products for vs in p.options.values() for v in vs}
+    # A value that starts with its own connector ("with pulp") is said after the product
+    # with one "with", never two: the rest of it is an extra of its own.
+    options |= {o.split(" ", 1)[1] for o in options
+                if o.split(" ", 1)[0] in EXTRA_CONNECTORS and " " in o}
     # Pack words the catalog sells by ("two bags of rice"); a catalog of cups needs none.
     units = {f for p in products if _sold_in_packs(p.unit, UNITS)
              for f in spoken_forms(normalize(p.unit))}

@@ -36,6 +36,10 @@ _LETTERS = {
 }
 
 
+MAX_SPELLED_LETTERS = 4
+"""Words this short that the dictionary lacks are also given their letters spoken."""
+
+
 def bundled_dictionary_path() -> Path:
     import pocketsphinx
     return Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
@@ -107,9 +111,15 @@ def pronounce(word: str) -> list[str]:
     known = cmu_dictionary()
     if word in known:
         return known[word]
-    made = (_plural(word, known) or _espeak(word) or _compound(word, known)
-            or " ".join(_LETTERS[c] for c in word if c in _LETTERS))
-    return [made] if made else []
+    spelled = " ".join(_LETTERS[c] for c in word if c in _LETTERS)
+    made = _plural(word, known) or _espeak(word) or _compound(word, known) or spelled
+    if not made:
+        return []
+    # A short word the dictionary lacks is often letters said one by one ("aa" batteries,
+    # "usb", "tv"): both ways, the recogniser takes whichever was said.
+    if len(word) <= MAX_SPELLED_LETTERS and word.isalpha() and spelled and spelled != made:
+        return [made, spelled]
+    return [made]
 
 
 def write_dictionary(words: Iterable[str], path: Path) -> list[str]:

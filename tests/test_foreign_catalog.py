@@ -98,3 +98,37 @@ def test_examples_in_replies_are_orders_of_this_catalog(
         intent = parser.parse(example.group(0).rstrip(",."))
         assert intent.intent == "add_item" and intent.items[0].quantity == 2
         assert intent.items[0].sku in {p.sku for p in shop.products()}
+
+
+TRICKY = """sku,name,category,unit,price,aliases,tags,stock,options
+K-1,Take Out Containers,kitchen,pack,8.99,,,30,
+K-2,Get Well Card,cards,each,3.99,,,40,
+K-3,Set of Mixing Bowls,kitchen,each,24.99,mixing bowls,,12,
+K-4,Last Minute Gift Card,cards,each,25.00,gift card,,99,
+K-5,Interior Paint,paint,litre,18.99,,,30,"colour: white|off white|red"
+K-6,Stock Pot,kitchen,each,29.99,,,10,
+"""
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    # "take out" removes, "get" asks and "well" is a filler: not inside a product's name
+    ("add another pack of take out containers", ("add_item", "K-1", {})),
+    ("add a get well card", ("add_item", "K-2", {})),
+    # "set" changes a count, but not the one of "a set of mixing bowls"
+    ("add a set of mixing bowls", ("add_item", "K-3", {})),
+    ("add off white interior paint", ("add_item", "K-5", {"colour": "off white"})),
+    ("remove the take out containers", ("remove_item", "K-1", {})),
+    ("could you please take out the stock pot", ("remove_item", "K-6", {})),
+])
+def test_names_holding_action_or_filler_words_are_read_whole(tmp_path: Path, said: str,
+                                                            expected: tuple) -> None:
+    path = tmp_path / "tricky.csv"
+    path.write_text(TRICKY)
+    shop = Shop.open(tmp_path / "tricky.db", create=True)
+    shop.import_catalog(path)
+    intent = IntentParser(shop.products()).parse(said)
+    assert [(intent.intent.value, i.sku, i.options) for i in intent.items] == [expected]
+    dialog = Dialog(shop, IntentParser(shop.products()))
+    if expected[0] == "add_item":
+        assert dialog.handle_text(said).reply.startswith("Added")
+        assert [line.sku for line in shop.cart().lines] == [expected[1]]

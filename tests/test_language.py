@@ -203,6 +203,8 @@ def test_inflect_without_import_checks_says_the_same_words(tmp_path: Path) -> No
     (("Interior Paint", 2, {"finish": "satin"}, "gallon"), "two gallons of satin interior paint"),
     (("Wood Screws", 1, {"length": "two inch"}, "box"), "a box of two inch wood screws"),
     (("Gala Apples", 3, {}, "lb"), "three pounds of gala apples"),
+    (("Set of Mixing Bowls", 3, {}, "each"), "three sets of mixing bowls"),
+    (("Set of Mixing Bowls", 1, {}, "each"), "a set of mixing bowls"),
 ])
 def test_lines_are_said_in_proper_english(args: tuple, said: str) -> None:
     assert describe(*args) == said

@@ -25,19 +25,35 @@ interior paint", "a dark roast coffee"); the others are said after "with" ("a la
 milk")."""
 
 
+def _head_of(words: list[str]) -> int | None:
+    """Where the counted noun of "set of mixing bowls" is ("set"): the word before an "of"
+    that a plural follows; None for a name counted by its last word ("cream of wheat")."""
+    for i, word in enumerate(words[1:-1], start=1):
+        if word == "of" and singular(words[-1]) != words[-1]:
+            return i - 1
+    return None
+
+
 def _plural_phrase(phrase: str) -> str:
-    """Plural of a name: its last word pluralised ("iced mocha" -> "iced mochas"); a name
-    that is plural already ("large eggs") stays as it is."""
+    """Plural of a name: its last word pluralised ("iced mocha" -> "iced mochas"), or the
+    noun before "of" ("sets of mixing bowls"); a name that is plural already ("large
+    eggs") stays as it is."""
     words = phrase.split()
     if not words:
         return phrase
+    head = _head_of(words)
+    if head is not None:
+        return " ".join([*words[:head], plural(singular(words[head])), *words[head + 1:]])
     return " ".join([*words[:-1], plural(singular(words[-1]))])
 
 
 def _singular_phrase(phrase: str) -> str:
-    """"bananas" -> "banana": one of a product whose catalog name is plural."""
+    """"bananas" -> "banana": one of a product whose catalog name is plural ("a set of
+    mixing bowls" keeps its bowls)."""
     words = phrase.split()
-    return " ".join([*words[:-1], singular(words[-1])]) if words else phrase
+    if not words or _head_of(words) is not None:
+        return phrase
+    return " ".join([*words[:-1], singular(words[-1])])
 
 
 def _count(quantity: int, following: str) -> str:

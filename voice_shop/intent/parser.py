@@ -292,21 +292,27 @@ class IntentParser:
     @staticmethod
     def _labels_with_trigger_words(products: Sequence[Product],
                                    ) -> dict[str, list[tuple[str, ...]]]:
-        """Multi-word names and aliases holding a trigger word ("chicken stock"), by first
-        word: they are shielded so removing triggers never eats part of a product."""
+        """Multi-word names, aliases and option values holding a word the parser reads as
+        an action or drops as a filler ("chicken stock", "take out containers", "get well
+        card", "off white"), by first word: they are shielded, so neither the request's
+        rules nor the removal of action and filler words ever read part of a product."""
         labels: dict[str, list[tuple[str, ...]]] = defaultdict(list)
         for product in products:
-            for label in (product.name, *product.aliases):
+            for label in (product.name, *product.aliases,
+                          *(v for vs in product.options.values() for v in vs)):
                 words = tuple(normalize(label).split())
-                if len(words) > 1 and _TRIGGER_WORDS.search(" ".join(words)):
+                joined = " ".join(words)
+                if len(words) > 1 and words not in labels[words[0]] and (
+                        _TRIGGER_WORDS.search(joined) or _FILLERS.search(joined)
+                        or any(rule.search(joined) for _, rule in _RULES)):
                     labels[words[0]].append(words)
         for options in labels.values():
             options.sort(key=len, reverse=True)
         return dict(labels)
 
-    def _strip_triggers(self, sentence: str) -> list[str]:
-        """Remove action words, except inside catalog names ("chicken stock")."""
-        words = sentence.split()
+    def _shield(self, words: Sequence[str]) -> list[str]:
+        """The words with each catalog label that holds an action or filler word joined
+        into one token ("take_out_containers"); ``_unshield`` parts them again."""
         joined: list[str] = []
         i = 0
         while i < len(words):
@@ -318,7 +324,12 @@ class IntentParser:
             else:
                 joined.append(words[i])
                 i += 1
-        return _TRIGGER_WORDS.sub(" ", " ".join(joined)).replace("_", " ").split()
+        return joined
+
+    def _strip_triggers(self, sentence: str) -> list[str]:
+        """Remove action words, except inside catalog names ("chicken stock")."""
+        shielded = " ".join(self._shield(sentence.split()))
+        return _unshield(_TRIGGER_WORDS.sub(" ", shielded)).split()
 
     # ---- the parse ---------------------------------------------------------------------------
     def parse(self, text: str) -> Intent:
@@ -369,9 +380,10 @@ class IntentParser:
         count = self._count_of_them(words)
         if count is not None:
             return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)
+        shielded = " ".join(self._shield(words))  # "add a set of mixing bowls" sets nothing
         for intent, pattern in _RULES:
-            if pattern.search(sentence):
-                return self._with_slots(intent, sentence, text)
+            if pattern.search(shielded):
+                return self._with_slots(intent, shielded, text)
         return self._fallback(sentence, text)
 
     @staticmethod
@@ -390,8 +402,8 @@ class IntentParser:
         words = without_signs(sentence.split())
         if self.wake_tokens and tuple(words[:len(self.wake_tokens)]) == self.wake_tokens:
             words = words[len(self.wake_tokens):]
-        sentence = _FILLERS.sub(" ", " ".join(words))
-        words = sentence.split()
+        sentence = _FILLERS.sub(" ", " ".join(self._shield(words)))  # never "get well card"
+        words = _unshield(sentence).split()
         while words and words[0] in _SPLIT_WORDS:
             words = words[1:]
         while words and words[-1] in _SPLIT_WORDS:
@@ -733,6 +745,11 @@ class IntentParser:
                         options=dict(segment.options),
                         alternatives=[p.sku for p in match.alternatives], score=match.score,
                         fraction=segment.fraction)
+
+
+def _unshield(text: str) -> str:
+    """Catalog labels joined by ``IntentParser._shield`` as their words again."""
+    return text.replace("_", " ")
 
 
 def _bare_forms(words: list[str]) -> list[str]:

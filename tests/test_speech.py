@@ -447,6 +447,33 @@ def test_the_grammar_search_follows_the_noise(speech: SpeechMaker, demo_db: Path
         assert not first.text or bool(first.alternatives or first.shares) == is_lattice_read
 
 
+def test_a_synthetic_voices_silent_pauses_are_a_silent_room(speech: SpeechMaker,
+                                                             demo_db: Path) -> None:
+    """espeak-ng pauses between words in digital silence: there is no room noise at all, so
+    its speech is clear (its sounding frames alone measured 24-26 dB, as at 10 dB of noise,
+    and clean orders were refused). Voices 10 dB under an order, then the zeros ``listen``
+    leaves after a file, stay noisy: silence only ending an utterance is no room."""
+    from voice_shop.assistant import Assistant
+    from voice_shop.bench.real_bench import babble, mix_at_snr
+    from voice_shop.config import AppSettings
+    from voice_shop.stt.base import CLEAR_DYNAMIC_RANGE_DB
+    from voice_shop.stt.pocketsphinx_engine import DIGITAL_SILENCE_POWER
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "synthetic")))
+    robot = read_audio(speech.espeak("add two bags of rice and a pack of bacon"))
+    frames = robot[:len(robot) // 400 * 400].reshape(-1, 400).astype(np.float64)
+    silent = np.mean(frames ** 2, axis=1) < DIGITAL_SILENCE_POWER
+    sounding = np.flatnonzero(~silent)
+    assert silent[sounding[0]:sounding[-1]].any()  # pauses of digital silence between words
+    voices = mix_at_snr(read_audio(speech.piper("add two bags of rice")),
+                        babble(4.0), 10.0)
+    for samples, is_clear in ((robot, True),
+                              (np.concatenate([voices, np.zeros(12800, np.int16)]), False)):
+        stream = assistant.stt.stream()
+        stream.feed(samples)
+        transcript = stream.finish()
+        assert ((transcript.dynamic_range_db or 0) >= CLEAR_DYNAMIC_RANGE_DB) == is_clear
+
+
 def test_strong_steady_noise_is_decoded_from_the_enhanced_audio(speech: SpeechMaker,
                                                                 demo_db: Path) -> None:
     """Speech under steady noise that it does not stand clearly over is decoded from the

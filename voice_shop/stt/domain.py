@@ -31,7 +31,7 @@ from ..text import normalize
 __all__ = ["Domain", "build_domain", "catalog_fingerprint", "forget_old_catalogs", "plural",
            "spoken_forms"]
 
-DOMAIN_VERSION = "11"
+DOMAIN_VERSION = "12"
 """Bump when the compilation changes, so cached models are rebuilt."""
 SAMPLES_PER_TEMPLATE = 40
 SAMPLES_PER_PRODUCT_FORM = 4

@@ -218,6 +218,20 @@ def test_a_measure_the_product_is_not_sold_by_is_not_its_unit(any_dialog: Dialog
     assert cart_of(shop) == [(product.sku, 1, {})]
 
 
+def test_cancel_that_right_after_a_change_takes_it_back(any_dialog: Dialog) -> None:
+    """"cancel that" (or "forget it") said right after an add takes the add back; said
+    after another turn, or as "never mind" alone, it changes nothing."""
+    dialog, shop = any_dialog, any_dialog.shop
+    first, second = _plainly_named(dialog)[:2]
+    say(dialog, f"add two {forms.plural(first.name.lower())}", "cancel that")
+    assert shop.cart().is_empty
+    say(dialog, f"add a {second.name.lower()}", f"add a {first.name.lower()}", "forget it")
+    assert cart_of(shop) == [(second.sku, 1, {})]
+    say(dialog, f"add a {first.name.lower()}", "what's in my cart", "cancel that")
+    say(dialog, f"add a {first.name.lower()}", "never mind")
+    assert cart_of(shop) == [(second.sku, 1, {}), (first.sku, 2, {})]
+
+
 def test_words_every_choice_shares_choose_nothing(any_dialog: Dialog) -> None:
     """Asked "which bread?", "add some bread" is the same question again, not the first
     bread offered."""

@@ -132,3 +132,41 @@ def test_names_holding_action_or_filler_words_are_read_whole(tmp_path: Path, sai
     if expected[0] == "add_item":
         assert dialog.handle_text(said).reply.startswith("Added")
         assert [line.sku for line in shop.cart().lines] == [expected[1]]
+
+
+def test_an_add_and_a_removal_in_one_breath_are_done_in_turn(tmp_path: Path) -> None:
+    """"add a hammer and remove the screws" adds the hammer and removes the screws (it
+    removed both); a name holding "and" and a verb ("bake and take pizza") is one product."""
+    path = tmp_path / "shop.csv"
+    path.write_text(HARDWARE + "F-1,Bake and Take Pizza,food,each,9.99,,,20,\n")
+    shop = Shop.open(tmp_path / "shop.db", create=True)
+    shop.import_catalog(path)
+    parser = IntentParser(shop.products())
+    dialog = Dialog(shop, parser)
+    dialog.handle_text("add two boxes of wood screws")
+    assert parser.parse("add a claw hammer and remove the screws").intent.value == "add_item"
+    turn = dialog.handle_text("add a claw hammer and remove the screws")
+    assert [(line.sku, line.quantity) for line in shop.cart().lines] == [("T-1", 1)]
+    assert turn.reply == "Added a claw hammer. Removed two boxes of wood screws."
+    dialog.handle_text("remove the claw hammer and then add a roll of duct tape instead")
+    assert [(line.sku, line.quantity) for line in shop.cart().lines] == [("T-3", 1)]
+    assert parser.requests("add a bake and take pizza") == ["add a bake and take pizza"]
+    assert [i.sku for i in parser.parse("add a bake and take pizza").items] == ["F-1"]
+
+
+@pytest.mark.parametrize(("said", "count"), [
+    ("add a 4 pack of aa batteries", 1), ("add 4 pack aa batteries", None),
+    ("add two 4 packs of aa batteries", 2), ("add three packs of aa batteries", 3),
+    ("add 8 pack aaa batteries", None), ("add 2 aa batteries", 2),
+])
+def test_a_number_and_pack_word_of_a_name_are_no_count(tmp_path: Path, said: str,
+                                                        count: int | None) -> None:
+    """"4 pack aa batteries" names "AA Batteries 4 Pack" (it was four packs); a count said
+    before it, or a number the name does not hold, is still a count."""
+    path = tmp_path / "batteries.csv"
+    path.write_text("sku,name,category,unit,price\nB-4,AA Batteries 4 Pack,power,pack,5.99\n"
+                    "B-8,AAA Batteries 8 Pack,power,pack,9.99\n")
+    shop = Shop.open(tmp_path / "b.db", create=True)
+    shop.import_catalog(path)
+    item, = IntentParser(shop.products()).parse(said).items
+    assert (item.sku, item.quantity) == ("B-8" if "aaa" in said else "B-4", count)

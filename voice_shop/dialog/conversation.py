@@ -103,6 +103,8 @@ class _State:
     another large latte."""
     reminded: list[str] = field(default_factory=list)
     last_seen: dict[str, float] = field(default_factory=dict)
+    just_changed: bool = False
+    """The last turn changed the cart: "cancel that" then takes it back."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _State:
@@ -111,14 +113,16 @@ class _State:
                    last_sku=data.get("last_sku"),
                    last_options=dict(data.get("last_options") or {}),
                    reminded=list(data.get("reminded", [])),
-                   last_seen=dict(data.get("last_seen", {})))
+                   last_seen=dict(data.get("last_seen", {})),
+                   just_changed=bool(data.get("just_changed", False)))
 
     def to_dict(self) -> dict[str, Any]:
         pending = questions.to_dict(self.pending) if self.pending else None
         return {"pending": pending, "undo": self.undo[-UNDO_DEPTH:],
                 "last_reply": self.last_reply, "last_sku": self.last_sku,
                 "last_options": self.last_options,
-                "reminded": self.reminded[-50:], "last_seen": self.last_seen}
+                "reminded": self.reminded[-50:], "last_seen": self.last_seen,
+                "just_changed": self.just_changed}
 
 
 def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
@@ -160,7 +164,20 @@ class Dialog:
 
     # ---- entry points ------------------------------------------------------------------
     def handle_text(self, text: str, speaker: str | None = None) -> Turn:
-        return self.handle(self.parser.parse(text), speaker)
+        """One typed or spoken line; requests it joins ("add a hammer and remove the
+        screws") are done in turn, until one asks a question back."""
+        parts = self.parser.requests(text)
+        if len(parts) == 1:
+            return self.handle(self.parser.parse(text), speaker)
+        turns: list[Turn] = []
+        for part in parts:
+            turns.append(self.handle(self.parser.parse(part), speaker))
+            if turns[-1].expects_answer:
+                break
+        last = turns[-1]
+        order_id = next((t.order_id for t in turns if t.order_id is not None), None)
+        return dataclasses.replace(last, text=text, reply=" ".join(t.reply for t in turns),
+                                   order_id=order_id)
 
     def is_secret_input(self, text: str) -> bool:
         """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
@@ -184,8 +201,11 @@ class Dialog:
             state.pending = None  # the shopper moved on; an old question must not be answered
         is_answer = resolved is not intent or isinstance(asked, ChooseProduct)
         intent = resolved
+        snapshots = len(state.undo), state.undo[-1:]
         reply = ("" if is_answer else self._change_options(intent, state, speaker)) \
             or self._handlers[intent.intent](intent, state, speaker)
+        state.just_changed = (len(state.undo), state.undo[-1:]) != snapshots \
+            and intent.intent is not IntentName.UNDO
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
@@ -335,6 +355,8 @@ class Dialog:
             return say.CANCELLED
         if re.search(r"\border\b", normalize(intent.text)):
             return self._ask_cancel_order(state, speaker)
+        if state.just_changed and _THAT.search(normalize(intent.text)):
+            return self._undo(intent, state, speaker)  # "add bananas", "cancel that"
         return say.OKAY
 
     def _ask_cancel_order(self, state: _State, speaker: str | None) -> str:
@@ -968,6 +990,8 @@ class Dialog:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+_THAT = re.compile(r"\b(that|it|this)\b")
+"""What "cancel that" points back to: the change just made."""
 _ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})
 _MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentName.CONFIRM,
                                IntentName.SET_QUANTITY})

@@ -332,11 +332,40 @@ class IntentParser:
         return _unshield(_TRIGGER_WORDS.sub(" ", shielded)).split()
 
     # ---- the parse ---------------------------------------------------------------------------
+    def requests(self, text: str) -> list[str]:
+        """The requests an utterance joins with "and" or "then": "add a hammer and remove
+        the screws" is two, to be done in turn; one request, however many products it
+        names, is the utterance itself. A cut is made only before a verb that adds or takes
+        away, and kept only where the parts ask different things."""
+        words = normalize(text).split()
+        cuts = [i for i in range(1, len(words) - 1) if words[i] in {"and", "then"}
+                and _request_verb(words[i + 1:])
+                and not any(self._protected_at(words, start) > i - start  # "bake and take"
+                            for start in range(i))]
+        if not cuts:
+            return [text]
+        parts, start = [], 0
+        for cut in (*cuts, len(words)):
+            part = words[start:cut]
+            while part and part[0] in {"and", "then", "also"}:
+                part = part[1:]
+            if start and part[-1:] == ["instead"]:  # "remove the tea and add coffee instead"
+                part = part[:-1]
+            if part:
+                parts.append(" ".join(part))
+            start = cut
+        kinds = {self._parse(part).intent for part in parts}
+        return parts if len(parts) > 1 and len(kinds) > 1 else [text]
+
     def parse(self, text: str) -> Intent:
-        """The intent of one utterance; a negative amount ("add minus five") is kept negative
-        so the dialog can refuse it instead of reading "minus" as "remove". Whatever the
-        intent, a place said ("the second one") and a code said digit by digit fill the
-        ``choice`` and ``digits`` slots, for the dialog's questions."""
+        """The intent of one utterance (of its first request, when it joins several that
+        ask different things: ``requests``); a negative amount ("add minus five") is kept
+        negative so the dialog can refuse it instead of reading "minus" as "remove".
+        Whatever the intent, a place said ("the second one") and a code said digit by digit
+        fill the ``choice`` and ``digits`` slots, for the dialog's questions."""
+        parts = self.requests(text)
+        if len(parts) > 1:
+            return dataclasses.replace(self.parse(parts[0]), text=text)
         intent = self._parse(text)
         words = normalize(text).split()
         typed = _TYPED_CODE.fullmatch(" ".join(re.sub(r"[^\w' ]", " ", text.lower()).split()))
@@ -667,6 +696,9 @@ class IntentParser:
                                ((g, v[0]) for g, v in options.items())}
             return segment
         self._match_with_number_names(segment, tokens, query_words, quantity)
+        if segment.match is not None and _is_said_in_name(
+                amount, segment.unit, segment.match.product.name):
+            segment.quantity, segment.unit = None, None  # "a 4 pack aa batteries": one
         if segment.unit == "pair" and segment.match and segment.match.product.unit != "pair":
             segment.quantity, segment.unit = 2 * (segment.quantity or 1), None  # "a pair of"
         if said_dozen and segment.quantity and segment.match \
@@ -745,6 +777,27 @@ class IntentParser:
                         options=dict(segment.options),
                         alternatives=[p.sku for p in match.alternatives], score=match.score,
                         fraction=segment.fraction)
+
+
+def _is_said_in_name(amount: Sequence[str], unit: str | None, name: str) -> bool:
+    """The number said before a product, and its pack word, are words of the product's
+    name ("four pack aa batteries" of "AA Batteries 4 Pack"): they name it, not a count."""
+    numbers = [w for w in amount if w in NUMBER_WORDS]
+    if not numbers or len(numbers) != len(amount):
+        return False
+    words = {singular(w) for w in normalize(name).split()}
+    return set(numbers) <= words and (unit is None or unit in words)
+
+
+_REQUEST_VERBS = frozenset({"add", "put", "buy", "order", "grab", "get", "throw", "include",
+                            "remove", "take", "delete", "drop"})
+
+
+def _request_verb(words: Sequence[str]) -> bool:
+    """The words start a request of their own ("remove the screws", "then add milk")."""
+    while words and words[0] in {"then", "also", "please"}:
+        words = words[1:]
+    return bool(words) and words[0] in _REQUEST_VERBS
 
 
 def _unshield(text: str) -> str:

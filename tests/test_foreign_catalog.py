@@ -170,3 +170,21 @@ def test_a_number_and_pack_word_of_a_name_are_no_count(tmp_path: Path, said: str
     shop.import_catalog(path)
     item, = IntentParser(shop.products()).parse(said).items
     assert (item.sku, item.quantity) == ("B-8" if "aaa" in said else "B-4", count)
+
+
+def test_an_option_word_of_another_product_keeps_the_options_of_this_one(
+        tmp_path: Path) -> None:
+    """"cat" is a size of the flea treatment and a word of "cat food": "tuna cat food" is
+    cat food with tuna (it lost the tuna), and the flea treatment "for cat" is still its
+    size."""
+    path = tmp_path / "pets.csv"
+    path.write_text("sku,name,category,unit,price,options\n"
+                    "P-1,Wet Cat Food,cat,can,1.29,flavour: chicken|tuna\n"
+                    "P-2,Flea Treatment,health,pack,24.99,size: small dog|cat\n")
+    shop = Shop.open(tmp_path / "p.db", create=True)
+    shop.import_catalog(path)
+    parser = IntentParser(shop.products())
+    item, = parser.parse("add a dozen cans of tuna cat food").items
+    assert (item.sku, item.quantity, item.options) == ("P-1", 12, {"flavour": "tuna"})
+    item, = parser.parse("add flea treatment for cat").items
+    assert (item.sku, item.options) == ("P-2", {"size": "cat"})

@@ -641,6 +641,11 @@ class IntentParser:
         with_options = self._interpret(tokens, use_options=True)
         plain = self._interpret(tokens, use_options=False)
         candidates = [s for s in (with_options, plain) if s is not None]
+        if with_options is None:  # an option word of another product ("tuna cat food")
+            found, _ = self._take_options(tokens)
+            if len(found) > 1:
+                candidates += [s for phrase in found if (s := self._interpret(
+                    tokens, use_options=True, leave=phrase)) is not None]
         if not candidates:
             return None
         best = max(candidates, key=self._segment_rank)
@@ -657,11 +662,14 @@ class IntentParser:
         score = segment.match.score if segment.match else 0.0
         return score + 0.03 * len(segment.options), len(segment.options)
 
-    def _interpret(self, tokens: list[str], *, use_options: bool) -> _Segment | None:
+    def _interpret(self, tokens: list[str], *, use_options: bool,
+                   leave: str | None = None) -> _Segment | None:
+        """One reading of a product mention; ``leave``: an option phrase read as words of
+        the name instead."""
         options: dict[str, tuple[str, ...]] = {}
         words = list(tokens)
         if use_options:
-            found, words = self._take_options(words)
+            found, words = self._take_options(words, leave)
             if not found:
                 return None
             options = found
@@ -728,15 +736,18 @@ class IntentParser:
         if whole_match is not None and whole_match.score >= 0.99 and whole_match.score > best:
             segment.match, segment.quantity, segment.query = whole_match, None, " ".join(whole)
 
-    def _take_options(self, words: list[str]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
-        """Option values said in the segment (longest phrases first) and the words left."""
+    def _take_options(self, words: list[str], leave: str | None = None,
+                      ) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+        """Option values said in the segment (longest phrases first, but not ``leave``) and
+        the words left."""
         singular_words = [singular(w) for w in words]
         found: dict[str, tuple[str, ...]] = {}
         keep = [True] * len(words)
         for width in range(self._longest_option, 0, -1):
             for start in range(len(words) - width + 1):
                 key = tuple(singular_words[start:start + width])
-                if key in self._options and all(keep[start:start + width]):
+                if key in self._options and all(keep[start:start + width]) \
+                        and " ".join(key) != leave:
                     found[" ".join(key)] = tuple(sorted(self._options[key]))
                     keep[start:start + width] = [False] * width
         rest = [w for w, k in zip(words, keep, strict=True) if k]

@@ -64,6 +64,27 @@ def test_foreign_catalog_dialog(hardware: tuple[Shop, IntentParser]) -> None:
     assert shop.orders()[0].total_cents == 2049
 
 
+def test_questions_about_stock_and_price_are_answered_in_its_units(
+        hardware: tuple[Shop, IntentParser]) -> None:
+    """Sold out is "out of stock", never "we don't have"; the stock of goggles is counted in
+    pairs; "how much is the paint" prices the paints instead of the first one alone; a
+    description is a sentence that names its product."""
+    from voice_shop.dialog.wording import product_sentence
+    from voice_shop.shop.models import Product
+    shop, parser = hardware
+    dialog = Dialog(shop, parser)
+    assert dialog.handle_text("do you have sandpaper").reply == \
+        "Sorry, sandpaper is out of stock."
+    assert dialog.handle_text("add 13 pairs of safety glasses").reply == \
+        "There are only twelve pairs of safety glasses in stock."
+    reply = dialog.handle_text("how much is the paint").reply
+    assert "Paint Roller is eight dollars" in reply and "Interior Paint is thirty-two" in reply
+    assert dialog.handle_text("how many safety glasses do you have").reply == \
+        "Yes, we have safety glasses."
+    drill = Product("D-1", "Cordless Drill", unit="each", description="20V drill, two batteries")
+    assert product_sentence(drill) == "Cordless Drill: 20V drill, two batteries."
+
+
 def test_foreign_catalog_options_change_by_name(hardware: tuple[Shop, IntentParser]) -> None:
     """"make the wood screws three inch", "change the paint to gloss": the named product's
     line takes the option; a product in the cart two ways is asked about in the singular

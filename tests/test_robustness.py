@@ -64,7 +64,7 @@ def test_repeated_adds_never_take_the_cart_past_the_stock(dialog: Dialog, shop: 
     assert shop.product("P101").stock == 46
     assert dialog.handle_text("add 40 bananas").reply.startswith("Added forty bunches of bananas")
     reply = dialog.handle_text("add 10 bananas").reply
-    assert reply.startswith("There are only forty-six bananas in stock, and forty are")
+    assert reply.startswith("There are only forty-six bunches of bananas in stock, and forty are")
     assert dialog.handle_text("add six bananas").reply.startswith("Added six")
     assert "only forty-six" in dialog.handle_text("add a banana").reply
     assert "only forty-six" in dialog.handle_text("make it 50 bananas").reply

@@ -502,7 +502,7 @@ class Dialog:
             return self._offer_substitute(product, quantity, state)
         if product.stock is not None and product.stock < quantity + self.shop.in_cart(
                 product.sku):
-            return say.over_stock(product.stock, product.name, self.shop.in_cart(product.sku))
+            return say.over_stock(product.stock, product, self.shop.in_cart(product.sku))
         reply = self._add_product(product, quantity, item.options, state, speaker)
         if not reply:
             added.append(describe(product.name, quantity, item.options, product.unit))
@@ -654,7 +654,7 @@ class Dialog:
                 continue
             stock = self.shop.product(sku).stock
             if stock is not None and quantity > stock:
-                replies.append(say.over_stock(stock, self.shop.product(sku).name, 0))
+                replies.append(say.over_stock(stock, self.shop.product(sku), 0))
                 continue
             line = self._line_meant(sku, options if options is not None or sku != state.last_sku
                                     else state.last_options)
@@ -765,6 +765,9 @@ class Dialog:
         known = [i for i in intent.items if i.sku]
         if not known:
             return say.WHICH_PRICE
+        if len(known) == 1 and known[0].alternatives:  # "how much is the paint": which?
+            skus = [known[0].sku or "", *known[0].alternatives][:MAX_PRICES_SAID]
+            return " ".join(self._price_of(self.shop.product(sku), None) for sku in skus)
         if len(known) == 1:
             self._talk_about(known[0].sku, state)
         return " ".join(self._price_of(self.shop.product(i.sku or ""), i.quantity)
@@ -787,7 +790,7 @@ class Dialog:
             return say.WHICH_INFO
         product = self.shop.product(known[0].sku or "")
         self._talk_about(product.sku, state)
-        parts = [product.description or product.name + "."]
+        parts = [say.product_sentence(product)]
         if product.tags:
             parts.append(say.tags(product.tags))
         parts.append(self._price_of(product, None))
@@ -798,6 +801,9 @@ class Dialog:
     def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
         found = self._search_products(intent)
         if not found:
+            named = [self.shop.product(i.sku) for i in intent.items if i.sku]
+            if named and not any(p.is_in_stock for p in named):  # in the catalog, sold out
+                return say.out_of_stock(named[0].name)
             what = " ".join([*intent.tags, intent.category or "",
                              *(i.query for i in intent.items)]).strip()
             return say.we_have_none(what)
@@ -990,6 +996,8 @@ class Dialog:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+MAX_PRICES_SAID = 3
+"""Asked the price of a word several products share ("the paint"), the first this many."""
 _THAT = re.compile(r"\b(that|it|this)\b")
 """What "cancel that" points back to: the change just made."""
 _ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})

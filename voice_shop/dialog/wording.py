@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import comes_by, join
+from ..replies import comes_by, describe, join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize, singular
 
@@ -102,9 +102,23 @@ def at_most(most: int) -> str:
     return f"The most I can put in is {quantity_words(most)}."
 
 
-def over_stock(stock: int, name: str, in_cart: int) -> str:
+def over_stock(stock: int, product: Product, in_cart: int) -> str:
+    """"There are only three pairs of safety glasses in stock"."""
     have = f", and {quantity_words(in_cart)} are already in your cart" if in_cart else ""
-    return f"There are only {quantity_words(stock)} {name.lower()} in stock{have}."
+    what = describe(product.name, stock, None, product.unit)
+    verb = "is" if stock == 1 else "are"
+    return f"There {verb} only {what} in stock{have}."
+
+
+def product_sentence(product: Product) -> str:
+    """What the catalog says of a product, as a sentence that names it: "Cordless Drill:
+    20V drill."."""
+    text = (product.description or "").strip()
+    if not text:
+        return f"{product.name}."
+    if product.name.lower() not in text.lower():
+        text = f"{product.name}: {text}"
+    return text if text[-1] in ".!?" else f"{text}."
 
 
 def which(query: str, names: Sequence[str]) -> str:

@@ -169,7 +169,8 @@ roast coffee"); more, and it is not understood."""
 
 # Words that name the action rather than the product; removed before slots are read.
 _TRIGGER_PHRASES = (
-    "what is the price of", "what goes well with", "what's the price of", "tell me more about",
+    "what is the price of", "what goes well with", "how many", "what's the price of",
+    "tell me more about",
     "how expensive are", "information about", "how expensive is", "remind me to buy",
     "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
     "no longer need", "no longer want", "never mind", "nevermind", "what goes with",

@@ -209,3 +209,26 @@ def test_an_option_word_of_another_product_keeps_the_options_of_this_one(
     assert (item.sku, item.quantity, item.options) == ("P-1", 12, {"flavour": "tuna"})
     item, = parser.parse("add flea treatment for cat").items
     assert (item.sku, item.options) == ("P-2", {"size": "cat"})
+
+
+def test_the_red_one_is_the_line_with_that_option(tmp_path: Path) -> None:
+    """"remove the red one" with a red and a blue collar removes the red; "remove the large
+    one" is the large collar, not "Large Dog Bed", which its whole name removes."""
+    path = tmp_path / "pets.csv"
+    path.write_text("sku,name,category,unit,price,options\n"
+                    "C-1,Dog Collar,dog,each,12.99,size: small|large; colour: red|blue\n"
+                    "C-2,Large Dog Bed,dog,each,49.00,\n")
+    shop = Shop.open(tmp_path / "p.db", create=True)
+    shop.import_catalog(path)
+    dialog = Dialog(shop, IntentParser(shop.products()))
+    for line in ("add a red collar", "add a blue collar", "add a large dog bed",
+                 "remove the red one"):
+        dialog.handle_text(line)
+    assert [(ln.sku, ln.options) for ln in shop.cart().lines] == [
+        ("C-1", {"colour": "blue"}), ("C-2", {})]
+    dialog.handle_text("add a large collar")
+    dialog.handle_text("remove the large one")
+    assert [(ln.sku, ln.options) for ln in shop.cart().lines] == [
+        ("C-1", {"colour": "blue"}), ("C-2", {})]
+    dialog.handle_text("remove the large dog bed")
+    assert [ln.sku for ln in shop.cart().lines] == ["C-1"]

@@ -162,6 +162,8 @@ make the large latte three | set_quantity | C2101 3 - size=large
 update the milk quantity to two | set_quantity | D104 2 -
 change the lattes to four | set_quantity | C2101 4 -
 what's in my cart | view_cart |
+read me my order | view_cart |
+read back the order | view_cart |
 what do I have in my basket | view_cart |
 read me my cart | view_cart |
 what's my total | view_cart |

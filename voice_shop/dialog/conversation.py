@@ -585,12 +585,14 @@ class Dialog:
             if item.quantity is not None and item.quantity < 1:
                 replies.append(say.not_a_positive_amount(item.quantity))
                 continue
-            sku = self._cart_sku(item)
+            by_option = self._line_said_by_option(item)  # "remove the large one"
+            sku = by_option.sku if by_option else self._cart_sku(item)
             if sku is None:
                 replies.append(say.not_in_cart(item.query))
                 continue
             self._remember_cart(state)
-            line = self._line_meant(sku, item.options if item.options or is_reference else None)
+            line = by_option or self._line_meant(
+                sku, item.options if item.options or is_reference else None)
             if line is None:
                 lines = self.shop.lines_for(sku)
                 options = lines[0].options if len(lines) == 1 else {}
@@ -601,6 +603,20 @@ class Dialog:
             product = self.shop.product(sku)
             replies.append(say.removed(describe(product.name, removed, options, product.unit)))
         return " ".join(replies)
+
+    def _line_said_by_option(self, item: ItemSlot) -> CartLine | None:
+        """The one cart line that has the option values an item names without a product of
+        its own ("the large one", "the red one"); None when they are no option values of a
+        line, or of several lines."""
+        if item.sku is not None and item.score >= WHOLE_NAME_SCORE:
+            return None  # "remove the oat milk": the product, not a latte with oat milk
+        said = {normalize(v) for v in item.options.values()} if item.sku is None else set()
+        said |= {normalize(item.query)} - {""}
+        if not said:
+            return None
+        lines = [line for line in self.shop.cart().lines
+                 if said <= {normalize(value) for value in line.options.values()}]
+        return lines[0] if len(lines) == 1 else None
 
     def _line_meant(self, sku: str, options: dict[str, str] | None) -> CartLine | None:
         """The one line of ``sku`` meant when the cart holds the product in several ways (a
@@ -996,6 +1012,8 @@ class Dialog:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
+WHOLE_NAME_SCORE = 0.99
+"""A match this good names the product itself, not one of its words ("large" of eggs)."""
 MAX_PRICES_SAID = 3
 """Asked the price of a word several products share ("the paint"), the first this many."""
 _THAT = re.compile(r"\b(that|it|this)\b")

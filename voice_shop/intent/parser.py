@@ -107,7 +107,8 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                       r"added|show|read|list|check|review|view|open|tell me what's|how much is"
                       r"|what's the total|how many items are)\b.*\b(cart|basket|trolley)\b|"
                       r"\bwhat('s| is) (my|the) total\b|^(my |the )?(cart|basket)$|"
-                      r"\bwhat have i (got|ordered) so far\b|\bhow much (do i owe|so far)\b"),
+                      r"\bwhat have i (got|ordered) so far\b|\bhow much (do i owe|so far)\b|"
+                      r"^read (me )?(back )?(my|the|our) order( back)?$"),
         (I.CHECKOUT, r"\b(check ?out|place (my|the|an|this) order|complete (my|the) (order|"
                      r"purchase)|finish (my|the) order|submit (my|the) order|buy (it all|"
                      r"everything|them all|all of it|what's in my cart)|pay( now| for (it|"

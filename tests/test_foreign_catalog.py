@@ -23,12 +23,18 @@ T-8,Sanding Block,supplies,each,3.99,,,20,
 """
 
 
+def _shop_of(tmp_path: Path, catalog: str) -> Shop:
+    """A fresh shop database holding ``catalog`` (CSV text)."""
+    path = tmp_path / "catalog.csv"
+    path.write_text(catalog)
+    shop = Shop.open(tmp_path / "shop.db", create=True)
+    shop.import_catalog(path)
+    return shop
+
+
 @pytest.fixture
 def hardware(tmp_path: Path) -> tuple[Shop, IntentParser]:
-    path = tmp_path / "hardware.csv"
-    path.write_text(HARDWARE)
-    shop = Shop.open(tmp_path / "hw.db", create=True)
-    shop.import_catalog(path)
+    shop = _shop_of(tmp_path, HARDWARE)
     return shop, IntentParser(shop.products())
 
 
@@ -143,10 +149,7 @@ K-6,Stock Pot,kitchen,each,29.99,,,10,
 ])
 def test_names_holding_action_or_filler_words_are_read_whole(tmp_path: Path, said: str,
                                                             expected: tuple) -> None:
-    path = tmp_path / "tricky.csv"
-    path.write_text(TRICKY)
-    shop = Shop.open(tmp_path / "tricky.db", create=True)
-    shop.import_catalog(path)
+    shop = _shop_of(tmp_path, TRICKY)
     intent = IntentParser(shop.products()).parse(said)
     assert [(intent.intent.value, i.sku, i.options) for i in intent.items] == [expected]
     dialog = Dialog(shop, IntentParser(shop.products()))
@@ -158,10 +161,7 @@ def test_names_holding_action_or_filler_words_are_read_whole(tmp_path: Path, sai
 def test_an_add_and_a_removal_in_one_breath_are_done_in_turn(tmp_path: Path) -> None:
     """"add a hammer and remove the screws" adds the hammer and removes the screws (it
     removed both); a name holding "and" and a verb ("bake and take pizza") is one product."""
-    path = tmp_path / "shop.csv"
-    path.write_text(HARDWARE + "F-1,Bake and Take Pizza,food,each,9.99,,,20,\n")
-    shop = Shop.open(tmp_path / "shop.db", create=True)
-    shop.import_catalog(path)
+    shop = _shop_of(tmp_path, HARDWARE + "F-1,Bake and Take Pizza,food,each,9.99,,,20,\n")
     parser = IntentParser(shop.products())
     dialog = Dialog(shop, parser)
     dialog.handle_text("add two boxes of wood screws")
@@ -184,11 +184,9 @@ def test_a_number_and_pack_word_of_a_name_are_no_count(tmp_path: Path, said: str
                                                         count: int | None) -> None:
     """"4 pack aa batteries" names "AA Batteries 4 Pack" (it was four packs); a count said
     before it, or a number the name does not hold, is still a count."""
-    path = tmp_path / "batteries.csv"
-    path.write_text("sku,name,category,unit,price\nB-4,AA Batteries 4 Pack,power,pack,5.99\n"
+    shop = _shop_of(tmp_path, "sku,name,category,unit,price\n"
+                    "B-4,AA Batteries 4 Pack,power,pack,5.99\n"
                     "B-8,AAA Batteries 8 Pack,power,pack,9.99\n")
-    shop = Shop.open(tmp_path / "b.db", create=True)
-    shop.import_catalog(path)
     item, = IntentParser(shop.products()).parse(said).items
     assert (item.sku, item.quantity) == ("B-8" if "aaa" in said else "B-4", count)
 
@@ -198,12 +196,9 @@ def test_an_option_word_of_another_product_keeps_the_options_of_this_one(
     """"cat" is a size of the flea treatment and a word of "cat food": "tuna cat food" is
     cat food with tuna (it lost the tuna), and the flea treatment "for cat" is still its
     size."""
-    path = tmp_path / "pets.csv"
-    path.write_text("sku,name,category,unit,price,options\n"
+    shop = _shop_of(tmp_path, "sku,name,category,unit,price,options\n"
                     "P-1,Wet Cat Food,cat,can,1.29,flavour: chicken|tuna\n"
                     "P-2,Flea Treatment,health,pack,24.99,size: small dog|cat\n")
-    shop = Shop.open(tmp_path / "p.db", create=True)
-    shop.import_catalog(path)
     parser = IntentParser(shop.products())
     item, = parser.parse("add a dozen cans of tuna cat food").items
     assert (item.sku, item.quantity, item.options) == ("P-1", 12, {"flavour": "tuna"})
@@ -214,12 +209,9 @@ def test_an_option_word_of_another_product_keeps_the_options_of_this_one(
 def test_the_red_one_is_the_line_with_that_option(tmp_path: Path) -> None:
     """"remove the red one" with a red and a blue collar removes the red; "remove the large
     one" is the large collar, not "Large Dog Bed", which its whole name removes."""
-    path = tmp_path / "pets.csv"
-    path.write_text("sku,name,category,unit,price,options\n"
+    shop = _shop_of(tmp_path, "sku,name,category,unit,price,options\n"
                     "C-1,Dog Collar,dog,each,12.99,size: small|large; colour: red|blue\n"
                     "C-2,Large Dog Bed,dog,each,49.00,\n")
-    shop = Shop.open(tmp_path / "p.db", create=True)
-    shop.import_catalog(path)
     dialog = Dialog(shop, IntentParser(shop.products()))
     for line in ("add a red collar", "add a blue collar", "add a large dog bed",
                  "remove the red one"):

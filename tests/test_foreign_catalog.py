@@ -224,3 +224,73 @@ def test_the_red_one_is_the_line_with_that_option(tmp_path: Path) -> None:
         ("C-1", {"colour": "blue"}), ("C-2", {})]
     dialog.handle_text("remove the large dog bed")
     assert [ln.sku for ln in shop.cart().lines] == ["C-1"]
+
+
+BAKERY = """sku,name,category,unit,price,aliases,tags,stock,options
+B-1,Bagels,bakery,each,1.25,bagel,vegan,60,flavour: plain|sesame|everything
+B-2,Rye Bread,bread,loaf,5.75,rye,vegan,15,
+B-3,Gluten Free Bread,bread,loaf,7.25,gf bread,gluten free,10,
+B-4,Sourdough Loaf,bread,loaf,6.50,sourdough,vegan,10,
+B-5,Birthday Cake,cakes,each,30.00,,,5,size: 8 inch|10 inch; flavour: chocolate|vanilla
+B-6,Chocolate Cake,cakes,each,25.00,,,5,
+B-7,Pumpkin Pie,pies,each,12.00,,,0,
+B-8,Apple Pie,pies,each,11.00,,,4,
+B-9,Cookie,bakery,each,1.00,,,90,
+C-1,Summer Dress,clothes,each,39.00,dress,,20,size: 8|10|12
+C-2,Jeans,clothes,pair,49.00,,,20,
+C-3,Pyjamas,clothes,set,29.00,,,20,
+"""
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    # options with a count of their own are another line of the product before
+    ("add 4 plain bagels and 2 with sesame",
+     [("B-1", 4, {"flavour": "plain"}), ("B-1", 2, {"flavour": "sesame"})]),
+    ("add a plain bagel and a sesame one",
+     [("B-1", 1, {"flavour": "plain"}), ("B-1", 1, {"flavour": "sesame"})]),
+    # a size that is a number is a count unless "size" says it
+    ("add ten summer dresses", [("C-1", 10, {})]),
+    ("add two summer dresses in size 10", [("C-1", 2, {"size": "10"})]),
+    # "a pair of" jeans is one; "a set of" pyjamas is an add, never a count
+    ("add a pair of jeans", [("C-2", 1, {})]),
+    ("add a set of pyjamas", [("C-3", 1, {})]),
+    # "cookies" is the plural of "cookie", as "berries" of "berry"
+    ("add two cookies", [("B-9", 2, {})]),
+])
+def test_a_bakery_and_clothes_shop_reads_as_said(tmp_path: Path, said: str,
+                                                 expected: list) -> None:
+    items = IntentParser(_shop_of(tmp_path, BAKERY).products()).parse(said).items
+    assert [(i.sku, i.quantity, i.options) for i in items] == expected
+
+
+def test_questions_are_answered_by_what_the_catalog_says(tmp_path: Path) -> None:
+    """"is the rye bread gluten free" is about rye bread (it described the gluten free
+    bread: an allergen answer about another product); a sold-out product is "out of stock"
+    though others match; a product the shop lacks is said so before what it has; a typed
+    question with no verb searches, never orders; "everything except" clears nothing."""
+    shop = _shop_of(tmp_path, BAKERY)
+    dialog = Dialog(shop, IntentParser(shop.products()))
+    reply = dialog.handle_text
+    assert reply("is the rye bread gluten free").reply == \
+        "No, rye bread is not marked gluten free."
+    assert reply("is it vegan").reply == "Yes, rye bread is vegan."
+    assert reply("do you have pumpkin pie").reply == "Sorry, pumpkin pie is out of stock."
+    assert reply("do you have white bread").reply.startswith(
+        "Sorry, we don't have white bread, but we have")
+    assert reply("bagels?").intent.intent.value == "search"
+    reply("add two bagels")
+    assert reply("remove everything except the bagels").intent.intent.value == "unknown"
+    assert [line.sku for line in shop.cart().lines] == ["B-1"]
+
+
+def test_an_answer_to_which_one_keeps_what_else_it_says(tmp_path: Path) -> None:
+    """Asked "which bread?", "the rye, and two bagels" adds a loaf of rye and two bagels
+    (the bagels were lost and their count went to the rye); an option the chosen product
+    lacks is dropped, never spoken back as an error."""
+    shop = _shop_of(tmp_path, BAKERY)
+    dialog = Dialog(shop, IntentParser(shop.products()))
+    dialog.handle_text("add some bread")
+    dialog.handle_text("the rye, and two bagels")
+    assert [(ln.sku, ln.quantity) for ln in shop.cart().lines] == [("B-2", 1), ("B-1", 2)]
+    assert dialog.handle_text("add an 8 inch chocolate cake").reply.startswith("Which cake")
+    assert dialog.handle_text("chocolate cake").reply == "Added a chocolate cake."

@@ -33,6 +33,8 @@ _IRREGULAR = {
     "tomatoes": "tomato", "mangoes": "mango", "children": "child", "geese": "goose",
     "mice": "mouse", "teeth": "tooth", "feet": "foot", "men": "man", "women": "woman",
     "dice": "die", "oxen": "ox", "people": "person", "boxes": "box", "dishes": "dish",
+    "scarves": "scarf", "shelves": "shelf", "wolves": "wolf", "calves": "calf",
+    "hooves": "hoof", "wives": "wife", "lives": "life", "thieves": "thief",
 }
 
 
@@ -67,6 +69,8 @@ def singular(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
+    if word.endswith("ie") and len(word) > 4:
+        return word[:-2] + "y"  # "cookie" and "cookies" alike, as "berry" and "berries"
     if word.endswith(("ches", "shes", "xes", "zzes", "sses")):
         return word[:-2]
     if word.endswith("oes"):

@@ -274,16 +274,24 @@ class Dialog:
         state.pending = None
         item = pending.item
         product = self.shop.product(chosen)
-        said: list[int | None] = [i.quantity for i in intent.items if i.quantity]
-        said = said or [_leading_count(intent.text)]  # "two of the second one"
-        quantity = said[0] if len(said) == 1 and said[0] is not None else item.quantity
+        # Other products said with the answer ("the rye, and two bagels") are orders of their
+        # own; a count said with the answer itself ("two of the second one") is its count.
+        is_named = any(i.sku in pending.choices for i in intent.items)  # not "the oat one"
+        others = tuple(i for i in intent.items if is_named and i.sku
+                       and i.sku not in pending.choices and i.score >= WHOLE_NAME_SCORE)
+        answer = [i for i in intent.items if i not in others]
+        said = answer[0].quantity if len(answer) == 1 else None
+        if not intent.items:
+            said = _leading_count(intent.text)
+        quantity = said if said is not None else item.quantity
         unit = item.unit if quantity == item.quantity else None
+        options = {g: v for g, v in item.options.items() if product.option_group_of(v) == g}
         slot = ItemSlot(query=item.query, sku=product.sku, name=product.name,
-                        quantity=quantity, unit=unit, options=item.options, score=1.0)
+                        quantity=quantity, unit=unit, options=options, score=1.0)
         # The rest of the request follows: the next item that names several products is
         # asked about in turn.
-        return Intent(IntentName.ADD_ITEM, items=(slot, *pending.then), text=intent.text,
-                      confidence=1.0)
+        return Intent(IntentName.ADD_ITEM, items=(slot, *others, *pending.then),
+                      text=intent.text, confidence=1.0)
 
     def _choose(self, intent: Intent, choices: Sequence[str], asked: str) -> str | None:
         """The offered product the answer names: by a product that is one of the choices and
@@ -806,6 +814,9 @@ class Dialog:
             return say.WHICH_INFO
         product = self.shop.product(known[0].sku or "")
         self._talk_about(product.sku, state)
+        if intent.tags:  # "is the rye bread gluten free": that, and only what the catalog says
+            return " ".join(say.is_tagged(product.name, tag, tag in product.tags)
+                            for tag in intent.tags)
         parts = [say.product_sentence(product)]
         if product.tags:
             parts.append(say.tags(product.tags))
@@ -816,13 +827,19 @@ class Dialog:
 
     def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
         found = self._search_products(intent)
+        named = [self.shop.product(i.sku) for i in intent.items
+                 if i.sku and i.score >= WHOLE_NAME_SCORE]
+        if named and not any(p.is_in_stock for p in named):  # in the catalog, sold out
+            return say.out_of_stock(named[0].name)
+        what = " ".join([*intent.tags, *(i.query for i in intent.items),
+                         intent.category or ""]).strip()  # "white bread"
+        if not found and intent.category and intent.items:  # others of the kind asked for
+            found = [p for p in self.parser.index.products
+                     if p.category == intent.category and p.is_in_stock]
         if not found:
-            named = [self.shop.product(i.sku) for i in intent.items if i.sku]
-            if named and not any(p.is_in_stock for p in named):  # in the catalog, sold out
-                return say.out_of_stock(named[0].name)
-            what = " ".join([*intent.tags, intent.category or "",
-                             *(i.query for i in intent.items)]).strip()
             return say.we_have_none(what)
+        if intent.items and not named:  # "white bread": not that, but others like it
+            return say.none_but(what, [p.name.lower() for p in found[:3]])
         if len(found) == 1:
             self._talk_about(found[0].sku, state)
         return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)

@@ -223,6 +223,20 @@ def we_have_none(what: str) -> str:
     return f"Sorry, we don't have {what or 'that'}."
 
 
+def is_tagged(name: str, tag: str, is_so: bool) -> str:
+    """"Yes, rye bread is vegan." / "No, rye bread is not marked gluten free." (only the
+    catalog's tags are known: never a guess about an allergen)."""
+    verb = _is_are(name)
+    if is_so:
+        return f"Yes, {name.lower()} {verb} {tag}."
+    return f"No, {name.lower()} {verb} not marked {tag}."
+
+
+def none_but(what: str, names: Sequence[str]) -> str:
+    """Asked for something the shop lacks, what it has like it."""
+    return f"Sorry, we don't have {what}, but we have {join(names)}."
+
+
 def we_have(names: Sequence[str], more: int) -> str:
     extra = f", and {quantity_words(more)} more" if more > 0 else ""
     return f"Yes, we have {join(names)}{extra}."

@@ -130,7 +130,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
         (I.PRODUCT_INFO, r"\b(tell me (more )?about|what is in|what's in|ingredients|"
                          r"describe|information (on|about)|info (on|about)|details (on|about|"
                          r"of)|what brand|who makes|how big is|what size is|is (it|the|that|"
-                         r"your) .* (vegan|gluten free|organic|dairy free|kosher|halal))\b"),
+                         r"your)( .*)? (vegan|gluten free|organic|dairy free|kosher|halal))\b"),
         (I.SEARCH, r"\b(do you (have|sell|carry|stock|got)|have you got|you got any|search|"
                    r"find|look(ing)? for|show me|what (kind|kinds|type|types|sort|sorts) of|"
                    r"which .* do you have|what .* do you (have|sell|carry)|is there any|"
@@ -140,7 +140,8 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                         r"delete|drop|get rid of|no more|"
                         r"(don't|do not|no longer) (want|need)|cross off|lose the|minus|"
                         r"take .* (out|off))\b"),
-        (I.SET_QUANTITY, rf"\b(change|set|update|adjust|switch|make (it|that|them|those|the|"
+        (I.SET_QUANTITY, r"(^|\b(yes|yeah|ok|okay|so|and|now|then|no|hey) )set\b|"
+                         rf"\b(change|update|adjust|switch|make (it|that|them|those|the|"
                          rf"this)|make .* to ({_NUMBER} ?)+$|i only (want|need)|"
                          rf"only (want|need)|instead)\b"),
         (I.ADD_ITEM, r"^((another|one more|(a few|a couple|"
@@ -208,7 +209,8 @@ _SPLIT_WORDS = {"and", "plus", "then", "along", "as well as"}
 _EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these", "that", "this",
                "a", "an", "them", "it", "in", "on", "for", "to", "more", "extra", "please",
                "one", "ones", "any", "your", "you", "i", "me", "we", "us", "have", "got",
-               "again", "instead", "too", "also", "now", "today", "just", "anymore"}
+               "again", "instead", "too", "also", "now", "today", "just", "anymore",
+               "anything", "something", "size"}
 _NON_PRODUCT_WORDS = re.compile(
     r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|discounts?|"
     r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"
@@ -414,8 +416,15 @@ class IntentParser:
         shielded = " ".join(self._shield(words))  # "add a set of mixing bowls" sets nothing
         for intent, pattern in _RULES:
             if pattern.search(shielded):
+                if intent is IntentName.CLEAR_CART and _EXCEPT.search(shielded):
+                    break  # "remove everything except the bagels": not a clear, not understood
                 return self._with_slots(intent, shielded, text)
-        return self._fallback(sentence, text)
+        else:
+            found = self._fallback(sentence, text)
+            if found.intent is IntentName.ADD_ITEM and text.rstrip().endswith("?"):
+                return dataclasses.replace(found, intent=IntentName.SEARCH)  # "croissants?"
+            return found
+        return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
 
     @staticmethod
     def _count_of_them(words: list[str]) -> int | None:
@@ -473,6 +482,11 @@ class IntentParser:
         if intent not in _SLOT_INTENTS:
             return Intent(intent, text=text, confidence=0.95, list_name=list_name)
         words = self._strip_triggers(_NON_PRODUCT_WORDS.sub(" ", rest))
+        if intent is IntentName.PRODUCT_INFO:  # "is the rye bread gluten free"
+            asked, words = self._tag_asked(words)
+            items = self._items(words)
+            return Intent(intent, items=tuple(items), tags=tuple(asked), text=text,
+                          confidence=self._confidence(items, 0.95), list_name=list_name)
         tags, category, rest_words = self._tags_and_category(words, intent)
         items = self._items(words)
         if rest_words != words and not all(i.sku and i.score >= 0.99 for i in items):
@@ -550,6 +564,15 @@ class IntentParser:
                       confidence=self._confidence(items, 0.9),
                       quantity=quantity if not items else None)
 
+    def _tag_asked(self, words: list[str]) -> tuple[list[str], list[str]]:
+        """A catalog tag said after the product ("is the rye bread gluten free") and the
+        words before it; a tag inside a name ("gluten free bread") is the name's."""
+        for width in (3, 2, 1):
+            tail = tuple(words[-width:])
+            if len(words) >= width and tail in self._tags:
+                return [self._tags[tail]], words[:-width]
+        return [], words
+
     def _tags_and_category(self, words: list[str], intent: IntentName,
                            ) -> tuple[list[str], str | None, list[str]]:
         """Pull catalog tags ("gluten free") and a category ("snacks") out of a search."""
@@ -587,6 +610,18 @@ class IntentParser:
         for tokens in self._segments(words):
             segment = self._read_segment(tokens, previous)
             if segment is None:
+                continue
+            if segment.match is None and not segment.query and segment.options \
+                    and previous is not None and previous.match is not None \
+                    and _is_another_one(segment):  # "two black pens and a red one"
+                product = previous.match.product
+                other = dataclasses.replace(previous, quantity=segment.quantity,
+                                            options=dict(previous.options))
+                for value in segment.options.values():
+                    group = product.option_group_of(value)
+                    if group:
+                        other.options[group] = value
+                items.append(self._slot(other))
                 continue
             if segment.match is None and not segment.query and segment.options \
                     and previous is not None and previous.match is not None:
@@ -710,7 +745,10 @@ class IntentParser:
                 amount, segment.unit, segment.match.product.name):
             segment.quantity, segment.unit = None, None  # "a 4 pack aa batteries": one
         if segment.unit == "pair" and segment.match and segment.match.product.unit != "pair":
-            segment.quantity, segment.unit = 2 * (segment.quantity or 1), None  # "a pair of"
+            name = normalize(segment.match.product.name).split()
+            is_pair = bool(name) and name[-1] in PAIRED_NOUNS
+            segment.quantity = segment.quantity if is_pair else 2 * (segment.quantity or 1)
+            segment.unit = None  # "a pair of lemons" is two; "a pair of jeans" is one
         if said_dozen and segment.quantity and segment.match \
                 and segment.match.product.unit == "dozen":  # eggs sold by the dozen
             # "two dozen" is two; "half a dozen" is six single ones, which the dialog must
@@ -749,7 +787,9 @@ class IntentParser:
             for start in range(len(words) - width + 1):
                 key = tuple(singular_words[start:start + width])
                 if key in self._options and all(keep[start:start + width]) \
-                        and " ".join(key) != leave:
+                        and " ".join(key) != leave and (
+                            not set(key) <= NUMBER_WORDS
+                            or singular_words[start - 1:start] in (["size"], ["number"])):
                     found[" ".join(key)] = tuple(sorted(self._options[key]))
                     keep[start:start + width] = [False] * width
         rest = [w for w, k in zip(words, keep, strict=True) if k]
@@ -792,6 +832,16 @@ class IntentParser:
                         fraction=segment.fraction)
 
 
+def _is_another_one(segment: _Segment) -> bool:
+    """Options with a count of their own are another line of the product before: "and a
+    red one", "and two white ones", "and 2 with sesame"; "and sugar", "and two sugars" are
+    more of the same line's options."""
+    words = segment.tokens
+    return segment.quantity is not None and (
+        bool({"one", "ones"} & set(words[1:])) or (
+            len(words) > 1 and words[0] in NUMBER_WORDS and words[1] in {"with", "in"}))
+
+
 def _is_said_in_name(amount: Sequence[str], unit: str | None, name: str) -> bool:
     """The number said before a product, and its pack word, are words of the product's
     name ("four pack aa batteries" of "AA Batteries 4 Pack"): they name it, not a count."""
@@ -800,6 +850,17 @@ def _is_said_in_name(amount: Sequence[str], unit: str | None, name: str) -> bool
         return False
     words = {singular(w) for w in normalize(name).split()}
     return set(numbers) <= words and (unit is None or unit in words)
+
+
+PAIRED_NOUNS = frozenset({
+    "jeans", "trousers", "pants", "shorts", "tights", "leggings", "pyjamas", "pajamas",
+    "boxers", "briefs", "knickers", "glasses", "sunglasses", "goggles", "spectacles",
+    "scissors", "pliers", "tongs", "tweezers", "binoculars", "headphones", "earbuds", "socks",
+    "gloves", "mittens", "shoes", "boots", "sandals", "slippers", "sneakers", "trainers",
+    "earrings", "chopsticks", "skis", "wellies"})
+"""Things that come as a pair, whose one is "a pair of": "a pair of jeans" is one pair of
+jeans, where "a pair of lemons" is two lemons."""
+_EXCEPT = re.compile(r"\b(except|apart from|other than|but not|but the)\b")
 
 
 _REQUEST_VERBS = frozenset({"add", "put", "buy", "order", "grab", "get", "throw", "include",

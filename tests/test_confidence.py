@@ -25,6 +25,7 @@ from voice_shop.understand import (
     MIN_SLOT_EVIDENCE,
     MIN_SLOT_EVIDENCE_CROSS_CHECKED,
     MIN_SLOT_EVIDENCE_NOISY,
+    is_complete,
     is_cross_check_due,
     slot_evidence,
     understand,
@@ -420,6 +421,13 @@ def test_passes_that_disagree_on_the_amount_are_not_guessed_between(
                          duration_s=2.0, decode_s=0.1, is_grammar=True,
                          second_opinion="remove the lattes", is_second_opinion_a_command=True)
     assert not understand(flipped, parser).is_understood
+    # Nor when the grammar's reading of the product is itself incomplete (an option of
+    # another product before it).
+    assert not is_complete(parser.parse("add two large bananas"))
+    muddled = Transcript(text="add two large bananas", is_in_domain=True, confidence=0.1,
+                         duration_s=2.0, decode_s=0.1, is_grammar=True,
+                         second_opinion="remove the bananas", is_second_opinion_a_command=True)
+    assert not understand(muddled, parser).is_understood
 
 
 def test_a_rival_whole_command_from_the_open_pass_outweighs_clear_slot_words(

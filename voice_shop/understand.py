@@ -335,11 +335,11 @@ def is_cross_check_due(transcript: Transcript, parser: IntentParser) -> bool:
 def _conflicts(first: Intent, second: Intent) -> bool:
     """The two passes heard different requests about the same product: other amounts or
     options, or another request ("add a dozen free range eggs" to the grammar, "i don't want
-    an free range egg" to the open pass). Which one was said is anybody's guess, so neither
-    is taken."""
+    an free range egg" to the open pass), the grammar's reading complete or not ("add a
+    white permanent marker", a colour the marker lacks, against "i don't want an permanent
+    marker"). Which one was said is anybody's guess, so neither is taken."""
     skus = {i.sku for i in first.items} & {i.sku for i in second.items}
-    return (is_complete(first) and bool(skus - {None})
-            and _order_with_options(first) != _order_with_options(second))
+    return bool(skus - {None}) and _order_with_options(first) != _order_with_options(second)
 
 
 def _grammar_reading(first: Intent, transcript: Transcript, second: Intent | None,

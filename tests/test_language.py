@@ -296,3 +296,15 @@ def test_a_short_word_the_dictionary_lacks_may_be_spelled_out() -> None:
     assert "aa" not in cmu_dictionary()
     assert "EY EY" in pronounce("aa")
     assert pronounce("milk") == cmu_dictionary()["milk"]  # a known word keeps its own
+
+
+def test_a_catalogs_own_pack_word_is_said_and_read() -> None:
+    """A unit the common list lacks ("ream") is the catalog's pack word: the recogniser may
+    hear "a ream of printer paper" and the parser reads the count of reams."""
+    products = [Product("P1", "Printer Paper", unit="ream"),
+                Product("P2", "Stapler", unit="each")]
+    graph = ShopLanguage.for_catalog(products).graph()
+    assert graph.accepts("add a ream of printer paper".split())
+    assert graph.accepts("add five reams of printer paper".split())
+    item, = IntentParser(products).parse("add five reams of printer paper").items
+    assert (item.sku, item.quantity, item.unit) == ("P1", 5, "ream")

@@ -26,6 +26,7 @@ from .quantities import (
     leading_fraction,
     leading_quantity,
     leading_unit,
+    pack_word,
     spoken_digits,
     spoken_homophone_quantity,
     spoken_place,
@@ -254,6 +255,8 @@ class IntentParser:
         self._longest_option = max((len(k) for k in self._options), default=0)
         self._protected = self._phrases_with_split_words(self.index.products)
         self._trigger_labels = self._labels_with_trigger_words(self.index.products)
+        self._units = frozenset(u for p in self.index.products if (u := pack_word(p.unit)))
+        """The catalog's own pack words ("ream"), besides the common ones."""
         self._tags = self._phrase_table(t for p in self.index.products for t in p.tags)
         self._categories = self._phrase_table(
             p.category for p in self.index.products if p.category)
@@ -729,7 +732,7 @@ class IntentParser:
         words = words[part:]
         if words[:1] == ["more"]:
             words = words[1:]
-        unit, used = leading_unit(words)
+        unit, used = leading_unit(words, self._units)
         words = words[used:]
         if words[:2] == ["of", "the"] or words[:2] == ["of", "those"]:
             words = words[2:]

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 from text_to_num import text2num
 
+from ..replies import COUNTED_BY_NAME
+
 NUMBER_WORDS = frozenset({
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
@@ -89,19 +91,32 @@ def leading_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
     return None, 0
 
 
-def leading_unit(tokens: Sequence[str]) -> tuple[str | None, int]:
-    """A pack or measure word at the start ("bags of"), singular, and tokens used."""
+def leading_unit(tokens: Sequence[str], catalog_units: frozenset[str] = frozenset(),
+                 ) -> tuple[str | None, int]:
+    """A pack or measure word at the start ("bags of"), singular, and tokens used; besides
+    the common ones, the catalog's own (``catalog_units``: "reams of" paper)."""
     for width in (2, 1):
         if len(tokens) < width:
             continue
         words = tokens[:width]
         key = " ".join(words)
         singular_key = " ".join((*words[:-1], _singular_unit(words[-1])))
-        unit = UNITS.get(key) or UNITS.get(singular_key)
+        unit = UNITS.get(key) or UNITS.get(singular_key) or (
+            singular_key if singular_key in catalog_units else None)
         if unit:
             used = width + (1 if len(tokens) > width and tokens[width] == "of" else 0)
             return unit, used
     return None, 0
+
+
+def pack_word(unit: str) -> str | None:
+    """A catalog unit that is a word said before "of" ("ream", "sleeve", "bag"), singular;
+    None for units counted by name ("each", "cup") or not one word ("12 oz bag")."""
+    word = (unit or "").strip().lower().rstrip(".")
+    word = SPOKEN_ABBREVIATIONS.get(word, word)
+    if not word.isalpha() or word in COUNTED_BY_NAME:
+        return None
+    return UNITS.get(word) or UNITS.get(_singular_unit(word)) or _singular_unit(word)
 
 
 def unit_named(unit: str | None) -> str | None:

@@ -164,9 +164,11 @@ def catalog_lists(products: Sequence[Product]) -> dict[str, tuple[str, ...]]:
 
 
 def _sold_in_packs(unit: str, units: dict[str, str]) -> bool:
-    """Sold by a pack word that is said ("a bag of rice"), not counted by name ("a latte")."""
+    """Sold by a pack word that is said ("a bag of rice", "a ream of paper": any one-word
+    unit of the catalog), not counted by name ("a latte")."""
+    from ..intent.quantities import pack_word
     word = normalize(unit)
-    return word in units and word not in COUNTED_BY_NAME
+    return (word in units or pack_word(unit) is not None) and word not in COUNTED_BY_NAME
 
 
 def _is_singular(form: str) -> bool:

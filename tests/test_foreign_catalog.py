@@ -294,3 +294,23 @@ def test_an_answer_to_which_one_keeps_what_else_it_says(tmp_path: Path) -> None:
     assert [(ln.sku, ln.quantity) for ln in shop.cart().lines] == [("B-2", 1), ("B-1", 2)]
     assert dialog.handle_text("add an 8 inch chocolate cake").reply.startswith("Which cake")
     assert dialog.handle_text("chocolate cake").reply == "Added a chocolate cake."
+
+
+def test_a_product_named_in_part_is_offered_not_added(tmp_path: Path) -> None:
+    """"a pair of leather boots" in a shop of leather belts, "aaa batteries" where only AA
+    ones are sold: the closest product is offered and added only on a yes (it was added
+    at once); a typo of the name ("croisants") is the product."""
+    shop = _shop_of(tmp_path, "sku,name,category,unit,price\n"
+                              "L-1,Leather Belt,clothes,each,25.00\n"
+                              "A-1,AA Batteries,power,pack,5.99\n"
+                              "K-1,Croissant,bakery,each,2.50\n")
+    dialog = Dialog(shop, IntentParser(shop.products()))
+    assert dialog.handle_text("add leather boots").reply.endswith(
+        "Did you mean a leather belt?")
+    assert shop.cart().is_empty
+    dialog.handle_text("no")
+    assert dialog.handle_text("add aaa batteries").reply.endswith(
+        "Did you mean a pack of aa batteries?")
+    dialog.handle_text("yes")
+    assert dialog.handle_text("add croisants").reply == "Added a croissant."
+    assert [line.sku for line in shop.cart().lines] == ["A-1", "K-1"]

@@ -500,6 +500,8 @@ class Dialog:
         product = self.shop.product(item.sku)
         if item.fraction:
             return say.only_whole(product.name, product.unit)
+        if 0 < item.score < WHOLE_NAME_SCORE and _unexplained_words(item.query, product):
+            return self._offer_closest(product, quantity, item, state)
         if item.unit in MEASURES and item.unit != unit_named(product.unit):
             return self._offer_its_unit(product, quantity, item, state)
         if item.unit == SINGLE_UNIT and product.unit == BY_THE_DOZEN:
@@ -548,6 +550,17 @@ class Dialog:
                                         say.substitute_question(substitute.name))
         return say.substitute_offer(product.name, substitute.name,
                                     self.shop.unit_price_cents(substitute))
+
+    def _offer_closest(self, product: Product, quantity: int, item: ItemSlot,
+                       state: _State) -> str:
+        """"leather boots" in a shop that has leather belts: the closest product is offered,
+        never added unasked (one question at a time: with another pending, not found)."""
+        if state.pending is not None:
+            return say.not_found(item.query)
+        offer = describe(product.name, quantity, item.options, product.unit)
+        state.pending = OfferSubstitute(product.sku, quantity, say.did_you_mean(offer),
+                                        item.options)
+        return state.pending.question
 
     def _offer_its_unit(self, product: Product, quantity: int, item: ItemSlot,
                         state: _State) -> str:
@@ -1044,6 +1057,28 @@ oat one", "add the second one"); a question or a removal that says "the third on
 
 _REFERS_BACK = re.compile(r"\b(it|that|them|they|those|this|these|another|one more|(the )?same "
                           r"again|more)\b")
+_GLUE_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "some", "in", "for", "on",
+                         "first", "last", "then", "too", "also", "please", "now", "again",
+                         "one", "ones", "more", "my", "our", "to", "size"})
+MIN_WORD_LIKENESS = 85
+"""A word said counts as a word of the product's name at this likeness (0-100), so a typo
+("croisants") names it and another word ("boots" for belts, "aaa" for AA) does not."""
+
+
+def _unexplained_words(query: str, product: Product) -> bool:
+    """Words of the request that are no word of the product's name, aliases or options:
+    "leather boots" matched "Leather Belt" on one word of two."""
+    labels = [product.name, *product.aliases,
+              *(v for values in product.options.values() for v in values)]
+    known = {singular(w) for label in labels for w in normalize(label).split()}
+    for word in normalize(query).split():
+        if word in _GLUE_WORDS or singular(word) in known:
+            continue
+        if max((fuzz.ratio(singular(word), k) for k in known), default=0) < MIN_WORD_LIKENESS:
+            return True
+    return False
+
+
 def _leading_count(text: str) -> int | None:
     """A count said with the answer to "which one?": "two of the interior one"."""
     words = normalize(text).split()

@@ -155,6 +155,10 @@ def substitute_offer(missing: str, substitute: str, unit_price_cents: int) -> st
             f"{substitute.lower()} instead, for {speak_cents(unit_price_cents)}?")
 
 
+def did_you_mean(offer: str) -> str:
+    return f"We don't have that exactly. Did you mean {offer}?"
+
+
 def shall_i_add(offer: str) -> str:
     return f"Shall I add {offer}?"
 

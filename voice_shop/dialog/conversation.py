@@ -259,9 +259,9 @@ class Dialog:
             return intent
         if intent.intent in _ASKS_ABOUT and intent.choice is not None \
                 and not any(item.sku for item in intent.items):
-            place = intent.choice - 1 if intent.choice > 0 else intent.choice
-            if -len(pending.choices) <= place < len(pending.choices):  # "how much is the third"
-                product = self.shop.product(pending.choices[place])
+            offered = _offered(pending.choices, intent.choice)
+            if offered is not None:  # "how much is the third one"
+                product = self.shop.product(offered)
                 about = ItemSlot(query=pending.item.query, sku=product.sku, name=product.name,
                                  score=1.0)
                 return dataclasses.replace(intent, items=(about,))
@@ -307,8 +307,7 @@ class Dialog:
         if intent.choice is not None:
             if any(item.sku and item.sku not in choices for item in intent.items):
                 return None  # "add the bananas first" names its own product
-            index = intent.choice - 1 if intent.choice > 0 else intent.choice
-            return choices[index] if -len(choices) <= index < len(choices) else None
+            return _offered(choices, intent.choice)
         words = normalize(intent.text).split()
         names = {sku: set(normalize(self.shop.product(sku).name).split()) for sku in choices}
         shared = {w for w, n in Counter(w for n in names.values() for w in n).items() if n > 1}
@@ -1077,6 +1076,13 @@ def _unexplained_words(query: str, product: Product) -> bool:
         if max((fuzz.ratio(singular(word), k) for k in known), default=0) < MIN_WORD_LIKENESS:
             return True
     return False
+
+
+def _offered(choices: Sequence[str], place: int) -> str | None:
+    """The choice at a place said ("the second one" 2, "the last one" -1); None past the
+    end."""
+    index = place - 1 if place > 0 else place
+    return choices[index] if -len(choices) <= index < len(choices) else None
 
 
 def _leading_count(text: str) -> int | None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from text_to_num import text2num
 
-from ..replies import COUNTED_BY_NAME
+from ..replies import COUNTED_BY_NAME, spoken_unit
 
 NUMBER_WORDS = frozenset({
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -46,8 +46,6 @@ MEASURES = frozenset({"pint", "quart", "gallon", "liter", "pound", "kilogram", "
                       "ounce"})
 """Units that weigh or measure an amount: said of a product sold by another unit ("three
 gallons" of paint sold by the litre) they are not a count of the product's units."""
-SPOKEN_ABBREVIATIONS = {"g": "gram", "l": "liter", "ml": "milliliter", "pk": "pack",
-                        "pkt": "pack"}
 MAX_SPOKEN_QUANTITY = 1_000_000
 SIGN_WORDS = frozenset({"minus", "negative"})
 """Said right before a number, they make the amount negative (refused by the dialog)."""
@@ -112,8 +110,7 @@ def leading_unit(tokens: Sequence[str], catalog_units: frozenset[str] = frozense
 def pack_word(unit: str) -> str | None:
     """A catalog unit that is a word said before "of" ("ream", "sleeve", "bag"), singular;
     None for units counted by name ("each", "cup") or not one word ("12 oz bag")."""
-    word = (unit or "").strip().lower().rstrip(".")
-    word = SPOKEN_ABBREVIATIONS.get(word, word)
+    word = spoken_unit(unit)
     if not word.isalpha() or word in COUNTED_BY_NAME:
         return None
     return UNITS.get(word) or UNITS.get(_singular_unit(word)) or _singular_unit(word)
@@ -122,8 +119,7 @@ def pack_word(unit: str) -> str | None:
 def unit_named(unit: str | None) -> str | None:
     """A catalog's unit ("lb", "Litres", "box") as the unit word the parser gives ("pound",
     "liter", "box"); None when it is no known unit ("12 oz bag")."""
-    word = (unit or "").strip().lower().rstrip(".")
-    word = SPOKEN_ABBREVIATIONS.get(word, word)
+    word = spoken_unit(unit)
     return UNITS.get(word) or UNITS.get(_singular_unit(word))
 
 

@@ -308,3 +308,17 @@ def test_a_catalogs_own_pack_word_is_said_and_read() -> None:
     assert graph.accepts("add five reams of printer paper".split())
     item, = IntentParser(products).parse("add five reams of printer paper").items
     assert (item.sku, item.quantity, item.unit) == ("P1", 5, "ream")
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("Fruit Smoothie", "fruit smoothie is"), ("Sandwich Cookies", "sandwich cookies are"),
+    ("Safety Glasses", "safety glasses are"), ("Hummus", "hummus is"),
+    ("Frozen Burritos", "frozen burritos are"),
+])
+def test_a_name_takes_the_verb_its_number_asks(name: str, said: str) -> None:
+    """One test of a name's number for "is"/"are" and "comes"/"come" ("fruit smoothie" is
+    one, though matching reads "smoothie" and "smoothies" alike)."""
+    from voice_shop.dialog import wording
+    assert wording.out_of_stock(name) == f"Sorry, {said} out of stock."
+    verb = "come" if said.endswith("are") else "comes"
+    assert wording.only_whole(name, "each").startswith(f"Sorry, {name.lower()} {verb} ")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from .language.forms import engine, plural, singular
 from .money import number_to_words
+from .text import singular as match_singular
 
 COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
 """Units that are not said: "two lattes", not "two cups of lattes"."""
@@ -91,11 +92,26 @@ def spoken_unit(unit: str | None) -> str:
     return SPOKEN_UNITS.get(word, word)
 
 
+PLURAL_ONLY = frozenset({
+    "glasses", "sunglasses", "spectacles", "goggles", "jeans", "pants", "trousers", "shorts",
+    "tights", "leggings", "pyjamas", "pajamas", "boxers", "briefs", "knickers", "scissors",
+    "pliers", "tongs", "tweezers", "binoculars", "headphones", "earbuds", "clothes"})
+"""Nouns that are plural though they name one thing ("safety glasses are")."""
+
+
+def is_plural_name(name: str) -> bool:
+    """The name is said as a plural ("avocados", "safety glasses"; not "hummus")."""
+    words = name.lower().split()
+    if not words:
+        return False
+    last = words[-1]  # the matching form: "cookie" and "cookies" are both "cooky" there
+    return (match_singular(last) != last and not last.endswith("ie")) or last in PLURAL_ONLY
+
+
 def comes_by(name: str, unit: str | None) -> str:
     """How a product is sold: "whole milk comes by the gallon", "large eggs come by the
     dozen", "watermelons come one at a time"."""
-    words = name.lower().split()
-    verb = "come" if words and singular(words[-1]) != words[-1] else "comes"
+    verb = "come" if is_plural_name(name) else "comes"
     unit_word = spoken_unit(unit)
     how = "one at a time" if unit_word in COUNTED_BY_NAME else f"by the {unit_word}"
     return f"{name.lower()} {verb} {how}"

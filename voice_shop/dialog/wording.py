@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import comes_by, describe, join
+from ..replies import comes_by, describe, is_plural_name, join
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
-from ..text import normalize, singular
+from ..text import normalize
 
 
 def not_caught(example: str) -> str:
@@ -131,15 +131,10 @@ def several_to_choose(queries: Sequence[str]) -> str:
             "you want by name.")
 
 
-_ALWAYS_PLURAL = frozenset({"glasses", "goggles", "jeans", "pants", "trousers", "shorts",
-                            "scissors", "pliers", "tongs", "tweezers", "binoculars", "clothes"})
-
-
 def _is_are(name: str) -> str:
     """"is" or "are", as the name is singular or plural ("avocados are", "safety glasses
     are", "hummus is")."""
-    last = name.lower().split()[-1] if name.strip() else ""
-    return "are" if singular(last) != last or last in _ALWAYS_PLURAL else "is"
+    return "are" if is_plural_name(name) else "is"
 
 
 def out_of_stock(name: str) -> str:
@@ -164,7 +159,7 @@ def shall_i_add(offer: str) -> str:
 
 
 def whole_dozens_offer(name: str, offer: str) -> str:
-    return f"{name.capitalize()} come by the dozen. {shall_i_add(offer)}"
+    return f"{comes_by(name, 'dozen').capitalize()}. {shall_i_add(offer)}"
 
 
 def goes_with(name: str) -> str:

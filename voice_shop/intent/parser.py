@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..language.compiler import default_templates, rule_phrases
+from ..replies import PLURAL_ONLY
 from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
@@ -855,12 +856,9 @@ def _is_said_in_name(amount: Sequence[str], unit: str | None, name: str) -> bool
     return set(numbers) <= words and (unit is None or unit in words)
 
 
-PAIRED_NOUNS = frozenset({
-    "jeans", "trousers", "pants", "shorts", "tights", "leggings", "pyjamas", "pajamas",
-    "boxers", "briefs", "knickers", "glasses", "sunglasses", "goggles", "spectacles",
-    "scissors", "pliers", "tongs", "tweezers", "binoculars", "headphones", "earbuds", "socks",
-    "gloves", "mittens", "shoes", "boots", "sandals", "slippers", "sneakers", "trainers",
-    "earrings", "chopsticks", "skis", "wellies"})
+PAIRED_NOUNS = (PLURAL_ONLY - {"clothes"}) | {
+    "socks", "gloves", "mittens", "shoes", "boots", "sandals", "slippers", "sneakers",
+    "trainers", "earrings", "chopsticks", "skis", "wellies"}
 """Things that come as a pair, whose one is "a pair of": "a pair of jeans" is one pair of
 jeans, where "a pair of lemons" is two lemons."""
 _EXCEPT = re.compile(r"\b(except|apart from|other than|but not|but the)\b")

@@ -14,7 +14,7 @@ from wyoming.server import AsyncEventHandler, AsyncTcpServer
 
 from ..config import AppSettings
 from .errors import cannot_listen
-from .http import _http_tasks
+from .http import _http_tasks, check_settings
 from .services import Services
 from .wyoming_handler import RefusingHandler, ShopEventHandler, describe_info
 
@@ -56,7 +56,8 @@ class _TrackedHandler(ShopEventHandler):
 
 async def serve(settings: AppSettings, stop: asyncio.Event,
                 on_ready: Callable[[], None] | None = None) -> None:
-    """Load, serve until ``stop`` is set, then shut down in order."""
+    """Check the settings, load, serve until ``stop`` is set, then shut down in order."""
+    check_settings(settings)
     services = Services(settings)
     try:
         await services.start()

@@ -97,8 +97,9 @@ def _copy_db(demo_db: Path, name: str) -> Path:
 @pytest.fixture(scope="module")
 def server(demo_db: Path) -> Iterator[RunningServer]:
     db = _copy_db(demo_db, "served")
-    settings = AppSettings(db_path=db, server=ServerSettings(wyoming_port=_free_port(),
-                                                             http_port=0))
+    settings = AppSettings(db_path=db, server=ServerSettings(
+        wyoming_port=_free_port(), http_port=0,
+        max_connections_per_address=CONCURRENT_CLIENTS))  # every test client is 127.0.0.1
     running = RunningServer(settings)
     running.start()
     yield running
@@ -291,7 +292,7 @@ def test_malformed_event_is_an_error_and_the_connection_goes_on(server: RunningS
 
     error, info = asyncio.run(talk())
     assert error is not None and error.type == "error", error
-    assert error.data["code"] == "internal_error"
+    assert error.data["code"] == "bad_event"
     assert info is not None and Info.is_type(info.type)
 
 

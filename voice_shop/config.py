@@ -65,7 +65,7 @@ class ServerSettings:
     (``[web] allowed_hosts``, e.g. ``["shop.local"]``); any other ``Host`` is refused."""
     idle_timeout_s: float = 60.0
     """A Wyoming client that sends no complete event for this long is disconnected."""
-    max_connections_per_address: int = 8
+    max_connections_per_address: int = 16
     """Wyoming connections open at once from one address; more are refused."""
 
 

@@ -27,19 +27,23 @@ STOP_GRACE_S = 5.0
 
 
 class _Clients:
-    """The open connections, so their number stays bounded."""
+    """The open connections, so their number stays bounded, in all and per address (one
+    client holding connections open cannot lock the others out)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.info = describe_info(services)
-        self.open: set[AsyncEventHandler] = set()
+        self.per_address = services.settings.server.max_connections_per_address
+        self.open: set[_TrackedHandler] = set()
 
     def factory(self, reader: asyncio.StreamReader,
                 writer: asyncio.StreamWriter) -> AsyncEventHandler:
-        if len(self.open) >= MAX_CLIENTS:
-            log.warning("refusing a client: %d connections open", len(self.open))
-            return RefusingHandler(reader, writer)
         handler = _TrackedHandler(self, reader, writer)
+        from_there = sum(1 for h in self.open if h.host == handler.host)
+        if len(self.open) >= MAX_CLIENTS or from_there >= self.per_address:
+            log.warning("refusing a client from %s: %d connections open, %d from there",
+                        handler.host, len(self.open), from_there)
+            return RefusingHandler(reader, writer)
         self.open.add(handler)
         return handler
 

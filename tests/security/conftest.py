@@ -91,9 +91,11 @@ class Serve:
 
     def request(self, method: str, path: str, *, host: str | None = None,
                 cookie: str | None = None, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Answer:
-        """One HTTP request with exactly the ``Host`` and headers given."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
+                headers: dict[str, str] | None = None, source: str = "127.0.0.1") -> Answer:
+        """One HTTP request with exactly the ``Host`` and headers given, from the loopback
+        address ``source`` (Linux routes all of 127.0.0.0/8 to this machine)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30,
+                                          source_address=(source, 0))
         try:
             sent = {"Host": host or self.host, **(headers or {})}
             if cookie:
@@ -106,12 +108,19 @@ class Serve:
             conn.close()
 
     def post_form(self, path: str, fields: dict[str, str], *, cookie: str | None,
-                  host: str | None = None, origin: str | None = None) -> Answer:
+                  host: str | None = None, origin: str | None = None,
+                  source: str = "127.0.0.1") -> Answer:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if origin is not None:
             headers["Origin"] = origin
         return self.request("POST", path, host=host, cookie=cookie,
-                            body=urlencode(fields).encode(), headers=headers)
+                            body=urlencode(fields).encode(), headers=headers, source=source)
+
+    def login(self, password: str, source: str = "127.0.0.1") -> Answer:
+        """The login form, then the password; a right one answers 303 with a new cookie."""
+        form = self.request("GET", "/login", source=source)
+        return self.post_form("/login", {"csrf": form.csrf, "password": password},
+                              cookie=form.cookie, source=source)
 
     def session(self, host: str | None = None) -> tuple[str, str]:
         """A new browser's session cookie and CSRF token (no password)."""

@@ -36,7 +36,14 @@ from ..shop.models import SHOP_REPORTED_STATUSES, OrderStatus, Role
 from ..shop.signing import WebhookKey
 from .auth import COOKIE, SESSION_MAX_AGE_S, Session, Sessions, same_secret
 from .guards import MAX_UPLOAD_BYTES, EdgeGuard, allowed_host_names
-from .guesses import PASSWORD_OVERALL, PASSWORD_PER_CLIENT, PIN_LIMIT, forgive, take_guess
+from .guesses import (
+    PASSWORD_OVERALL,
+    PASSWORD_PER_CLIENT,
+    PIN_LIMIT,
+    GuessLimit,
+    forgive,
+    take_guess,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +132,7 @@ class HouseholdApp:
         return await self.db_call(
             lambda conn: self.sessions.new(conn, time.time(), is_authenticated))
 
-    async def take_guess(self, key: str, limit: Any) -> bool:
+    async def take_guess(self, key: str, limit: GuessLimit) -> bool:
         return await self.db_call(lambda conn: take_guess(conn, key, limit, time.time()))
 
     async def forgive(self, key: str) -> None:

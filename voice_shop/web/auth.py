@@ -15,6 +15,8 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
+from ..shop.db import transaction
+
 COOKIE = "voice_shop_session"
 SESSION_MAX_AGE_S = 30 * 24 * 3600
 MAX_ANONYMOUS_SESSIONS = 1000
@@ -50,14 +52,18 @@ class Sessions:
 
     def new(self, conn: sqlite3.Connection, now: float,
             is_authenticated: bool = False) -> Session:
+        """A new session; expired ones and the oldest anonymous ones beyond the cap go."""
         session = Session(secrets.token_urlsafe(32), is_authenticated)
-        conn.execute("DELETE FROM web_sessions WHERE created_at < ?", (now - SESSION_MAX_AGE_S,))
-        conn.execute("DELETE FROM web_sessions WHERE is_authenticated = 0 AND token_hash IN "
-                     "(SELECT token_hash FROM web_sessions WHERE is_authenticated = 0 "
-                     "ORDER BY created_at DESC LIMIT -1 OFFSET ?)", (MAX_ANONYMOUS_SESSIONS,))
-        conn.execute("INSERT INTO web_sessions (token_hash, is_authenticated, password_tag, "
-                     "created_at) VALUES (?, ?, ?, ?)",
-                     (session.sid, int(is_authenticated), self.password_tag, now))
+        with transaction(conn):
+            conn.execute("DELETE FROM web_sessions WHERE created_at < ?",
+                         (now - SESSION_MAX_AGE_S,))
+            conn.execute("DELETE FROM web_sessions WHERE is_authenticated = 0 AND token_hash "
+                         "IN (SELECT token_hash FROM web_sessions WHERE is_authenticated = 0 "
+                         "ORDER BY created_at DESC LIMIT -1 OFFSET ?)",
+                         (MAX_ANONYMOUS_SESSIONS - 1,))
+            conn.execute("INSERT INTO web_sessions (token_hash, is_authenticated, "
+                         "password_tag, created_at) VALUES (?, ?, ?, ?)",
+                         (session.sid, int(is_authenticated), self.password_tag, now))
         return session
 
     def load(self, conn: sqlite3.Connection, token: str | None, now: float) -> Session | None:

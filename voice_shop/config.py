@@ -16,8 +16,8 @@ class SpeechSettings:
     """Which recogniser to load."""
 
     engine: str = "auto"
-    """"auto" (Vosk when a Vosk model is installed, else PocketSphinx), "pocketsphinx",
-    or "vosk"."""
+    """"auto" (Vosk when a Vosk model is installed, else Moonshine), "moonshine" (the neural
+    recogniser), "pocketsphinx" (the light engine for small boards) or "vosk"."""
     vosk_model: Path | None = None
     """A Vosk model folder; default: the first one installed under models_dir."""
     use_domain: bool = True

@@ -108,6 +108,17 @@ def is_complete(intent: Intent) -> bool:
     return True
 
 
+def meaning_of(intent: Intent) -> tuple[object, ...] | None:
+    """What a complete command asks for (intent, products, amounts, options and the other
+    slots), equal for two wordings of the same request; None when it is not complete."""
+    if not is_complete(intent):
+        return None
+    return (intent.intent, tuple((i.sku, i.quantity or 1, i.unit, i.fraction,
+                                  tuple(sorted(i.options.items()))) for i in intent.items),
+            intent.category, tuple(intent.tags), intent.rating, intent.quantity, intent.list_name,
+            intent.choice, intent.digits)
+
+
 def _same_order(intent: Intent, other: Intent) -> bool:
     """The same command with the same products and quantities."""
     def key(i: Intent) -> tuple[object, ...]:
@@ -293,7 +304,65 @@ def _is_rival_command(intent: Intent, transcript: Transcript, second: Intent | N
             and _order_with_options(second) != _order_with_options(intent))
 
 
+MAX_BEND_NATS = 8.0
+"""How much less likely than what the neural recogniser heard a reading of the shop may be,
+in nats of log P(words | audio): the catalog may bend "mocker" into "mocha", not rewrite a
+sentence."""
+MIN_MARGIN_NATS = 2.0
+"""How much likelier a reading must be than the best reading that means something else
+(another product, option or count): e^2, about seven to one."""
+
+
+@dataclass(frozen=True)
+class Weighed:
+    """The neural recogniser's readings of one utterance, weighed against each other."""
+
+    text: str
+    intent: Intent
+    bend_nats: float
+    """Log-likelihood of the best reading the shop understands minus that of the best one
+    it does not (what was heard, when that was no command); inf when every reading is one."""
+    margin_nats: float
+    """Its log-likelihood minus that of the best reading meaning something else; inf when
+    none does."""
+
+    @property
+    def is_sure(self) -> bool:
+        return self.bend_nats >= -MAX_BEND_NATS and self.margin_nats >= MIN_MARGIN_NATS
+
+
+def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
+    """The likeliest reading that is a complete command, and how sure the model is of it;
+    None when no reading is one."""
+    sentences = (transcript.text, *transcript.alternatives)
+    parsed = [(text, score, parser.parse(text))
+              for text, score in zip(sentences, transcript.log_likelihoods, strict=False)]
+    meant = [(text, score, intent, meaning_of(intent)) for text, score, intent in parsed]
+    complete = [m for m in meant if m[3] is not None]
+    if not complete:
+        return None
+    text, best, intent, meaning = max(complete, key=lambda m: m[1])
+    not_commands = [score for _, score, _, m in meant if m is None]
+    others = [score for _, score, _, m in complete if m != meaning]
+    return Weighed(text, intent,
+                   best - max(not_commands) if not_commands else float("inf"),
+                   best - max(others) if others else float("inf"))
+
+
+def _understand_scored(transcript: Transcript, parser: IntentParser) -> Understanding:
+    weighed = weigh(transcript, parser)
+    if weighed is not None and weighed.is_sure:
+        return Understanding(weighed.text, weighed.intent, True)
+    heard = parser.parse(transcript.text) if transcript.text else None
+    unknown = Intent(IntentName.UNKNOWN, text=transcript.text,
+                     choice=heard.choice if heard else None,
+                     digits=heard.digits if heard else None)
+    return Understanding(transcript.text, unknown, False)
+
+
 def understand(transcript: Transcript, parser: IntentParser) -> Understanding:
+    if transcript.log_likelihoods:
+        return _understand_scored(transcript, parser)
     # Parsed once: the open pass's reading is both a candidate and the second opinion.
     second = parser.parse(transcript.second_opinion) if transcript.is_grammar else None
     if transcript.text:

@@ -67,28 +67,25 @@ class MoonshineSTT:
         return MoonshineStream(self)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        stream = self.stream()
-        stream.feed(samples)
-        return stream.finish()
-
-    def hear(self, samples: np.ndarray) -> Transcript:
-        """The whole decision for one utterance's audio."""
         started = time.perf_counter()
-        duration_s = len(samples) / SAMPLE_RATE_HZ
-        states = self.model.encode(samples)
-        heard = self.model.generate(states, duration_s)
-        text = normalize(heard.text)
-        readings = self._readings(text)
-        scores = self.model.score(states, [_written(t) for t in (text, *readings)]) \
-            if text else []
-        return Transcript(text=text, is_in_domain=True, confidence=0.0, duration_s=duration_s,
-                          decode_s=time.perf_counter() - started, alternatives=tuple(readings),
-                          log_likelihoods=tuple(scores))
+        return self.hear(self.listen(np.asarray(samples, np.int16)), started)
 
-    def free(self, samples: np.ndarray) -> str:
-        """What the model heard, with no reading proposed (the early-end check)."""
+    def listen(self, samples: np.ndarray) -> Heard:
+        """What the model heard, freely: the encoder once, then greedy decoding."""
         states = self.model.encode(samples)
-        return normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
+        heard = self.model.generate(states, len(samples) / SAMPLE_RATE_HZ)
+        return Heard(states, normalize(heard.text), len(samples))
+
+    def hear(self, heard: Heard, started: float) -> Transcript:
+        """The whole decision for one utterance: what was heard, the complete readings of
+        the shop it could have been, and the model's score of each."""
+        readings = self._readings(heard.text)
+        sentences = [_written(t) for t in (heard.text, *readings)] if heard.text else []
+        scores = self.model.score(heard.states, sentences) if sentences else []
+        return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
+                          duration_s=heard.samples / SAMPLE_RATE_HZ,
+                          decode_s=time.perf_counter() - started,
+                          alternatives=tuple(readings), log_likelihoods=tuple(scores))
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been: for each meaning, the reading
@@ -112,31 +109,52 @@ class MoonshineSTT:
         return (readings + counted)[:MAX_READINGS + len(counted)]
 
 
+@dataclass(frozen=True)
+class Heard:
+    """The encoder's view of some audio and the model's free decoding of it."""
+
+    states: np.ndarray
+    text: str
+    """Normalised words."""
+    samples: int
+    """Samples of audio heard."""
+
+
 class MoonshineStream:
-    """Audio of one utterance, decoded when it ends (and at pauses, when asked)."""
+    """Audio of one utterance. At a pause the audio so far is heard freely (the early-end
+    check); when the utterance ends right there, that hearing is kept, so only the readings
+    are scored after the pause."""
 
     def __init__(self, stt: MoonshineSTT) -> None:
         self.stt = stt
         self._chunks: list[np.ndarray] = []
+        self._fed = 0
         self._end: int | None = None
+        self._at_pause: Heard | None = None
 
     def feed(self, samples: np.ndarray) -> None:
-        self._chunks.append(np.asarray(samples, np.int16))
+        chunk = np.asarray(samples, np.int16)
+        self._chunks.append(chunk)
+        self._fed += len(chunk)
 
     def _audio(self) -> np.ndarray:
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return audio[:self._end] if self._end is not None else audio
 
     def partial(self) -> str:
-        audio = self._audio()
-        self._partial_at = len(audio)
-        return self.stt.free(audio) if len(audio) else ""
+        self._at_pause = self.stt.listen(self._audio()) if self._fed else None
+        return self._at_pause.text if self._at_pause else ""
 
     def end_at_partial(self) -> None:
-        self._end = getattr(self, "_partial_at", None)
+        self._end = self._at_pause.samples if self._at_pause is not None else None
 
     def finish(self) -> Transcript:
-        return self.stt.hear(self._audio())
+        started = time.perf_counter()
+        audio = self._audio()
+        heard = self._at_pause
+        if heard is None or heard.samples != len(audio):
+            heard = self.stt.listen(audio)
+        return self.stt.hear(heard, started)
 
 
 def _phrases(domain: Domain) -> list[str]:

@@ -139,8 +139,9 @@ class _Rewriter:
         if add.op_type != "Add":
             return None
         mul = self.producers.get(add.input[0])
-        cast = self.producers.get(mul.input[0]) if mul is not None and mul.op_type == "Mul" \
-            else None
+        if mul is None or mul.op_type != "Mul":
+            return None
+        cast = self.producers.get(mul.input[0])
         if cast is None or cast.op_type != "Cast" or not all(
                 name in self.initializers for name in (cast.input[0], mul.input[1],
                                                        add.input[1])):

@@ -835,8 +835,11 @@ def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False)
     from .stt.models import REGISTRY, installed_models
     from .tts import installed_voices
     models_dir = _models_dir(models_dir)
+    emit({"kind": "stt", "name": "moonshine-base-en", "installed": True, "bundled": True},
+         as_json, "stt  moonshine-base-en  (the default; bundled with the moonshine-cpp wheel)")
     emit({"kind": "stt", "name": "pocketsphinx-en-us", "installed": True, "bundled": True},
-         as_json, "stt  pocketsphinx-en-us  (bundled with the pocketsphinx wheel)")
+         as_json, "stt  pocketsphinx-en-us  (the light engine; bundled with the pocketsphinx "
+                  "wheel)")
     installed = {p.name for p in installed_models(models_dir)}
     for path in installed_models(models_dir):
         emit({"kind": "stt", "name": path.name, "installed": True, "path": str(path)}, as_json,

@@ -35,8 +35,8 @@ of each of the likeliest meanings, and the runner-up of the likeliest."""
 PROPOSAL_BEAM = 96
 """Partial readings kept while swapping phrases in, by how close they sound."""
 UNKNOWN_WORD_COST = 0.5
-"""What keeping a word the shop's language does not know costs a reading's sound score, as
-against swapping it for a phrase that sounds half like it."""
+"""What keeping a word the shop's language does not know costs a reading's sound score: as
+much as swapping it for a phrase that sounds half like it."""
 COUNT_STANDIN = "a"
 """What a count word is heard against: "eight lattes" is also scored as "a lattes", so a
 count stands only when the model hears it clearly over no count at all."""

@@ -38,10 +38,19 @@ GRAPHS = ("encoder_model", "decoder_model_merged")
 def prepared_dir(models_dir: Path) -> Path:
     """The prepared models for the installed wheel (made when missing)."""
     source = model_dir()
-    target = models_dir / f"moonshine-base-en-{_fingerprint(source)}"
-    if not all((target / f"{name}.onnx").is_file() for name in GRAPHS):
+    target = _target(models_dir, source)
+    if not is_prepared(models_dir):
         prepare(source, target)
     return target
+
+
+def is_prepared(models_dir: Path) -> bool:
+    target = _target(models_dir, model_dir())
+    return all((target / f"{name}.onnx").is_file() for name in GRAPHS)
+
+
+def _target(models_dir: Path, source: Path) -> Path:
+    return models_dir / f"moonshine-base-en-{_fingerprint(source)}"
 
 
 def _fingerprint(source: Path) -> str:

@@ -67,7 +67,7 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
     if "speech" in sections:
         yield from _speech(commands, quick)
     if "loop" in sections:
-        yield from loop_bench.run(Path("models"))
+        yield from loop_bench.run(models_dir, engine=engine)
     if "speakers" in sections:
         yield from speaker_bench.run(Path("../shared/audio/librispeech-speakers"),
                                      Path("models"))

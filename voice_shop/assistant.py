@@ -95,7 +95,9 @@ class Assistant:
         unsaid may go on: real people pause before "with almond milk" ("i want a dark roast
         latte ... with almond milk"), and the early end made it a wrong order."""
         grammar = self.domain.grammar
-        if grammar is not None and not grammar.accepts(text.split()):
+        # A grammar decode's partial ends where the grammar allows; free writing need not.
+        is_free = isinstance(self.stt, MoonshineSTT)
+        if grammar is not None and not is_free and not grammar.accepts(text.split()):
             return False
         intent = self.parser.parse(text)
         return is_complete(intent) and not self._may_go_on(intent)

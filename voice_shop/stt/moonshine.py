@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from ..audio import SAMPLE_RATE_HZ
 from ..text import normalize
@@ -88,25 +89,26 @@ class MoonshineSTT:
                           alternatives=tuple(readings), log_likelihoods=tuple(scores))
 
     def _readings(self, text: str) -> list[str]:
-        """Complete commands the heard words could have been: for each meaning, the reading
-        that sounds closest to what was heard (two for the likeliest meaning), each count
-        also read as "a"."""
+        """Complete commands the heard words could have been. For each meaning (the
+        closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
+        words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
+        likeliest meaning also its closest-sounding reading; each count also read as "a"."""
         if self.lexicon is None or self.meaning_of is None or not text:
             return []
-        chosen: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(text.split(), self.lexicon):
+        heard = text.split()
+        groups: dict[Hashable, list[str]] = {}
+        for reading, _ in _proposals(heard, self.lexicon):
             meaning = self.meaning_of(reading) if reading != text else None
-            if meaning is None:
-                continue
-            room = 2 if not chosen or next(iter(chosen)) == meaning else 1
-            if len(chosen.setdefault(meaning, [])) < room:
-                chosen[meaning].append(reading)
-            if len(chosen) >= MAX_READINGS:
-                break
-        readings = list(dict.fromkeys(r for group in chosen.values() for r in group))
+            if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
+                groups.setdefault(meaning, []).append(reading)
+        chosen = [min(group, key=lambda r: Levenshtein.distance(heard, r.split()))
+                  for group in groups.values()]
+        if groups:
+            chosen.insert(1, next(iter(groups.values()))[0])
+        readings = list(dict.fromkeys(chosen))
         counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
                    if c and c not in readings and self.meaning_of(c) is not None]
-        return (readings + counted)[:MAX_READINGS + len(counted)]
+        return readings + counted
 
 
 @dataclass(frozen=True)
@@ -157,10 +159,16 @@ class MoonshineStream:
         return self.stt.hear(heard, started)
 
 
+ARTICLES = ("a", "an")
+"""Run into the next word when heard ("alight roast" for "a light roast"): each word of the
+language is also a phrase with an article before it."""
+
+
 def _phrases(domain: Domain) -> list[str]:
     language = domain.language
-    return sorted({*language.words(), *(v for values in language.lists.values()
-                                        for v in values)})
+    words = language.words()
+    return sorted({*words, *(f"{article} {w}" for w in words for article in ARTICLES),
+                   *(v for values in language.lists.values() for v in values)})
 
 
 def _counts(domain: Domain) -> set[str]:

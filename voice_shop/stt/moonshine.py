@@ -33,6 +33,8 @@ two texts asking for the same thing), or None when it is none."""
 MAX_READINGS = 16
 """Complete readings scored per utterance (two decoder calls): the closest-sounding reading
 of each of the likeliest meanings, and the runner-up of the likeliest."""
+PROPOSALS_READ = 64
+"""Readings, the closest-sounding first, that the parser reads for their meaning."""
 PROPOSAL_BEAM = 96
 """Partial readings kept while swapping phrases in, by how close they sound."""
 UNKNOWN_WORD_COST = 0.5
@@ -97,7 +99,7 @@ class MoonshineSTT:
             return []
         heard = text.split()
         groups: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(heard, self.lexicon):
+        for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
             meaning = self.meaning_of(reading) if reading != text else None
             if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
                 groups.setdefault(meaning, []).append(reading)

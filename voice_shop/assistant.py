@@ -83,10 +83,10 @@ class Assistant:
     def speakers(self) -> SpeakerIdentifier:
         return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
 
-    def meaning_of(self, text: str) -> Hashable | None:
+    def meaning_of(self, text: str, is_sentence: bool = True) -> Hashable | None:
         """What this text asks for when it is a complete shop command, else None (the
-        neural recogniser scores one reading per meaning)."""
-        return meaning_of(self.parser.parse(text))
+        neural recogniser scores one reading per meaning; ``understanding.meaning_of``)."""
+        return meaning_of(self.parser.parse(text), is_sentence)
 
     def is_complete(self, text: str) -> bool:
         """The pipeline's early-end hook: is this partial transcript already a whole

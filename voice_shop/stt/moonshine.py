@@ -26,9 +26,10 @@ from .domain import Domain
 from .lexicon import Lexicon, Substitution
 from .moonshine_model import MoonshineModel
 
-MeaningOf = Callable[[str], Hashable | None]
+MeaningOf = Callable[[str, bool], Hashable | None]
 """What a text means as a complete command of the shop (the parser's judgement: equal for
-two texts asking for the same thing), or None when it is none."""
+two texts asking for the same thing), or None when it is none; told whether the text is a
+whole sentence of the shop's language."""
 
 MAX_READINGS = 16
 """Complete readings scored per utterance (two decoder calls): the closest-sounding reading
@@ -85,10 +86,22 @@ class MoonshineSTT:
         readings = self._readings(heard.text)
         sentences = [_written(t) for t in (heard.text, *readings)] if heard.text else []
         scores = self.model.score(heard.states, sentences) if sentences else []
+        in_language = tuple(self._in_language(t) for t in (heard.text, *readings)) \
+            if heard.text else ()
         return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
                           duration_s=heard.samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
-                          alternatives=tuple(readings), log_likelihoods=tuple(scores))
+                          alternatives=tuple(readings), log_likelihoods=tuple(scores),
+                          in_language=in_language)
+
+    def _in_language(self, text: str) -> bool:
+        """A whole sentence of the shop's grammar; every word a word of the shop's language
+        when the catalog is too large for a grammar."""
+        if self.domain is None:
+            return True
+        if self.domain.grammar is not None:
+            return self.domain.is_command(text)
+        return self.lexicon is not None and all(w in self.lexicon for w in text.split())
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the
@@ -100,7 +113,8 @@ class MoonshineSTT:
         heard = text.split()
         groups: dict[Hashable, list[str]] = {}
         for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
-            meaning = self.meaning_of(reading) if reading != text else None
+            meaning = self.meaning_of(reading, self._in_language(reading)) \
+                if reading != text else None
             if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
                 groups.setdefault(meaning, []).append(reading)
         chosen = [min(group, key=lambda r: Levenshtein.distance(heard, r.split()))
@@ -109,7 +123,8 @@ class MoonshineSTT:
             chosen.insert(1, next(iter(groups.values()))[0])
         readings = list(dict.fromkeys(chosen))
         counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
-                   if c and c not in readings and self.meaning_of(c) is not None]
+                   if c and c not in readings
+                   and self.meaning_of(c, self._in_language(c)) is not None]
         return readings + counted
 
 

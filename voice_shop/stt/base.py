@@ -61,10 +61,10 @@ class Transcript:
     """Per sentence of (``text``, *``alternatives``): log P(sentence | audio) under the neural
     recogniser, in nats (forced decoding); empty from engines that do not score."""
     in_language: tuple[bool, ...] = ()
-    """Per sentence of (``text``, *``alternatives``): is it a whole sentence of the shop's
-    language (its grammar)? A request that names no product is taken from speech only when
-    it is, since the parser finds one from a keyword anywhere ("special", "pay"). Empty when
-    not judged."""
+    """Per sentence of (``text``, *``alternatives``): is it said in the shop's language (a
+    sentence of its grammar, or only the shop's words)? A request that names no product is
+    taken from speech only when it is, since the parser finds one from a keyword anywhere
+    ("special", "pay"). Empty when not judged."""
     cross_check: tuple[str, ...] = ()
     """The grammar pass's sentences for the same audio seen another way: in noisy audio
     (under ``CLEAR_DYNAMIC_RANGE_DB``) through a different noise filter, in clear audio

@@ -95,13 +95,11 @@ class MoonshineSTT:
                           in_language=in_language)
 
     def _in_language(self, text: str) -> bool:
-        """A whole sentence of the shop's grammar; every word a word of the shop's language
-        when the catalog is too large for a grammar."""
-        if self.domain is None:
+        """Said in the shop's language: a whole sentence of its grammar, or words that are
+        all the shop's words ("what are your specials today")."""
+        if self.domain is None or self.lexicon is None:
             return True
-        if self.domain.grammar is not None:
-            return self.domain.is_command(text)
-        return self.lexicon is not None and all(w in self.lexicon for w in text.split())
+        return self.domain.is_command(text) or all(w in self.lexicon for w in text.split())
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the

@@ -31,9 +31,9 @@ MeaningOf = Callable[[str, bool], Hashable | None]
 two texts asking for the same thing), or None when it is none; told whether the text is a
 whole sentence of the shop's language."""
 
-MAX_READINGS = 16
-"""Complete readings scored per utterance (two decoder calls): the closest-sounding reading
-of each of the likeliest meanings, and the runner-up of the likeliest."""
+MAX_READINGS = 11
+"""Meanings whose readings are scored per utterance: with what was heard, one decoder call
+(``SCORE_BATCH``)."""
 PROPOSALS_READ = 64
 """Readings, the closest-sounding first, that the parser reads for their meaning."""
 PROPOSAL_BEAM = 96

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,10 +29,12 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import VoiceShopError
 from ..money import format_cents
+from ..replies import written_options
 from ..shop.db import connect
 from ..shop.engine import Shop
 from ..shop.models import SHOP_REPORTED_STATUSES, OrderStatus, Role
 from .auth import COOKIE, SESSION_MAX_AGE_S, Session, Sessions, bearer_token, same_secret
+from .spending import weekly_spending
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,14 @@ _ERROR_STATUS = {"wrong_pin": 403, "not_adult": 403, "pin_locked": 429, "no_such
 
 
 def _when(unix_s: float) -> str:
-    return datetime.fromtimestamp(unix_s).astimezone().strftime("%Y-%m-%d %H:%M")
+    """"5 Dec 2026, 23:46", in the household's time zone."""
+    local = datetime.fromtimestamp(unix_s).astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def _options(options: dict[str, str]) -> str:
+    """"medium, oat milk": a line's options as the replies say them."""
+    return ", ".join(written_options(options))
 
 
 def _session_secret(db_path: Path) -> bytes:
@@ -102,7 +111,7 @@ class HouseholdApp:
         self.catalog_hook = catalog_hook
         self.sessions = Sessions(_session_secret(db_path))
         self.templates = Jinja2Templates(directory=str(_TEMPLATES))
-        self.templates.env.filters.update(money=format_cents, when=_when)
+        self.templates.env.filters.update(money=format_cents, when=_when, options=_options)
         self.flashes: dict[str, str] = {}
         self.pins = _PinGuard({})
 
@@ -335,6 +344,7 @@ def _page_data(shop: Shop) -> dict[str, Any]:
         "adults": [p for p in profiles if p.role is Role.ADULT],
         "turns": shop.recent_turns(TURNS_SHOWN),
         "product_count": shop.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0],
+        "spending": weekly_spending(shop.conn, date.today()),
     }
 
 

@@ -1,4 +1,4 @@
-"""The ``voice-shop`` command line (the public interface in DESIGN.md).
+"""The ``voice-shop`` command line (docs/cli.md).
 
 One convention for every command:
 - ``--json`` prints one JSON object per line; ``--db`` picks the database wherever one is used;
@@ -1257,18 +1257,46 @@ def bench(sections: Annotated[str, typer.Option(
               "wakes are counted on the other recordings beside that folder.")] = None,
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
+          plot: Annotated[Path | None, typer.Option(
+              "--plot", metavar="DIR", help="Also write the report (report.txt) and PNG "
+              "charts of its figures into this folder.")] = None,
           as_json: JsonOption = False) -> None:
-    """The benchmark report: accuracy, stage latencies, real-time factors, memory."""
+    """The benchmark report: accuracy, stage latencies, real-time factors, memory.
+
+    With --plot DIR, charts too: correct / wrong / rejected against noise, latency per stage,
+    memory per process (docs/measurements.md)."""
     for flag, folder in (("--speakers", speakers), ("--strangers", strangers),
                          ("--wake", wake), ("--real", real), *(("--ood", f) for f in ood or [])):
         if folder is not None and not folder.is_dir():
             raise VoiceShopError(f"{flag} {folder}: no such folder", code="no_such_folder")
-    from .bench.report import run_report
+    if plot is not None:
+        from .bench.plots import check_folder
+        check_folder(plot)  # before the run, not after 15 minutes of it
+    lines: list[str] = []
     if speakers is not None:
         from .bench.speaker_bench import run_folder
-        for line in run_folder(speakers, strangers, _models_dir(models_dir)):
-            emit({"event": "bench", "line": line}, as_json, line)
-        return
+        report: Iterator[str] = run_folder(speakers, strangers, _models_dir(models_dir))
+    else:
+        report = _bench_report(sections, large, commands, quick, real, ood or [], real_limit,
+                               wake, tv_minutes)
+    for line in report:
+        lines.append(line)
+        emit({"event": "bench", "line": line}, as_json, line)
+    if plot is not None:
+        from .bench.plots import write_charts
+        charts = write_charts(lines, plot)
+        for chart in charts:
+            emit({"event": "chart", "path": str(chart)}, as_json, f"chart: {chart}")
+        if not charts:
+            nothing_found(f"no charts: this report has no real-speech, loop or memory figures "
+                          f"(report in {plot / 'report.txt'})")
+
+
+def _bench_report(sections: str, large: int, commands: int, quick: bool, real: Path | None,
+                  ood: list[Path], real_limit: int | None, wake: Path | None,
+                  tv_minutes: float) -> Iterator[str]:
+    """The report's lines for the sections asked (``--real`` and ``--wake`` add theirs)."""
+    from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
     if real is not None and not (real / "labels.json").is_file():
         raise VoiceShopError(f"{real}: not a folder of labelled recordings (no labels.json)")
@@ -1277,10 +1305,8 @@ def bench(sections: Annotated[str, typer.Option(
         wanted = ["real"] if sections == DEFAULT_SECTIONS else [*wanted, "real"]
     if wake is not None and sections == DEFAULT_SECTIONS:
         wanted = ["wake"] if real is None else [*wanted, "wake"]
-    for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
-                           ood=ood or [], real_limit=real_limit, wake_dir=wake,
-                           tv_minutes=tv_minutes):
-        emit({"event": "bench", "line": line}, as_json, line)
+    return run_report(wanted, large, commands=commands, quick=quick, real=real, ood=ood,
+                      real_limit=real_limit, wake_dir=wake, tv_minutes=tv_minutes)
 
 
 def _usage_error(exc: TyperException, as_json: bool) -> None:

@@ -525,7 +525,7 @@ def profiles_limit(name: str, dollars: Annotated[str | None, typer.Argument()] =
 def profiles_allow_unknown(allow: Annotated[bool, typer.Argument(help="true or false.")],
                            db: DbOption = DEFAULT_DB,
                            as_json: JsonOption = False) -> None:
-    """Household setting: may a voice nobody enrolled check out? (default: no)"""
+    """Household setting: may a voice nobody enrolled check out? The default is no."""
     _open_shop(db).set_setting("allow_unknown_checkout", "1" if allow else "0")
     emit({"allow_unknown_checkout": allow}, as_json,
          f"unknown voices {'may' if allow else 'may not'} check out")
@@ -661,7 +661,7 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
                    wake_phrase: WakeOption = "", as_json: JsonOption = False) -> None:
     """Speech to intent, per audio file; changes nothing in the cart.
 
-    A transcript that begins with the wake phrase has it cut off first."""
+    With --wake-phrase, a transcript that begins with that phrase has it cut off first."""
     failed: list[Path] = []
     files = _found_files(files, as_json, failed)
     if not files:
@@ -1242,6 +1242,7 @@ def bench(sections: Annotated[str, typer.Option(
               help="Real recorded orders: a folder with clips/, labels.json, catalog.csv.")]
           = None,
           ood: Annotated[list[Path] | None, typer.Option(
+              metavar="DIR",
               help="Folders of real speech that is not a command (repeatable).")] = None,
           real_limit: Annotated[int | None, typer.Option(
               help="Use only this many of the real clips (a fixed random sample).")] = None,
@@ -1249,8 +1250,8 @@ def bench(sections: Annotated[str, typer.Option(
               "--speakers", help="Only speaker id, on this folder of voices (one sub-folder "
               "per speaker, or speakers.tsv).")] = None,
           strangers: Annotated[Path | None, typer.Option(
-              "--strangers", help="Recordings of voices outside the household (default: "
-              "the strangers/ sub-folder of --speakers).")] = None,
+              "--strangers", help="Recordings of voices outside the household. [default: "
+              "the strangers/ sub-folder of --speakers]")] = None,
           models_dir: ModelsDirOption = None,
           wake: Annotated[Path | None, typer.Option(
               "--wake", help="Real recordings of the wake word 'alexa' (misses); false "

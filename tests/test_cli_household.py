@@ -80,6 +80,12 @@ def test_unknown_orders_are_one_line_errors(db: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.startswith("error [usage_error]: ")
 
 
+def test_cart_show_writes_lines_as_orders_do(db: Path) -> None:
+    run("chat", "--db", str(db), stdin="add a large latte with oat milk\n")
+    shown = run("cart", "show", "--db", str(db)).stdout.splitlines()
+    assert shown[0].startswith("  1 x Latte, large, oat milk  $") and shown[-1].startswith("total")
+
+
 def test_cart_clear_empties_the_cart_only(db: Path) -> None:
     run("chat", "--db", str(db), stdin="add a bag of rice\nadd two bananas\n")
     assert len(Shop.open(db).cart().lines) == 2

@@ -368,9 +368,9 @@ def cart_show(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
         return
     if cart.is_empty:
         nothing_found("the cart is empty")
+    from .replies import written_line
     for line in cart.lines:
-        options = ", ".join(line.options.values())
-        typer.echo(f"{line.quantity:3} x {line.name}{' (' + options + ')' if options else ''}"
+        typer.echo(f"  {written_line(line.quantity, line.name, line.options)}"
                    f"  {format_cents(line.line_total_cents)}"
                    f"{'  [' + line.added_by + ']' if line.added_by else ''}")
     typer.echo(f"total {format_cents(cart.total_cents)}")

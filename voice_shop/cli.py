@@ -532,7 +532,8 @@ def profiles_allow_unknown(allow: Annotated[bool, typer.Argument(help="true or f
 
 
 # ---- speech -----------------------------------------------------------------------------------
-EngineOption = Annotated[str, typer.Option("--engine", help="auto | pocketsphinx | vosk")]
+EngineOption = Annotated[str, typer.Option(
+    "--engine", help="auto | moonshine | pocketsphinx | vosk")]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A Vosk model folder.")]
 ModelsDirOption = Annotated[Path | None, typer.Option(
     "--models-dir", envvar="VOICE_SHOP_MODELS_DIR",
@@ -740,8 +741,8 @@ def listen(db: ConfigDbOption = None,
            realtime: Annotated[bool, typer.Option(
                "--realtime", help="Pace files in real time.")] = False,
            engine: Annotated[str | None, typer.Option(
-               "--engine", help="auto | pocketsphinx | vosk. [default: the config file's, "
-               "else auto]")] = None, model: ModelOption = None,
+               "--engine", help="auto | moonshine | pocketsphinx | vosk. [default: the "
+               "config file's, else auto]")] = None, model: ModelOption = None,
            models_dir: ModelsDirOption = None,
            voice: Annotated[str | None, typer.Option(
                "--voice", help="Piper voice name. [default: the config file's, else "
@@ -1015,8 +1016,11 @@ def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False)
     from .stt.models import REGISTRY, installed_models
     from .tts import installed_voices
     models_dir = _models_dir(models_dir)
+    emit({"kind": "stt", "name": "moonshine-base-en", "installed": True, "bundled": True},
+         as_json, "stt  moonshine-base-en  (the default; bundled with the moonshine-cpp wheel)")
     emit({"kind": "stt", "name": "pocketsphinx-en-us", "installed": True, "bundled": True},
-         as_json, "stt  pocketsphinx-en-us  (bundled with the pocketsphinx wheel)")
+         as_json, "stt  pocketsphinx-en-us  (the light engine; bundled with the pocketsphinx "
+                  "wheel)")
     installed = {p.name for p in installed_models(models_dir)}
     for path in installed_models(models_dir):
         emit({"kind": "stt", "name": path.name, "installed": True, "path": str(path)}, as_json,
@@ -1081,7 +1085,8 @@ def _download_error(exc: ModelError, name: str, models_dir: Path) -> ModelError:
 @app.command()
 def doctor(db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
            engine: Annotated[str | None, typer.Option(
-               "--engine", help="auto | pocketsphinx | vosk. [default: the config file's]")]
+               "--engine",
+               help="auto | moonshine | pocketsphinx | vosk. [default: the config file's]")]
            = None, model: ModelOption = None, config: ConfigOption = None,
            as_json: JsonOption = False) -> None:
     """Check the config file, audio devices, models and database; say what to fix."""
@@ -1258,6 +1263,7 @@ def bench(sections: Annotated[str, typer.Option(
               "wakes are counted on the other recordings beside that folder.")] = None,
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
+          engine: EngineOption = "auto",
           plot: Annotated[Path | None, typer.Option(
               "--plot", metavar="DIR", help="Also write the report (report.txt) and PNG "
               "charts of its figures into this folder.")] = None,
@@ -1279,7 +1285,7 @@ def bench(sections: Annotated[str, typer.Option(
         report: Iterator[str] = run_folder(speakers, strangers, _models_dir(models_dir))
     else:
         report = _bench_report(sections, large, commands, quick, real, ood or [], real_limit,
-                               wake, tv_minutes)
+                               wake, tv_minutes, engine, _models_dir(models_dir))
     for line in report:
         lines.append(line)
         emit({"event": "bench", "line": line}, as_json, line)
@@ -1295,7 +1301,7 @@ def bench(sections: Annotated[str, typer.Option(
 
 def _bench_report(sections: str, large: int, commands: int, quick: bool, real: Path | None,
                   ood: list[Path], real_limit: int | None, wake: Path | None,
-                  tv_minutes: float) -> Iterator[str]:
+                  tv_minutes: float, engine: str, models_dir: Path) -> Iterator[str]:
     """The report's lines for the sections asked (``--real`` and ``--wake`` add theirs)."""
     from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
@@ -1307,7 +1313,8 @@ def _bench_report(sections: str, large: int, commands: int, quick: bool, real: P
     if wake is not None and sections == DEFAULT_SECTIONS:
         wanted = ["wake"] if real is None else [*wanted, "wake"]
     return run_report(wanted, large, commands=commands, quick=quick, real=real, ood=ood,
-                      real_limit=real_limit, wake_dir=wake, tv_minutes=tv_minutes)
+                      real_limit=real_limit, wake_dir=wake, tv_minutes=tv_minutes,
+                      engine=engine, models_dir=models_dir)
 
 
 def _usage_error(exc: TyperException, as_json: bool) -> None:

@@ -18,16 +18,19 @@ from voice_shop.bench.plots import (
 from .test_cli import run
 
 REPORT = """machine: x86_64, 2 cores, Python 3.11.7, Linux 6.1
-real speech: ../shared/audio/coffee-orders (15 products; recogniser ready in 3.1 s)
+real speech: ../shared/audio/coffee-orders (15 products; recogniser pocketsphinx ready in 3.1 s)
   clean: 309 clips, correct 90.3%, wrong 1.6%, rejected 8.1% (RTF 0.049)
+    clips at even places by file name: 155 clips, correct 90.0%, wrong 1.0%, rejected 9.0% (RTF 0.049)
   noise mixed into a fixed sample of 100 of the clips:
   white noise 20 dB: 100 clips, correct 85.0%, wrong 3.0%, rejected 12.0% (RTF 0.059)
   white noise 10 dB: 100 clips, correct 80.0%, wrong 2.0%, rejected 18.0% (RTF 0.135)
   babble noise 10 dB: 100 clips, correct 16.0%, wrong 1.0%, rejected 83.0% (RTF 0.121)
   out of domain (../shared/audio/librispeech-cohort): 0/120 accepted as a command
+  peak memory of this process: 512 MB
 parse [demo] 330 products, 2000 utterances: p50 0.15 ms, p99 0.66 ms, max 2.10 ms; index build 0.05 s; first product right 99.0%
 listen: 24 replies to 24 utterances; end of speech to first reply audio, endpointing wait included: p50 599 ms, p95 888 ms (ended early on a complete command: 24/24); utterances attributed to the enrolled voice: 24
 listen per stage (ms): endpoint_wait p50 304 / p95 315; first_audio p50 294 / p95 583; speaker p50 177 / p95 324
+Raspberry Pi 4 estimate (computing x4): end of speech to first reply audio p50 1480 ms, p95 2647 ms
 listen process peak memory (max RSS): 771 MB
 """  # noqa: E501 (the bench's own lines)
 
@@ -35,15 +38,17 @@ listen process peak memory (max RSS): 771 MB
 def test_the_figures_are_read_back_from_the_report() -> None:
     figures = Figures.from_lines(REPORT.splitlines())
     assert figures.real == [
-        RealResult("recogniser", "clean", None, 90.3, 1.6, 8.1),
-        RealResult("recogniser", "white", 20.0, 85.0, 3.0, 12.0),
-        RealResult("recogniser", "white", 10.0, 80.0, 2.0, 18.0),
-        RealResult("recogniser", "babble", 10.0, 16.0, 1.0, 83.0)]
+        RealResult("pocketsphinx", "clean", None, 90.3, 1.6, 8.1),
+        RealResult("pocketsphinx", "white", 20.0, 85.0, 3.0, 12.0),
+        RealResult("pocketsphinx", "white", 10.0, 80.0, 2.0, 18.0),
+        RealResult("pocketsphinx", "babble", 10.0, 16.0, 1.0, 83.0)]
     assert figures.stages == [StageLatency("listen", "total", 599, 888),
                               StageLatency("listen", "endpoint_wait", 304, 315),
                               StageLatency("listen", "first_audio", 294, 583),
-                              StageLatency("listen", "speaker", 177, 324)]
-    assert figures.memory == [ProcessMemory("listen", 771)]
+                              StageLatency("listen", "speaker", 177, 324),
+                              StageLatency("listen", "pi4_total", 1480, 2647)]
+    assert figures.memory == [ProcessMemory("bench --real (pocketsphinx)", 512),
+                              ProcessMemory("listen", 771)]
 
 
 def test_engines_are_told_apart_by_their_sections() -> None:

@@ -28,10 +28,15 @@ TOTAL_LINE = re.compile(r"^(?P<process>\w+): .*end of speech to first reply audi
                         r"p50 (?P<p50>[\d.]+) ms, p95 (?P<p95>[\d.]+) ms")
 STAGES_LINE = re.compile(r"^(?P<process>\w+) per stage \(ms\): (?P<parts>.*)$")
 STAGE_PART = re.compile(r"(?P<stage>\w+) p50 (?P<p50>[\d.]+) / p95 (?P<p95>[\d.]+)")
+PI4_LINE = re.compile(r"^Raspberry Pi 4 estimate.*?p50 (?P<p50>[\d.]+) ms, "
+                      r"p95 (?P<p95>[\d.]+) ms")
 MEMORY_LINE = re.compile(r"^(?P<process>.+?) (?:process )?peak memory \(max RSS\): "
                          r"(?P<mb>[\d.]+) MB")
+SECTION_MEMORY_LINE = re.compile(r"^\s*peak memory of this process: (?P<mb>[\d.]+) MB")
+"""The real-speech section's own process: the recogniser and parser reading the clips."""
 STAGE_NAMES = {
     "total": "end of speech to first audio",
+    "pi4_total": "the same on a Raspberry Pi 4 (estimate)",
     "endpoint_wait": "endpoint wait",
     "first_audio": "endpoint to first audio",
     "decode": "decode left at the end",
@@ -91,12 +96,18 @@ class Figures:
                 engine = _engine_of(line)
             elif engine is not None and (found := REAL_LINE.match(line)):
                 figures.real.append(_real_result(found, engine))
+            elif engine is not None and (found := SECTION_MEMORY_LINE.match(line)):
+                figures.memory.append(ProcessMemory(f"bench --real ({engine})",
+                                                    float(found["mb"])))
             figures._read_loop_line(line)
         return figures
 
     def _read_loop_line(self, line: str) -> None:
         if found := TOTAL_LINE.match(line):
             self.stages.append(StageLatency(found["process"], "total", float(found["p50"]),
+                                            float(found["p95"])))
+        elif found := PI4_LINE.match(line):
+            self.stages.append(StageLatency("listen", "pi4_total", float(found["p50"]),
                                             float(found["p95"])))
         elif found := STAGES_LINE.match(line):
             self.stages += [StageLatency(found["process"], part["stage"], float(part["p50"]),
@@ -181,7 +192,8 @@ def plot_real(results: Sequence[RealResult], path: Path) -> Path:
     plt = _pyplot()
     noises = list(dict.fromkeys(r.noise for r in results if r.noise != "clean")) or ["clean"]
     engines = list(dict.fromkeys(r.engine for r in results))
-    fig, axes = plt.subplots(1, len(noises), figsize=(3.1 * len(noises) + 0.6, 3.0),
+    fig, axes = plt.subplots(1, len(noises), figsize=(3.1 * len(noises) + 0.6,
+                                                      2.8 + 0.2 * len(engines)),
                              sharey=True, squeeze=False)
     for ax, noise in zip(axes[0], noises, strict=True):
         for style, engine in zip(ENGINE_STYLES * len(engines), engines, strict=False):
@@ -193,9 +205,9 @@ def plot_real(results: Sequence[RealResult], path: Path) -> Path:
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("% of real spoken orders")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=len(OUTCOMES), frameon=False)
     fig.suptitle("Real spoken orders: correct, wrong and rejected as noise rises")
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.04 + 0.07 * len(engines), 1, 1))
     return _save(plt, fig, path)
 
 

@@ -133,7 +133,7 @@ def test_a_missing_file_is_said_before_any_model_loads(command: tuple[str, ...],
                                                        db: Path) -> None:
     started = time.monotonic()
     result = run(*command, "missing.wav", "--db", str(db))
-    assert time.monotonic() - started < 5  # it took 19 s with the recogniser built first
+    assert time.monotonic() - started < 10  # it took 19 s with the recogniser built first
     assert result.returncode == 1
     assert result.stderr == "error [no_such_file]: missing.wav: no such file\n"
 

@@ -83,10 +83,10 @@ class Assistant:
     def speakers(self) -> SpeakerIdentifier:
         return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
 
-    def meaning_of(self, text: str) -> Hashable | None:
+    def meaning_of(self, text: str, is_sentence: bool = True) -> Hashable | None:
         """What this text asks for when it is a complete shop command, else None (the
-        neural recogniser scores one reading per meaning)."""
-        return meaning_of(self.parser.parse(text))
+        neural recogniser scores one reading per meaning; ``understanding.meaning_of``)."""
+        return meaning_of(self.parser.parse(text), is_sentence)
 
     def is_complete(self, text: str) -> bool:
         """The pipeline's early-end hook: is this partial transcript already a whole
@@ -95,7 +95,9 @@ class Assistant:
         unsaid may go on: real people pause before "with almond milk" ("i want a dark roast
         latte ... with almond milk"), and the early end made it a wrong order."""
         grammar = self.domain.grammar
-        if grammar is not None and not grammar.accepts(text.split()):
+        # A grammar decode's partial ends where the grammar allows; free writing need not.
+        is_free = isinstance(self.stt, MoonshineSTT)
+        if grammar is not None and not is_free and not grammar.accepts(text.split()):
             return False
         intent = self.parser.parse(text)
         return is_complete(intent) and not self._may_go_on(intent)

@@ -4,8 +4,10 @@
 The neural recogniser scores every reading of the shop it proposes, and the model's own
 likelihoods decide (``weigh``): the likeliest reading that is a complete command stands when
 the catalog did not have to bend what was heard too far (``MAX_BEND_NATS``) and no reading
-that means something else comes close (``MIN_MARGIN_NATS``). PocketSphinx transcripts carry
-no such scores; their evidence is weighed in ``understand_grammar``.
+that means something else comes close (``MIN_MARGIN_NATS``). A request that names no product
+counts only as a whole sentence of the shop's language (``Transcript.in_language``).
+PocketSphinx transcripts carry no such scores; their evidence is weighed in
+``understand_grammar``.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
     """The likeliest reading that is a complete command, and how sure the model is of it;
     None when no reading is one."""
     sentences = (transcript.text, *transcript.alternatives)
-    parsed = [(text, score, parser.parse(text))
-              for text, score in zip(sentences, transcript.log_likelihoods, strict=False)]
-    meant = [(text, score, intent, meaning_of(intent)) for text, score, intent in parsed]
+    in_language = transcript.in_language or (True,) * len(sentences)
+    parsed = [(text, score, parser.parse(text), is_sentence) for text, score, is_sentence
+              in zip(sentences, transcript.log_likelihoods, in_language, strict=False)]
+    meant = [(text, score, intent, meaning_of(intent, is_sentence))
+             for text, score, intent, is_sentence in parsed]
     complete = [m for m in meant if m[3] is not None]
     if not complete:
         return None

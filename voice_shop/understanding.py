@@ -35,10 +35,12 @@ def is_complete(intent: Intent) -> bool:
     return True
 
 
-def meaning_of(intent: Intent) -> tuple[object, ...] | None:
+def meaning_of(intent: Intent, is_sentence: bool = True) -> tuple[object, ...] | None:
     """What a complete command asks for (intent, products, amounts, options and the other
-    slots), equal for two wordings of the same request; None when it is not complete."""
-    if not is_complete(intent):
+    slots), equal for two wordings of the same request; None when it is not complete, or
+    names no product and was not said as a whole sentence of the shop's language
+    (``is_sentence``): such a request is found from a keyword anywhere in the words."""
+    if not is_complete(intent) or not (intent.items or is_sentence):
         return None
     return (intent.intent, tuple((i.sku, i.quantity or 1, i.unit, i.fraction,
                                   tuple(sorted(i.options.items()))) for i in intent.items),

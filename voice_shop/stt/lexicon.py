@@ -26,7 +26,7 @@ MIN_SIMILARITY = 0.5
 """How alike two phrases must sound to be a reading worth scoring: the mean of their phones
 in common (1 - edit distance / length) and of their broad sounds in common (vowels alike,
 voiced and voiceless pairs alike). Generous: the model, not this, decides."""
-PER_SPAN = 4
+PER_SPAN = 8
 """Phrases kept per stretch of heard words, the closest first."""
 _BROAD = {**{v: "V" for v in ("AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH",
                               "IY", "OW", "OY", "UH", "UW")},

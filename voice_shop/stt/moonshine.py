@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from ..audio import SAMPLE_RATE_HZ
 from ..text import normalize
@@ -25,13 +26,16 @@ from .domain import Domain
 from .lexicon import Lexicon, Substitution
 from .moonshine_model import MoonshineModel
 
-MeaningOf = Callable[[str], Hashable | None]
+MeaningOf = Callable[[str, bool], Hashable | None]
 """What a text means as a complete command of the shop (the parser's judgement: equal for
-two texts asking for the same thing), or None when it is none."""
+two texts asking for the same thing), or None when it is none; told whether the text is a
+whole sentence of the shop's language."""
 
 MAX_READINGS = 16
 """Complete readings scored per utterance (two decoder calls): the closest-sounding reading
 of each of the likeliest meanings, and the runner-up of the likeliest."""
+PROPOSALS_READ = 64
+"""Readings, the closest-sounding first, that the parser reads for their meaning."""
 PROPOSAL_BEAM = 96
 """Partial readings kept while swapping phrases in, by how close they sound."""
 UNKNOWN_WORD_COST = 0.5
@@ -82,31 +86,44 @@ class MoonshineSTT:
         readings = self._readings(heard.text)
         sentences = [_written(t) for t in (heard.text, *readings)] if heard.text else []
         scores = self.model.score(heard.states, sentences) if sentences else []
+        in_language = tuple(self._in_language(t) for t in (heard.text, *readings)) \
+            if heard.text else ()
         return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
                           duration_s=heard.samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
-                          alternatives=tuple(readings), log_likelihoods=tuple(scores))
+                          alternatives=tuple(readings), log_likelihoods=tuple(scores),
+                          in_language=in_language)
+
+    def _in_language(self, text: str) -> bool:
+        """Said in the shop's language: a whole sentence of its grammar, or words that are
+        all the shop's words ("what are your specials today")."""
+        if self.domain is None or self.lexicon is None:
+            return True
+        return self.domain.is_command(text) or all(w in self.lexicon for w in text.split())
 
     def _readings(self, text: str) -> list[str]:
-        """Complete commands the heard words could have been: for each meaning, the reading
-        that sounds closest to what was heard (two for the likeliest meaning), each count
-        also read as "a"."""
+        """Complete commands the heard words could have been. For each meaning (the
+        closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
+        words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
+        likeliest meaning also its closest-sounding reading; each count also read as "a"."""
         if self.lexicon is None or self.meaning_of is None or not text:
             return []
-        chosen: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(text.split(), self.lexicon):
-            meaning = self.meaning_of(reading) if reading != text else None
-            if meaning is None:
-                continue
-            room = 2 if not chosen or next(iter(chosen)) == meaning else 1
-            if len(chosen.setdefault(meaning, [])) < room:
-                chosen[meaning].append(reading)
-            if len(chosen) >= MAX_READINGS:
-                break
-        readings = list(dict.fromkeys(r for group in chosen.values() for r in group))
+        heard = text.split()
+        groups: dict[Hashable, list[str]] = {}
+        for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
+            meaning = self.meaning_of(reading, self._in_language(reading)) \
+                if reading != text else None
+            if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
+                groups.setdefault(meaning, []).append(reading)
+        chosen = [min(group, key=lambda r: Levenshtein.distance(heard, r.split()))
+                  for group in groups.values()]
+        if groups:
+            chosen.insert(1, next(iter(groups.values()))[0])
+        readings = list(dict.fromkeys(chosen))
         counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
-                   if c and c not in readings and self.meaning_of(c) is not None]
-        return (readings + counted)[:MAX_READINGS + len(counted)]
+                   if c and c not in readings
+                   and self.meaning_of(c, self._in_language(c)) is not None]
+        return readings + counted
 
 
 @dataclass(frozen=True)
@@ -157,10 +174,16 @@ class MoonshineStream:
         return self.stt.hear(heard, started)
 
 
+ARTICLES = ("a", "an")
+"""Run into the next word when heard ("alight roast" for "a light roast"): each word of the
+language is also a phrase with an article before it."""
+
+
 def _phrases(domain: Domain) -> list[str]:
     language = domain.language
-    return sorted({*language.words(), *(v for values in language.lists.values()
-                                        for v in values)})
+    words = language.words()
+    return sorted({*words, *(f"{article} {w}" for w in words for article in ARTICLES),
+                   *(v for values in language.lists.values() for v in values)})
 
 
 def _counts(domain: Domain) -> set[str]:

@@ -42,6 +42,7 @@ from . import questions
 from . import wording as say
 from .questions import (
     ApproveOrder,
+    ChooseOptions,
     ChooseProduct,
     ConfirmCancel,
     ConfirmCheckout,
@@ -199,7 +200,7 @@ class Dialog:
         resolved = self._resolve_pending(intent, state, speaker)
         if resolved.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
-        is_answer = resolved is not intent or isinstance(asked, ChooseProduct)
+        is_answer = resolved is not intent or isinstance(asked, ChooseProduct | ChooseOptions)
         intent = resolved
         snapshots = len(state.undo), state.undo[-1:]
         reply = ("" if is_answer else self._change_options(intent, state, speaker)) \
@@ -253,6 +254,8 @@ class Dialog:
             if intent.intent is IntentName.CHECKOUT or intent.digits is not None:
                 return dataclasses.replace(intent, intent=IntentName.CONFIRM, items=())
             return intent
+        if isinstance(pending, ChooseOptions):
+            return self._answer_options(intent, pending, state)
         if not isinstance(pending, ChooseProduct):
             return intent
         if intent.intent in (IntentName.CANCEL, IntentName.DENY):
@@ -292,6 +295,36 @@ class Dialog:
         # asked about in turn.
         return Intent(IntentName.ADD_ITEM, items=(slot, *others, *pending.then),
                       text=intent.text, confidence=1.0)
+
+    def _answer_options(self, intent: Intent, pending: ChooseOptions, state: _State) -> Intent:
+        """"the nine inch one", "sage green", "the second one", "daylight, sixty watt": the
+        values of the groups asked about complete the order, which is added (or asked about
+        again for the groups still unnamed). Another request leaves the question."""
+        if intent.intent in (IntentName.CANCEL, IntentName.DENY):
+            return intent
+        product = self.shop.product(pending.item.sku or "")
+        asked = {g: product.options[g] for g in pending.groups if g in product.options}
+        names_other = any(i.sku and i.sku != product.sku and i.score >= WHOLE_NAME_SCORE
+                          and not _options_said(normalize(i.query).split(), asked)
+                          for i in intent.items)
+        words = normalize(intent.text).split()
+        found = _options_said(words, asked) or ({} if names_other
+                                                 else _options_by_word(words, asked))
+        if not found and intent.choice is not None and not names_other and asked:
+            group = next(iter(asked))
+            value = _offered(asked[group], intent.choice)
+            found = {group: value} if value is not None else {}
+        if not found:
+            if intent.intent not in (IntentName.UNKNOWN, IntentName.CONFIRM):
+                state.pending = None
+            return intent
+        state.pending = None
+        count = _leading_count(intent.text)
+        item = dataclasses.replace(pending.item, options={**pending.item.options, **found},
+                                   quantity=count if count is not None
+                                   else pending.item.quantity)
+        return Intent(IntentName.ADD_ITEM, items=(item, *pending.then), text=intent.text,
+                      confidence=1.0)
 
     def _choose(self, intent: Intent, choices: Sequence[str], asked: str) -> str | None:
         """The offered product the answer names: by a product that is one of the choices and
@@ -392,10 +425,11 @@ class Dialog:
         added: list[str] = []
         unsure: list[ItemSlot] = []
         for item in intent.items:
+            item = self._by_unit_said(item)
             if item.sku is not None and item.alternatives and (item.quantity or 1) >= 1:
                 unsure.append(item)  # asked about below, one at a time
                 continue
-            reply = self._add_item(item, state, speaker, added)
+            reply = self._add_item(item, state, speaker, added, unsure)
             if reply:
                 replies.append(reply)
         if unsure and state.pending is None:
@@ -408,6 +442,19 @@ class Dialog:
             if suggestion:
                 replies.append(suggestion)
         return " ".join(replies)
+
+    def _by_unit_said(self, item: ItemSlot) -> ItemSlot:
+        """"a can of paint" when one of the paints is sold by the can: that one, not a
+        question about the roller."""
+        if not item.alternatives or item.unit is None or item.sku is None:
+            return item
+        sold = [sku for sku in (item.sku, *item.alternatives)
+                if unit_named(self.shop.product(sku).unit) == item.unit
+                or singular(normalize(self.shop.product(sku).unit)) == item.unit]
+        if len(sold) != 1:
+            return item
+        product = self.shop.product(sold[0])
+        return dataclasses.replace(item, sku=product.sku, name=product.name, alternatives=[])
 
     def _change_options(self, intent: Intent, state: _State, speaker: str | None) -> str:
         """"make that a large", "make it oat milk", "change it to two large ones": other
@@ -490,7 +537,9 @@ class Dialog:
         return dataclasses.replace(intent, items=(slot,))
 
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
-                  added: list[str]) -> str:
+                  added: list[str], unsure: list[ItemSlot] | None = None) -> str:
+        """Add one item, or say why not; an item whose product needs an option it was not
+        given goes to ``unsure``, to be asked about."""
         if item.sku is None:
             return say.not_found(item.query)
         quantity = 1 if item.quantity is None else item.quantity
@@ -512,9 +561,13 @@ class Dialog:
         if product.stock is not None and product.stock < quantity + self.shop.in_cart(
                 product.sku):
             return say.over_stock(product.stock, product, self.shop.in_cart(product.sku))
-        reply = self._add_product(product, quantity, item.options, state, speaker)
+        if product.missing_options(item.options) and unsure is not None:
+            unsure.append(item)
+            return ""
+        options = product.with_defaults(item.options)
+        reply = self._add_product(product, quantity, options, state, speaker)
         if not reply:
-            added.append(describe(product.name, quantity, item.options, product.unit))
+            added.append(describe(product.name, quantity, options, product.unit))
         return reply
 
     def _add_product(self, product: Product, quantity: int, options: dict[str, str],
@@ -536,9 +589,21 @@ class Dialog:
 
     def _ask_which(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
         assert item.sku is not None
+        if not item.alternatives:
+            return self._ask_options(item, then, state)
         choices = (item.sku, *item.alternatives)
         names = [self.shop.product(sku).name.lower() for sku in choices]
         state.pending = ChooseProduct(item, choices, say.which(item.query, names), then)
+        return state.pending.question
+
+    def _ask_options(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
+        """"Which colour: bright white, eggshell or sage green?": the groups the order left
+        out that have no default, asked together."""
+        product = self.shop.product(item.sku or "")
+        groups = product.missing_options(item.options)
+        state.pending = ChooseOptions(item, groups, say.which_options(
+            [(g, product.options[g]) for g in groups]), then)
+        state.last_sku, state.last_options = product.sku, dict(item.options)
         return state.pending.question
 
     def _offer_substitute(self, product: Product, quantity: int, state: _State) -> str:
@@ -1101,6 +1166,21 @@ def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> 
         heard = [v for v in values if f" {normalize(v)} " in padded]
         if heard:
             found[group] = max(heard, key=len)
+    return found
+
+
+def _options_by_word(words: Sequence[str], options: dict[str, tuple[str, ...]],
+                     ) -> dict[str, str]:
+    """Per group, the one value a word said belongs to and no other value of the group does
+    ("grey" for dove grey); ``_options_said`` found no value said whole."""
+    said = set(words) - _GLUE_WORDS
+    found: dict[str, str] = {}
+    for group, values in options.items():
+        telling = [v for v in values if any(
+            w in said and sum(w in normalize(o).split() for o in values) == 1
+            for w in normalize(v).split())]
+        if len(telling) == 1:
+            found[group] = telling[0]
     return found
 
 

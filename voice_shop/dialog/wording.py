@@ -125,6 +125,12 @@ def which(query: str, names: Sequence[str]) -> str:
     return f"Which {query or 'one'}: {join(names, 'or')}?"
 
 
+def which_options(groups: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """"Which colour: bright white, eggshell or sage green?", one sentence per group."""
+    asked = [f"which {group}: {join(values, 'or')}?" for group, values in groups]
+    return " And ".join(asked)[:1].upper() + " And ".join(asked)[1:]
+
+
 def several_to_choose(queries: Sequence[str]) -> str:
     """Another question is waiting: these are not added, and nothing remembers them."""
     return (f"I haven't added the {join(queries)}: there are several kinds. Ask for the one "

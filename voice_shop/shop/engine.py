@@ -45,6 +45,8 @@ from .models import (
     Promotion,
     Role,
     TurnRecord,
+    options_from_json,
+    options_to_json,
 )
 from .outbox import delivery_state, enqueue_order
 
@@ -83,17 +85,18 @@ def _stage_values(row: CatalogRow) -> tuple[Any, ...]:
     return (p.sku, row.line, p.name, p.category, p.unit,
             p.price_cents if row.has_price else None, json.dumps(list(p.aliases)),
             json.dumps(list(p.tags)), p.stock, p.brand, p.description,
-            json.dumps({k: list(v) for k, v in p.options.items()}))
+            options_to_json(p))
 
 
 def _product_from_row(row: sqlite3.Row) -> Product:
+    options, defaults, optional = options_from_json(row["options"])
     return Product(
         sku=row["sku"], name=row["name"], category=row["category"] or "",
         unit=row["unit"] or "", price_cents=row["price_cents"],
         aliases=tuple(json.loads(row["aliases"] or "[]")),
         tags=tuple(json.loads(row["tags"] or "[]")), stock=row["stock"],
         brand=row["brand"] or "", description=row["description"] or "",
-        options={k: tuple(v) for k, v in json.loads(row["options"] or "{}").items()},
+        options=options, option_defaults=defaults, optional_options=optional,
     )
 
 
@@ -273,7 +276,7 @@ class Shop:
                 "options=excluded.options, updated_at=excluded.updated_at",
                 [(p.sku, p.name, p.category, p.unit, p.price_cents, json.dumps(list(p.aliases)),
                   json.dumps(list(p.tags)), p.stock, p.brand, p.description,
-                  json.dumps({k: list(v) for k, v in p.options.items()}), now)
+                  options_to_json(p), now)
                  for p in products])
             self._bump_catalog_version()
             self.log_event("catalog_import", None, {"products": len(products)})

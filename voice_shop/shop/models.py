@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +69,21 @@ class Product:
     description: str = ""
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Option groups, each with its spoken values as spelled in the catalog."""
+    option_defaults: dict[str, str] = field(default_factory=dict)
+    """The value a group takes when the shopper names none ("size: small|medium|large =
+    medium")."""
+    optional_options: tuple[str, ...] = ()
+    """Groups a line may go without ("milk?: oat milk|soy milk"): never asked about."""
+
+    def missing_options(self, said: dict[str, str]) -> tuple[str, ...]:
+        """The groups that must be asked about before a line with ``said`` options is added:
+        the groups with no value said, no default, and not optional."""
+        return tuple(g for g in self.options if g not in said
+                     and g not in self.option_defaults and g not in self.optional_options)
+
+    def with_defaults(self, said: dict[str, str]) -> dict[str, str]:
+        """``said`` completed by the defaults of the groups it leaves out."""
+        return {**{g: v for g, v in self.option_defaults.items() if g not in said}, **said}
 
     @property
     def is_in_stock(self) -> bool:
@@ -84,7 +100,38 @@ class Product:
         data["aliases"] = list(self.aliases)
         data["tags"] = list(self.tags)
         data["options"] = {k: list(v) for k, v in self.options.items()}
+        data["optional_options"] = list(self.optional_options)
         return data
+
+
+def options_to_json(product: Product) -> str:
+    """How a product's option groups are kept in the database: a group is its list of values,
+    or ``{"values": [...], "default": ..., "optional": ...}`` when the catalog marked it."""
+    groups: dict[str, Any] = {}
+    for group, values in product.options.items():
+        default = product.option_defaults.get(group)
+        optional = group in product.optional_options
+        groups[group] = ({"values": list(values), "default": default, "optional": optional}
+                         if default or optional else list(values))
+    return json.dumps(groups)
+
+
+def options_from_json(text: str | None,
+                      ) -> tuple[dict[str, tuple[str, ...]], dict[str, str], tuple[str, ...]]:
+    """The option groups, defaults and optional groups ``options_to_json`` wrote."""
+    options: dict[str, tuple[str, ...]] = {}
+    defaults: dict[str, str] = {}
+    optional: list[str] = []
+    for group, kept in json.loads(text or "{}").items():
+        if isinstance(kept, dict):
+            options[group] = tuple(kept.get("values", ()))
+            if kept.get("default"):
+                defaults[group] = str(kept["default"])
+            if kept.get("optional"):
+                optional.append(group)
+        else:
+            options[group] = tuple(kept)
+    return options, defaults, tuple(optional)
 
 
 @dataclass(frozen=True)

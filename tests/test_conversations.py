@@ -1,0 +1,121 @@
+# ruff: noqa: E501  (catalog rows are data)
+"""Whole conversations on catalogs other than the demo one, ending with the cart a shopper
+expects: its lines with their options (issue 28)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from voice_shop.dialog import Dialog
+from voice_shop.intent.parser import IntentParser
+from voice_shop.shop.engine import Shop
+
+from .test_foreign_catalog import _shop_of as foreign_shop
+
+HARDWARE = """sku,name,category,unit,price,aliases,tags,stock,description,options
+H-1,Interior Paint,paint,can,29.00,wall paint,low voc,40,Washable wall paint,"colour: bright white|eggshell|dove grey|sage green; finish: matte|satin = matte"
+H-2,Paint Roller,paint,each,8.25,roller,,12,,size: four inch|nine inch
+H-3,Screwdriver,tools,each,6.50,screwdrivers,,30,,"size: small|medium|large; head: flat|phillips"
+H-4,LED Light Bulb,lighting,pack,7.99,light bulb;bulb,energy saving,25,Uses a tenth of the power,"wattage: forty watt|sixty watt; colour: warm white|daylight"
+H-5,Claw Hammer,tools,each,12.50,hammer,,10,,weight?: sixteen ounce|twenty ounce
+H-6,Drop Cloth,paint,each,4.00,dust sheet,,0,,
+H-7,Plastic Sheeting,paint,roll,5.00,,,20,,
+H-8,Wood Screws,fasteners,box,4.99,screws,,200,,length: one inch|two inch = one inch
+"""
+
+GROCERY = """sku,name,category,unit,price,aliases,tags,stock,description,options
+G-1,Coffee Beans,coffee,bag,11.99,coffee,fair trade,20,Medium roast,grind: whole bean|filter|espresso
+G-2,Large Eggs,dairy,dozen,4.29,eggs,,30,,
+G-3,Sourdough Bread,bakery,loaf,5.50,sourdough,vegan,10,,sliced?: sliced|unsliced
+G-4,Pain Reliever,pharmacy,pack,6.99,ibuprofen,,15,For a headache or back pain,
+G-5,Ground Beef,meat,pound,6.49,beef,,0,,
+G-6,Chicken Breast,meat,pound,7.99,chicken,,20,,
+G-7,Spaghetti,pasta,box,1.89,,,40,,
+G-8,Penne,pasta,box,1.49,,,40,,
+G-9,Orange Juice,drinks,carton,3.99,juice,,25,,"pulp: no pulp|some pulp|lots of pulp"
+"""
+
+
+def _shop_of(tmp_path: Path, catalog: str) -> Shop:
+    """A fresh shop of ``catalog``, in a folder of its own (two shops may share a test)."""
+    folder = tmp_path / str(abs(hash(catalog)))
+    folder.mkdir()
+    return foreign_shop(folder, catalog)
+
+
+@pytest.fixture
+def hardware(tmp_path: Path) -> Dialog:
+    shop = _shop_of(tmp_path, HARDWARE)
+    return Dialog(shop, IntentParser(shop.products()))
+
+
+@pytest.fixture
+def grocery(tmp_path: Path) -> Dialog:
+    shop = _shop_of(tmp_path, GROCERY)
+    return Dialog(shop, IntentParser(shop.products()))
+
+
+def _lines(dialog: Dialog) -> list[tuple[str, int, dict[str, str]]]:
+    return [(ln.sku, ln.quantity, ln.options) for ln in dialog.shop.cart().lines]
+
+
+# ---- 1. options are asked for -----------------------------------------------------------
+def test_an_option_without_a_default_is_asked_before_the_line_is_added(
+        hardware: Dialog) -> None:
+    reply = hardware.handle_text("add a can of paint").reply
+    assert reply == "Which colour: bright white, eggshell, dove grey or sage green?"
+    assert _lines(hardware) == []
+    assert hardware.handle_text("the sage green one").reply == \
+        "Added a can of matte sage green interior paint."
+    hardware.handle_text("add a roller")
+    hardware.handle_text("the nine inch one")
+    assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
+                                ("H-2", 1, {"size": "nine inch"})]
+
+
+def test_several_missing_groups_are_asked_together_and_answered_in_any_way(
+        hardware: Dialog) -> None:
+    reply = hardware.handle_text("add two light bulbs").reply
+    assert reply == ("Which wattage: forty watt or sixty watt? "
+                     "And which colour: warm white or daylight?")
+    hardware.handle_text("daylight sixty watt")
+    reply = hardware.handle_text("add some screwdrivers").reply
+    assert reply.startswith("Which size: small, medium or large?")
+    assert "Added" not in hardware.handle_text("the second one").reply  # the head is asked
+    hardware.handle_text("phillips")
+    assert _lines(hardware) == [
+        ("H-4", 2, {"wattage": "sixty watt", "colour": "daylight"}),
+        ("H-3", 1, {"size": "medium", "head": "phillips"})]
+
+
+def test_defaults_and_optional_groups_are_not_asked(hardware: Dialog, grocery: Dialog) -> None:
+    assert hardware.handle_text("add a hammer and a box of screws").reply.startswith(
+        "Added a claw hammer and a box of one inch wood screws")
+    assert _lines(hardware) == [("H-5", 1, {}), ("H-8", 1, {"length": "one inch"})]
+    grocery.handle_text("add a loaf of sourdough")
+    assert grocery.handle_text("add two bags of coffee").reply == \
+        "Which grind: whole bean, filter or espresso?"
+    grocery.handle_text("espresso please")
+    grocery.handle_text("add orange juice")
+    grocery.handle_text("some pulp")
+    assert _lines(grocery) == [("G-3", 1, {}), ("G-1", 2, {"grind": "espresso"}),
+                               ("G-9", 1, {"pulp": "some pulp"})]
+
+
+def test_the_parser_reports_the_order_as_said(hardware: Dialog) -> None:
+    """The dialog asks; ``parse`` and ``understand`` return the order without the option."""
+    item, = hardware.parser.parse("add a can of sage green interior paint").items
+    assert (item.sku, item.options) == ("H-1", {"colour": "sage green"})
+    item, = hardware.parser.parse("add two screwdrivers").items
+    assert (item.sku, item.quantity, item.options) == ("H-3", 2, {})
+
+
+def test_another_request_leaves_the_question(grocery: Dialog) -> None:
+    grocery.handle_text("add coffee")
+    grocery.handle_text("add a dozen eggs")
+    assert _lines(grocery) == [("G-2", 1, {})]
+    grocery.handle_text("add coffee")
+    assert grocery.handle_text("never mind").reply
+    assert _lines(grocery) == [("G-2", 1, {})]

@@ -119,3 +119,29 @@ def test_another_request_leaves_the_question(grocery: Dialog) -> None:
     grocery.handle_text("add coffee")
     assert grocery.handle_text("never mind").reply
     assert _lines(grocery) == [("G-2", 1, {})]
+
+
+# ---- 2. "it", "them", "that" are the thing just talked about ---------------------------
+def test_it_is_the_product_just_asked_about_not_the_last_line(grocery: Dialog) -> None:
+    grocery.handle_text("add a dozen eggs")
+    grocery.handle_text("do you have chicken breast")
+    grocery.handle_text("add it")
+    grocery.handle_text("how much is the penne")
+    grocery.handle_text("add two of them")
+    grocery.handle_text("what about sourdough bread")
+    grocery.handle_text("I'll take that")
+    assert _lines(grocery) == [("G-2", 1, {}), ("G-6", 1, {}), ("G-8", 2, {}),
+                               ("G-3", 1, {})]
+
+
+def test_them_after_a_price_or_a_search_on_a_catalog_with_options(hardware: Dialog) -> None:
+    hardware.handle_text("add a hammer")
+    hardware.handle_text("how much are the wood screws")
+    hardware.handle_text("add two of them")
+    hardware.handle_text("do you have plastic sheeting")
+    hardware.handle_text("add it")
+    hardware.handle_text("tell me about the roller")
+    assert hardware.handle_text("add it").reply == "Which size: four inch or nine inch?"
+    hardware.handle_text("nine inch")
+    assert _lines(hardware) == [("H-5", 1, {}), ("H-8", 2, {"length": "one inch"}),
+                                ("H-7", 1, {}), ("H-2", 1, {"size": "nine inch"})]

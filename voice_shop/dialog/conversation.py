@@ -319,7 +319,10 @@ class Dialog:
                 state.pending = None
             return intent
         state.pending = None
-        count = _leading_count(intent.text)
+        said = f" {' '.join(words)} "
+        for value in found.values():  # "nine inch" is a size, not nine of them
+            said = said.replace(f" {normalize(value)} ", " ")
+        count = _leading_count(said)
         item = dataclasses.replace(pending.item, options={**pending.item.options, **found},
                                    quantity=count if count is not None
                                    else pending.item.quantity)
@@ -917,8 +920,9 @@ class Dialog:
             return say.we_have_none(what)
         if intent.items and not named:  # "white bread": not that, but others like it
             return say.none_but(what, [p.name.lower() for p in found[:3]])
-        if len(found) == 1:
-            self._talk_about(found[0].sku, state)
+        in_stock = [p for p in named if p.is_in_stock]
+        if in_stock or len(found) == 1:  # "do you have parmesan", "add it": the parmesan
+            self._talk_about((in_stock or found)[0].sku, state)
         return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
 
     def _search_products(self, intent: Intent) -> list[Product]:

@@ -129,7 +129,8 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                       r"surprise me)\b"),
         (I.PRICE_QUERY, r"\b(how much (is|are|does|do|for|would|will|'s)|how much|price|"
                         r"prices|cost|costs|how expensive|what do .* go for)\b"),
-        (I.PRODUCT_INFO, r"\b(tell me (more )?about|what is in|what's in|ingredients|"
+        (I.PRODUCT_INFO, r"\bwhat about\b|"
+                         r"\b(tell me (more )?about|what is in|what's in|ingredients|"
                          r"describe|information (on|about)|info (on|about)|details (on|about|"
                          r"of)|what brand|who makes|how big is|what size is|is (it|the|that|"
                          r"your)( .*)? (vegan|gluten free|organic|dairy free|kosher|halal))\b"),
@@ -174,7 +175,7 @@ roast coffee"); more, and it is not understood."""
 # Words that name the action rather than the product; removed before slots are read.
 _TRIGGER_PHRASES = (
     "what is the price of", "what goes well with", "how many", "what's the price of",
-    "tell me more about",
+    "tell me more about", "and what about", "what about",
     "how expensive are", "information about", "how expensive is", "remind me to buy",
     "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
     "no longer need", "no longer want", "never mind", "nevermind", "what goes with",

@@ -145,3 +145,34 @@ def test_them_after_a_price_or_a_search_on_a_catalog_with_options(hardware: Dial
     hardware.handle_text("nine inch")
     assert _lines(hardware) == [("H-5", 1, {}), ("H-8", 2, {"length": "one inch"}),
                                 ("H-7", 1, {}), ("H-2", 1, {"size": "nine inch"})]
+
+
+# ---- 3. a need instead of a name ------------------------------------------------------
+def test_a_need_is_answered_with_products(grocery: Dialog, hardware: Dialog) -> None:
+    assert grocery.handle_text("anything for a headache").reply == \
+        "For headache, we have pain reliever."
+    grocery.handle_text("add it")
+    assert hardware.handle_text("what do you have that's energy saving").reply == \
+        "For energy saving, we have led light bulb."
+    hardware.handle_text("add two of them")
+    hardware.handle_text("sixty watt, warm white")
+    assert _lines(grocery) == [("G-4", 1, {})]
+    assert _lines(hardware) == [("H-4", 2, {"wattage": "sixty watt", "colour": "warm white"})]
+
+
+# ---- 4. everyday requests -----------------------------------------------------------
+def test_everyday_requests(grocery: Dialog) -> None:
+    grocery.shop.add_promotion("G-7", 10, "Spaghetti is 10 percent off")
+    assert "Spaghetti is 10 percent off" in grocery.handle_text("what's on offer").reply
+    assert grocery.handle_text("what's the cheapest pasta").reply == \
+        "The cheapest is penne, at one dollar and forty-nine cents a box."
+    grocery.handle_text("add two of those")
+    grocery.handle_text("add a dozen eggs")
+    assert grocery.handle_text("how much is everything").reply == \
+        "Everything in your cart, three things, comes to seven dollars and twenty-seven cents."
+    grocery.handle_text("check out")
+    grocery.handle_text("yes")
+    assert grocery.handle_text("what did I order last time").reply.startswith(
+        "Your last order, number 1, was two boxes of penne and a dozen large eggs")
+    grocery.handle_text("add bread")
+    assert _lines(grocery) == [("G-3", 1, {})]

@@ -862,7 +862,10 @@ class Dialog:
         return say.cart_reading(_spoken_lines(cart.lines, self.shop), cart.total_cents)
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        return self._read_cart(self.shop.cart())
+        cart = self.shop.cart()
+        if intent.aspect == "total" and not cart.is_empty:
+            return say.cart_total(sum(ln.quantity for ln in cart.lines), cart.total_cents)
+        return self._read_cart(cart)
 
     def _price(self, intent: Intent, state: _State, speaker: str | None) -> str:
         intent = self._with_last_product(intent, state)  # "how much is it?"
@@ -906,6 +909,10 @@ class Dialog:
         return " ".join(parts)
 
     def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
+        if intent.need:
+            return self._for_need(intent.need, state)
+        if intent.aspect == "cheapest":
+            return self._cheapest(intent, state)
         found = self._search_products(intent)
         named = [self.shop.product(i.sku) for i in intent.items
                  if i.sku and i.score >= WHOLE_NAME_SCORE]
@@ -924,6 +931,42 @@ class Dialog:
         if in_stock or len(found) == 1:  # "do you have parmesan", "add it": the parmesan
             self._talk_about((in_stock or found)[0].sku, state)
         return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
+
+    def _for_need(self, need: str, state: _State) -> str:
+        """"anything for a headache": the products whose description, tags, aliases,
+        category or name hold the words of the need, the best first."""
+        words = {singular(w) for w in normalize(need).split()} - _GLUE_WORDS
+        scored: list[tuple[int, Product]] = []
+        for product in self.parser.index.products:
+            if not product.is_in_stock:
+                continue
+            text = " ".join([product.name, product.description, product.category,
+                             *product.aliases, *product.tags])
+            said = {singular(w) for w in normalize(text).split()}
+            hits = len(words & said)
+            if hits:
+                scored.append((hits, product))
+        if not words or not scored:
+            return say.we_have_none(need)
+        best = max(hits for hits, _ in scored)
+        found = [p for hits, p in scored if hits == best]
+        self._talk_about(found[0].sku, state)
+        return say.for_need(need, [p.name.lower() for p in found[:3]], len(found) - 3)
+
+    def _cheapest(self, intent: Intent, state: _State) -> str:
+        """"what's the cheapest pasta": of the products the words name, the one in stock
+        that costs least."""
+        found = self._search_products(intent)
+        for item in intent.items:
+            kind = singular(normalize(item.query))
+            found += [p for p in self.parser.index.products if p.is_in_stock and (
+                singular(normalize(p.category)) == kind
+                or kind in {singular(w) for w in normalize(p.name).split()})]
+        if not found:
+            return say.we_have_none(" ".join(i.query for i in intent.items))
+        product = min(found, key=lambda p: (self.shop.unit_price_cents(p), p.name))
+        self._talk_about(product.sku, state)
+        return say.cheapest(product, self.shop.unit_price_cents(product))
 
     def _search_products(self, intent: Intent) -> list[Product]:
         candidates: list[Product] = []
@@ -957,6 +1000,9 @@ class Dialog:
         if not orders:
             return say.NO_ORDERS
         order = orders[0]
+        if intent.aspect == "lines":  # "what did I order last time"
+            mine = self._usual_order(speaker) or order
+            return say.last_order_lines(mine, _spoken_lines(mine.lines, self.shop))
         profile = self.shop.find_profile(speaker)
         if order.status is OrderStatus.PENDING_APPROVAL and profile \
                 and profile.role is Role.ADULT:

@@ -206,6 +206,29 @@ def cart_reading(lines: str, total_cents: int) -> str:
     return f"Your cart has {lines}. The total is {speak_cents(total_cents)}."
 
 
+def cart_total(count: int, total_cents: int) -> str:
+    """"How much is everything": the cart's total, and how many things make it."""
+    things = "one thing" if count == 1 else f"{quantity_words(count)} things"
+    return f"Everything in your cart, {things}, comes to {speak_cents(total_cents)}."
+
+
+def last_order_lines(order: Order, lines: str) -> str:
+    return (f"Your last order, number {order.id}, was {lines}, for "
+            f"{speak_cents(order.total_cents)}.")
+
+
+def for_need(need: str, names: Sequence[str], more: int) -> str:
+    """"For a headache we have pain reliever." """
+    extra = f", and {quantity_words(more)} more" if more > 0 else ""
+    return f"For {need}, we have {join(names)}{extra}."
+
+
+def cheapest(product: Product, unit_price_cents: int) -> str:
+    per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
+    return (f"The cheapest is {product.name.lower()}, at {speak_cents(unit_price_cents)}"
+            f"{per}.")
+
+
 def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
     per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
     text = f"{product.name} {_is_are(product.name)} {speak_cents(unit_price_cents)}{per}"

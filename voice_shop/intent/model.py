@@ -96,13 +96,19 @@ class Intent:
     one" -1."""
     digits: str | None = None
     """A code said digit by digit ("four oh oh seven" "4007"), such as a purchase PIN."""
+    need: str | None = None
+    """What a search asks for by use rather than name: "headache" in "anything for a
+    headache", "energy saving"."""
+    aspect: str | None = None
+    """What a question asks of its subject: ``"cheapest"`` ("the cheapest pasta"),
+    ``"total"`` ("how much is everything"), ``"lines"`` ("what did I order last time")."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
                 "category": self.category, "tags": list(self.tags), "rating": self.rating,
                 "text": self.text, "confidence": round(self.confidence, 3),
                 "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
-                "digits": self.digits}
+                "digits": self.digits, "need": self.need, "aspect": self.aspect}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -112,4 +118,5 @@ class Intent:
                    rating=data.get("rating"), text=data.get("text", ""),
                    confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
                    quantity=data.get("quantity"), choice=data.get("choice"),
-                   digits=data.get("digits"))
+                   digits=data.get("digits"), need=data.get("need"),
+                   aspect=data.get("aspect"))

@@ -117,7 +117,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                      r"everything|my order))?|i'm (done|ready to (pay|order))|that's "
                      r"(all|everything|it)|proceed to checkout|order now|ready to (pay|check "
                      r"out|order)|place order|complete purchase)\b|^place it$"),
-        (I.DEALS, r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|"
+        (I.DEALS, r"\b(deals?|on sale|on offer|sales|specials?|special offers?|promotions?|promos?|"
                   r"discounts?|discounted|coupons?|offers|bargains?|what's cheap)\b"),
         (I.FEEDBACK, r"\b(feedback|rate|rating|stars?|review|complain(t)?|(loved|hated|enjoyed"
                      r"|liked|disliked) (it|the (service|delivery|app|shopping))|the (service|"
@@ -168,6 +168,19 @@ _ASK_PATTERN = re.compile(r"\b(" + "|".join(
 _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
     _ASK_PATTERN.pattern + "|" + _RULES[-1][1].pattern)))
 _AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
+
+
+def _rule_pattern(rule: str) -> str:
+    """An expansion rule of the shop's language as a regex alternation, longest first."""
+    phrases = sorted(rule_phrases(_LANGUAGE, rule), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(p) for p in phrases) + ")"
+
+
+_NEED = re.compile(rf"^{_rule_pattern('need_lead')} {_rule_pattern('need_link')} "
+                   r"(?:(?:a|an|my|the|some|your|our) )?(?P<need>[a-z0-9][a-z0-9' ]*)$")
+_CHEAPEST = re.compile(rf"^(?:{_rule_pattern('cheapest')}|the cheapest) (?P<rest>.+)$")
+_WHOLE_TOTAL = re.compile(rf"^{_rule_pattern('whole_total')}$")
+_LAST_ORDER_LINES = re.compile(rf"^{_rule_pattern('last_order_lines')}$")
 MAX_UNKNOWN_LEAD_WORDS = 2
 """A bare product order may start with this many words the shop does not know ("brew a dark
 roast coffee"); more, and it is not understood."""
@@ -215,7 +228,7 @@ _EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these"
                "again", "instead", "too", "also", "now", "today", "just", "anymore",
                "anything", "something", "size"}
 _NON_PRODUCT_WORDS = re.compile(
-    r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|discounts?|"
+    r"\b(deals?|on sale|on offer|sales|specials?|special offers?|promotions?|promos?|discounts?|"
     r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"
     r"suggestions?|what should i (buy|get|cook|make|eat|order)|ideas|anything else|"
     r"what else|should i|might like)\b")
@@ -418,6 +431,9 @@ class IntentParser:
         count = self._count_of_them(words)
         if count is not None:
             return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)
+        asked = self._asked_of(core, text)
+        if asked is not None:
+            return asked
         shielded = " ".join(self._shield(words))  # "add a set of mixing bowls" sets nothing
         for intent, pattern in _RULES:
             if pattern.search(shielded):
@@ -471,6 +487,23 @@ class IntentParser:
                 return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,
                               confidence=(0.75 - 0.1 * skip) * min(i.score for i in items))
         return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
+
+    def _asked_of(self, core: str, text: str) -> Intent | None:
+        """Questions the shop's language names whole: a need ("anything for a headache"),
+        the cheapest of a kind, the cart's total, the last order's lines."""
+        if _WHOLE_TOTAL.match(core):
+            return Intent(IntentName.VIEW_CART, text=text, confidence=0.95, aspect="total")
+        if _LAST_ORDER_LINES.match(core):
+            return Intent(IntentName.ORDER_STATUS, text=text, confidence=0.95, aspect="lines")
+        need = _NEED.match(core)
+        if need:
+            return Intent(IntentName.SEARCH, text=text, confidence=0.9,
+                          need=need.group("need").strip())
+        cheapest = _CHEAPEST.match(core)
+        if cheapest:
+            found = self._with_slots(IntentName.SEARCH, cheapest.group("rest"), text)
+            return dataclasses.replace(found, aspect="cheapest")
+        return None
 
     def _with_slots(self, intent: IntentName, sentence: str, text: str,
                     is_list: bool = False) -> Intent:

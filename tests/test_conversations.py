@@ -35,6 +35,7 @@ G-6,Chicken Breast,meat,pound,7.99,chicken,,20,,
 G-7,Spaghetti,pasta,box,1.89,,,40,,
 G-8,Penne,pasta,box,1.49,,,40,,
 G-9,Orange Juice,drinks,carton,3.99,juice,,25,,"pulp: no pulp|some pulp|lots of pulp"
+G-10,Ground Turkey,meat,pound,5.99,turkey,,20,,
 """
 
 
@@ -176,3 +177,36 @@ def test_everyday_requests(grocery: Dialog) -> None:
         "Your last order, number 1, was two boxes of penne and a dozen large eggs")
     grocery.handle_text("add bread")
     assert _lines(grocery) == [("G-3", 1, {})]
+
+
+def test_the_second_one_and_a_new_amount(grocery: Dialog, hardware: Dialog) -> None:
+    grocery.handle_text("do you have pasta")
+    grocery.handle_text("the second one")
+    grocery.handle_text("add a dozen eggs")
+    assert grocery.handle_text("no wait, two dozen").reply == \
+        "You now have two dozen large eggs."
+    assert _lines(grocery) == [("G-8", 1, {}), ("G-2", 2, {})]
+    hardware.handle_text("add two boxes of two inch screws")
+    hardware.handle_text("sorry, three")
+    assert _lines(hardware) == [("H-8", 3, {"length": "two inch"})]
+
+
+# ---- 5. corrections -----------------------------------------------------------------
+def test_a_correction_of_a_sold_out_order_and_never_mind(grocery: Dialog,
+                                                         hardware: Dialog) -> None:
+    assert "ground beef is out of stock" in \
+        grocery.handle_text("add two pounds of ground beef").reply
+    reply = grocery.handle_text("actually make that three").reply
+    assert "zero" not in reply and "ground beef is out of stock" in reply
+    grocery.handle_text("yes")
+    assert _lines(grocery) == [("G-10", 3, {})]
+    grocery.handle_text("actually make that five")
+    assert grocery.handle_text("never mind").reply.startswith("Undone.")
+    assert _lines(grocery) == [("G-10", 3, {})]
+    assert hardware.handle_text("add a drop cloth").reply.startswith(
+        "Sorry, drop cloth is out of stock.")
+    assert "zero" not in hardware.handle_text("actually make that three").reply
+    hardware.handle_text("add a sixty watt daylight bulb")
+    hardware.handle_text("make that three")
+    hardware.handle_text("never mind")
+    assert _lines(hardware)[-1] == ("H-4", 1, {"wattage": "sixty watt", "colour": "daylight"})

@@ -106,6 +106,11 @@ class _State:
     last_seen: dict[str, float] = field(default_factory=dict)
     just_changed: bool = False
     """The last turn changed the cart: "cancel that" then takes it back."""
+    just_corrected: bool = False
+    """The last turn changed an amount or option said before ("make that three"): "never
+    mind" then takes it back."""
+    offered: list[str] = field(default_factory=list)
+    """The skus the last answer named, in order: "the second one" is the second of them."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> _State:
@@ -115,7 +120,9 @@ class _State:
                    last_options=dict(data.get("last_options") or {}),
                    reminded=list(data.get("reminded", [])),
                    last_seen=dict(data.get("last_seen", {})),
-                   just_changed=bool(data.get("just_changed", False)))
+                   just_changed=bool(data.get("just_changed", False)),
+                   just_corrected=bool(data.get("just_corrected", False)),
+                   offered=[str(sku) for sku in data.get("offered", [])])
 
     def to_dict(self) -> dict[str, Any]:
         pending = questions.to_dict(self.pending) if self.pending else None
@@ -123,7 +130,8 @@ class _State:
                 "last_reply": self.last_reply, "last_sku": self.last_sku,
                 "last_options": self.last_options,
                 "reminded": self.reminded[-50:], "last_seen": self.last_seen,
-                "just_changed": self.just_changed}
+                "just_changed": self.just_changed, "just_corrected": self.just_corrected,
+                "offered": self.offered[:10]}
 
 
 def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
@@ -207,6 +215,7 @@ class Dialog:
             or self._handlers[intent.intent](intent, state, speaker)
         state.just_changed = (len(state.undo), state.undo[-1:]) != snapshots \
             and intent.intent is not IntentName.UNDO
+        state.just_corrected = state.just_changed and intent.intent in _CORRECTIONS
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
@@ -257,7 +266,7 @@ class Dialog:
         if isinstance(pending, ChooseOptions):
             return self._answer_options(intent, pending, state)
         if not isinstance(pending, ChooseProduct):
-            return intent
+            return self._from_offered(intent, state)
         if intent.intent in (IntentName.CANCEL, IntentName.DENY):
             return intent
         if intent.intent in _ASKS_ABOUT and intent.choice is not None \
@@ -295,6 +304,21 @@ class Dialog:
         # asked about in turn.
         return Intent(IntentName.ADD_ITEM, items=(slot, *others, *pending.then),
                       text=intent.text, confidence=1.0)
+
+    def _from_offered(self, intent: Intent, state: _State) -> Intent:
+        """"the second one" after "we have spaghetti and penne": the product at that place
+        of the last answer; an order of it, or the subject of a question about it."""
+        if intent.choice is None or not state.offered or any(i.sku for i in intent.items):
+            return intent
+        sku = _offered(state.offered, intent.choice)
+        if sku is None or intent.intent not in (*_MAY_ANSWER_WHICH, *_ASKS_ABOUT):
+            return intent
+        product = self.shop.product(sku)
+        quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
+        about = ItemSlot(query=product.name.lower(), sku=sku, name=product.name,
+                         quantity=quantity, score=1.0)
+        kind = intent.intent if intent.intent in _ASKS_ABOUT else IntentName.ADD_ITEM
+        return dataclasses.replace(intent, intent=kind, items=(about,))
 
     def _answer_options(self, intent: Intent, pending: ChooseOptions, state: _State) -> Intent:
         """"the nine inch one", "sage green", "the second one", "daylight, sixty watt": the
@@ -398,8 +422,9 @@ class Dialog:
             return say.CANCELLED
         if re.search(r"\border\b", normalize(intent.text)):
             return self._ask_cancel_order(state, speaker)
-        if state.just_changed and _THAT.search(normalize(intent.text)):
-            return self._undo(intent, state, speaker)  # "add bananas", "cancel that"
+        if (state.just_changed and intent.aspect == "take_back") or (
+                state.just_corrected and intent.aspect == "never_mind"):
+            return self._undo(intent, state, speaker)  # "make that three", "never mind"
         return say.OKAY
 
     def _ask_cancel_order(self, state: _State, speaker: str | None) -> str:
@@ -610,6 +635,7 @@ class Dialog:
         return state.pending.question
 
     def _offer_substitute(self, product: Product, quantity: int, state: _State) -> str:
+        self._talk_about(product.sku, state)  # "actually make that three" is about it
         substitute = self.shop.substitute_for(product)
         if substitute is None:
             return say.out_of_stock(product.name)
@@ -740,7 +766,8 @@ class Dialog:
             targets = [(self._cart_sku(i) or i.sku, i.quantity, i.options or None)
                        for i in intent.items]
         else:  # "make it three": the line the talk is about
-            targets = [(state.last_sku, intent.quantity, state.last_options)]
+            targets = [(state.last_sku, self._in_its_unit(state.last_sku, intent),
+                        state.last_options)]
         replies = []
         for (sku, quantity, options), item in zip(targets, (*intent.items, None), strict=False):
             if (quantity is None and options and item is not None and sku is not None
@@ -756,9 +783,12 @@ class Dialog:
             if quantity < 0:
                 replies.append(say.not_a_positive_amount(quantity))
                 continue
-            stock = self.shop.product(sku).stock
-            if stock is not None and quantity > stock:
-                replies.append(say.over_stock(stock, self.shop.product(sku), 0))
+            product = self.shop.product(sku)
+            if not product.is_in_stock:  # "add ground beef" (sold out), "make that three"
+                replies.append(self._offer_substitute(product, quantity, state))
+                continue
+            if product.stock is not None and quantity > product.stock:
+                replies.append(say.over_stock(product.stock, product, 0))
                 continue
             line = self._line_meant(sku, options if options is not None or sku != state.last_sku
                                     else state.last_options)
@@ -784,6 +814,15 @@ class Dialog:
             replies.append(say.now_have(describe(product.name, quantity, said, product.unit))
                            if quantity else say.removed_all(product.name))
         return " ".join(replies)
+
+    def _in_its_unit(self, sku: str | None, intent: Intent) -> int | None:
+        """A bare amount in the product's own unit: "two dozen" of eggs sold by the dozen
+        is two."""
+        if sku is None or intent.quantity is None or intent.unit != "dozen":
+            return intent.quantity
+        if self.shop.product(sku).unit == BY_THE_DOZEN:
+            return intent.quantity // 12
+        return intent.quantity
 
     def _restyle(self, sku: str, options: dict[str, str], item: ItemSlot, state: _State,
                  speaker: str | None) -> str:
@@ -930,6 +969,7 @@ class Dialog:
         in_stock = [p for p in named if p.is_in_stock]
         if in_stock or len(found) == 1:  # "do you have parmesan", "add it": the parmesan
             self._talk_about((in_stock or found)[0].sku, state)
+        state.offered = [p.sku for p in found[:3]]
         return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
 
     def _for_need(self, need: str, state: _State) -> str:
@@ -951,6 +991,7 @@ class Dialog:
         best = max(hits for hits, _ in scored)
         found = [p for hits, p in scored if hits == best]
         self._talk_about(found[0].sku, state)
+        state.offered = [p.sku for p in found[:3]]
         return say.for_need(need, [p.name.lower() for p in found[:3]], len(found) - 3)
 
     def _cheapest(self, intent: Intent, state: _State) -> str:
@@ -1160,8 +1201,8 @@ WHOLE_NAME_SCORE = 0.99
 """A match this good names the product itself, not one of its words ("large" of eggs)."""
 MAX_PRICES_SAID = 3
 """Asked the price of a word several products share ("the paint"), the first this many."""
-_THAT = re.compile(r"\b(that|it|this)\b")
-"""What "cancel that" points back to: the change just made."""
+_CORRECTIONS = frozenset({IntentName.SET_QUANTITY, IntentName.UNKNOWN})
+"""Turns that change what was said before ("make that three", "make it a large")."""
 _ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})
 _MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentName.CONFIRM,
                                IntentName.SET_QUANTITY})

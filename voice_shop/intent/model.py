@@ -96,19 +96,23 @@ class Intent:
     one" -1."""
     digits: str | None = None
     """A code said digit by digit ("four oh oh seven" "4007"), such as a purchase PIN."""
+    unit: str | None = None
+    """The pack word said with a bare ``quantity``: "no wait, two dozen" is 24, "dozen"."""
     need: str | None = None
     """What a search asks for by use rather than name: "headache" in "anything for a
     headache", "energy saving"."""
     aspect: str | None = None
     """What a question asks of its subject: ``"cheapest"`` ("the cheapest pasta"),
-    ``"total"`` ("how much is everything"), ``"lines"`` ("what did I order last time")."""
+    ``"total"`` ("how much is everything"), ``"lines"`` ("what did I order last time"),
+    ``"take_back"`` ("cancel that" said of the change just made), ``"never_mind"``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
                 "category": self.category, "tags": list(self.tags), "rating": self.rating,
                 "text": self.text, "confidence": round(self.confidence, 3),
                 "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
-                "digits": self.digits, "need": self.need, "aspect": self.aspect}
+                "digits": self.digits, "need": self.need, "aspect": self.aspect,
+                "unit": self.unit}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -119,4 +123,4 @@ class Intent:
                    confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
                    quantity=data.get("quantity"), choice=data.get("choice"),
                    digits=data.get("digits"), need=data.get("need"),
-                   aspect=data.get("aspect"))
+                   aspect=data.get("aspect"), unit=data.get("unit"))

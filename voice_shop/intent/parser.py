@@ -170,6 +170,21 @@ _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
 _AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
 
 
+def _amount_correction(text: str) -> Intent | None:
+    """"no wait, two dozen", "actually, three": a new amount for what was just said."""
+    said = _CORRECTION.match(normalize(text.replace(",", " ")))
+    if said is None:
+        return None
+    words = said.group("amount").split()
+    while words and words[-1] in ("please", "instead", "then"):
+        words = words[:-1]
+    value, used = leading_quantity(words) if words else (None, 0)
+    if value is None or used != len(words):
+        return None
+    unit = "dozen" if words[-1] == "dozen" else None
+    return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=value, unit=unit)
+
+
 def _rule_pattern(rule: str) -> str:
     """An expansion rule of the shop's language as a regex alternation, longest first."""
     phrases = sorted(rule_phrases(_LANGUAGE, rule), key=len, reverse=True)
@@ -179,6 +194,9 @@ def _rule_pattern(rule: str) -> str:
 _NEED = re.compile(rf"^{_rule_pattern('need_lead')} {_rule_pattern('need_link')} "
                    r"(?:(?:a|an|my|the|some|your|our) )?(?P<need>[a-z0-9][a-z0-9' ]*)$")
 _CHEAPEST = re.compile(rf"^(?:{_rule_pattern('cheapest')}|the cheapest) (?P<rest>.+)$")
+_CORRECTION = re.compile(rf"^{_rule_pattern('correction')} (?P<amount>.+)$")
+_TAKE_BACK = re.compile(rf"^{_rule_pattern('take_back')}$")
+_NEVER_MIND = re.compile(rf"^{_rule_pattern('never_mind')}$")
 _WHOLE_TOTAL = re.compile(rf"^{_rule_pattern('whole_total')}$")
 _LAST_ORDER_LINES = re.compile(rf"^{_rule_pattern('last_order_lines')}$")
 MAX_UNKNOWN_LEAD_WORDS = 2
@@ -404,6 +422,9 @@ class IntentParser:
         return dataclasses.replace(intent, items=items, quantity=quantity)
 
     def _parse(self, text: str) -> Intent:
+        corrected = _amount_correction(text)
+        if corrected is not None:
+            return corrected
         words = self._clean(text)
         sentence = " ".join(words)
         # Fillers that take back are a no: "no wait", "um, I changed my mind".
@@ -439,7 +460,12 @@ class IntentParser:
             if pattern.search(shielded):
                 if intent is IntentName.CLEAR_CART and _EXCEPT.search(shielded):
                     break  # "remove everything except the bagels": not a clear, not understood
-                return self._with_slots(intent, shielded, text)
+                found = self._with_slots(intent, shielded, text)
+                if intent is IntentName.CANCEL and _TAKE_BACK.match(core):
+                    found = dataclasses.replace(found, aspect="take_back")
+                elif intent is IntentName.CANCEL and _NEVER_MIND.match(core):
+                    found = dataclasses.replace(found, aspect="never_mind")
+                return found
         else:
             found = self._fallback(sentence, text)
             if found.intent is IntentName.ADD_ITEM and text.rstrip().endswith("?"):

@@ -19,10 +19,13 @@ H-1,Interior Paint,paint,can,29.00,wall paint,low voc,40,Washable wall paint,"co
 H-2,Paint Roller,paint,each,8.25,roller,,12,,size: four inch|nine inch
 H-3,Screwdriver,tools,each,6.50,screwdrivers,,30,,"size: small|medium|large; head: flat|phillips"
 H-4,LED Light Bulb,lighting,pack,7.99,light bulb;bulb,energy saving,25,Uses a tenth of the power,"wattage: forty watt|sixty watt; colour: warm white|daylight"
-H-5,Claw Hammer,tools,each,12.50,hammer,,10,,weight?: sixteen ounce|twenty ounce
+H-5,Claw Hammer,tools,each,12.50,,,10,,weight?: sixteen ounce|twenty ounce
 H-6,Drop Cloth,paint,each,4.00,dust sheet,,0,,
 H-7,Plastic Sheeting,paint,roll,5.00,,,20,,
 H-8,Wood Screws,fasteners,box,4.99,screws,,200,,length: one inch|two inch = one inch
+H-9,Sledge Hammer,tools,each,34.00,,,0,,
+H-10,Tack Hammer,tools,each,9.00,,,5,,
+H-11,Rubber Mallet,tools,each,11.00,,,5,,
 """
 
 GROCERY = """sku,name,category,unit,price,aliases,tags,stock,description,options
@@ -36,6 +39,12 @@ G-7,Spaghetti,pasta,box,1.89,,,40,,
 G-8,Penne,pasta,box,1.49,,,40,,
 G-9,Orange Juice,drinks,carton,3.99,juice,,25,,"pulp: no pulp|some pulp|lots of pulp"
 G-10,Ground Turkey,meat,pound,5.99,turkey,,20,,
+G-11,Rye Bread,bakery,loaf,4.75,,,0,,
+G-12,White Bread,bakery,loaf,2.99,,,10,,
+G-13,Whole Wheat Bread,bakery,loaf,3.49,,,10,,
+G-14,Multigrain Bread,bakery,loaf,3.99,,,10,,
+G-15,Gluten Free Bread,bakery,loaf,5.99,,gluten free,10,,
+G-16,Brioche Bread,bakery,loaf,4.99,,,10,,
 """
 
 
@@ -92,7 +101,7 @@ def test_several_missing_groups_are_asked_together_and_answered_in_any_way(
 
 
 def test_defaults_and_optional_groups_are_not_asked(hardware: Dialog, grocery: Dialog) -> None:
-    assert hardware.handle_text("add a hammer and a box of screws").reply.startswith(
+    assert hardware.handle_text("add a claw hammer and a box of screws").reply.startswith(
         "Added a claw hammer and a box of one inch wood screws")
     assert _lines(hardware) == [("H-5", 1, {}), ("H-8", 1, {"length": "one inch"})]
     grocery.handle_text("add a loaf of sourdough")
@@ -136,7 +145,7 @@ def test_it_is_the_product_just_asked_about_not_the_last_line(grocery: Dialog) -
 
 
 def test_them_after_a_price_or_a_search_on_a_catalog_with_options(hardware: Dialog) -> None:
-    hardware.handle_text("add a hammer")
+    hardware.handle_text("add a claw hammer")
     hardware.handle_text("how much are the wood screws")
     hardware.handle_text("add two of them")
     hardware.handle_text("do you have plastic sheeting")
@@ -175,7 +184,7 @@ def test_everyday_requests(grocery: Dialog) -> None:
     grocery.handle_text("yes")
     assert grocery.handle_text("what did I order last time").reply.startswith(
         "Your last order, number 1, was two boxes of penne and a dozen large eggs")
-    grocery.handle_text("add bread")
+    grocery.handle_text("add sourdough bread")
     assert _lines(grocery) == [("G-3", 1, {})]
 
 
@@ -210,3 +219,18 @@ def test_a_correction_of_a_sold_out_order_and_never_mind(grocery: Dialog,
     hardware.handle_text("make that three")
     hardware.handle_text("never mind")
     assert _lines(hardware)[-1] == ("H-4", 1, {"wattage": "sixty watt", "colour": "daylight"})
+
+
+# ---- 6. choices offered -------------------------------------------------------------
+def test_only_what_can_be_bought_is_offered(grocery: Dialog, hardware: Dialog) -> None:
+    reply = grocery.handle_text("add milk and bread").reply
+    assert reply.endswith("Which bread: white bread, brioche bread, sourdough bread "
+                          "and three more?")
+    assert "rye" not in reply
+    grocery.handle_text("whole wheat")
+    reply = hardware.handle_text("add two hammers").reply
+    assert reply == "Which hammers: tack hammer or claw hammer?"
+    hardware.handle_text("the claw one")
+    hardware.handle_text("add a sledge hammer")
+    assert _lines(grocery) == [("G-13", 1, {})]
+    assert _lines(hardware) == [("H-5", 2, {})]

@@ -453,7 +453,7 @@ class Dialog:
         added: list[str] = []
         unsure: list[ItemSlot] = []
         for item in intent.items:
-            item = self._by_unit_said(item)
+            item = self._buyable(self._by_unit_said(item))
             if item.sku is not None and item.alternatives and (item.quantity or 1) >= 1:
                 unsure.append(item)  # asked about below, one at a time
                 continue
@@ -470,6 +470,25 @@ class Dialog:
             if suggestion:
                 replies.append(suggestion)
         return " ".join(replies)
+
+    def _buyable(self, item: ItemSlot) -> ItemSlot:
+        """The choices for an item that names several products: every product the words
+        name as well as the best does, that can be bought now. One left is the item; none
+        left, the item is its best match (sold out: a substitute is offered)."""
+        if item.sku is None or not item.alternatives:
+            return item
+        named = [item.sku, *item.alternatives]
+        ranked = self.parser.index.search(item.query, limit=MAX_CHOICES * 3)
+        if ranked:
+            top = ranked[0][0]
+            said = {singular(w) for w in normalize(item.query).split()} - _GLUE_WORDS
+            named += [p.sku for score, p in ranked if score >= top - CHOICE_MARGIN
+                      or said <= {singular(w) for w in normalize(p.name).split()}]
+        choices = [sku for sku in dict.fromkeys(named) if self.shop.product(sku).is_in_stock]
+        if len(choices) > 1:
+            return dataclasses.replace(item, sku=choices[0], alternatives=choices[1:])
+        product = self.shop.product(choices[0] if choices else item.sku)
+        return dataclasses.replace(item, sku=product.sku, name=product.name, alternatives=[])
 
     def _by_unit_said(self, item: ItemSlot) -> ItemSlot:
         """"a can of paint" when one of the paints is sold by the can: that one, not a
@@ -621,7 +640,9 @@ class Dialog:
             return self._ask_options(item, then, state)
         choices = (item.sku, *item.alternatives)
         names = [self.shop.product(sku).name.lower() for sku in choices]
-        state.pending = ChooseProduct(item, choices, say.which(item.query, names), then)
+        shown = names if len(names) <= MAX_CHOICES else names[:MAX_CHOICES - 1]
+        state.pending = ChooseProduct(item, choices, say.which(item.query, shown,
+                                                               len(names) - len(shown)), then)
         return state.pending.question
 
     def _ask_options(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
@@ -1199,6 +1220,11 @@ _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
 WHOLE_NAME_SCORE = 0.99
 """A match this good names the product itself, not one of its words ("large" of eggs)."""
+MAX_CHOICES = 4
+"""At most this many products are named in "which one?"; more are counted ("and two
+more")."""
+CHOICE_MARGIN = 0.06
+"""A product the words name within this much of the best match is one of the choices."""
 MAX_PRICES_SAID = 3
 """Asked the price of a word several products share ("the paint"), the first this many."""
 _CORRECTIONS = frozenset({IntentName.SET_QUANTITY, IntentName.UNKNOWN})

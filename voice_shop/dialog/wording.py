@@ -121,7 +121,10 @@ def product_sentence(product: Product) -> str:
     return text if text[-1] in ".!?" else f"{text}."
 
 
-def which(query: str, names: Sequence[str]) -> str:
+def which(query: str, names: Sequence[str], more: int = 0) -> str:
+    """"Which bread: rye or sourdough?"; past the few named, "and two more"."""
+    if more > 0:
+        return f"Which {query or 'one'}: {', '.join(names)} and {quantity_words(more)} more?"
     return f"Which {query or 'one'}: {join(names, 'or')}?"
 
 

@@ -234,3 +234,41 @@ def test_only_what_can_be_bought_is_offered(grocery: Dialog, hardware: Dialog) -
     hardware.handle_text("add a sledge hammer")
     assert _lines(grocery) == [("G-13", 1, {})]
     assert _lines(hardware) == [("H-5", 2, {})]
+
+
+# ---- 7. deals -----------------------------------------------------------------------
+def _at(hour: int, minute: int = 0) -> float:
+    """A moment of a day, local time, as the shop's clock gives it."""
+    from datetime import datetime
+    return datetime(2026, 12, 7, hour, minute).timestamp()
+
+
+def test_every_deal_is_named_and_hours_hold(hardware: Dialog, grocery: Dialog) -> None:
+    from voice_shop.shop.models import DailyHours
+    shop = hardware.shop
+    now = [_at(9)]
+    shop.clock = lambda: now[0]
+    for sku, text in (("H-1", "Paint is 15 percent off"), ("H-8", "Screws are 20 percent off"),
+                      ("H-7", "Sheeting is 10 percent off"),
+                      ("H-11", "Mallets are 30 percent off")):
+        shop.add_promotion(sku, int(text.split()[-3]), text)
+    shop.add_promotion("H-2", 10, "Rollers are 10 percent off before noon",
+                       hours=DailyHours.from_text("06:00-12:00"))
+    reply = hardware.handle_text("any deals").reply
+    assert all(name in reply for name in ("Paint", "Screws", "Sheeting", "Mallets", "Rollers"))
+    assert "seven dollars and forty-three cents" in hardware.handle_text(
+        "how much is the paint roller").reply
+    now[0] = _at(23, 47)
+    assert "Rollers" not in hardware.handle_text("what's on offer").reply
+    assert hardware.handle_text("how much is the paint roller").reply == \
+        "Paint Roller is eight dollars and twenty-five cents each."
+    hardware.handle_text("add a nine inch roller")
+    assert [ln.unit_price_cents for ln in shop.cart().lines] == [825]
+    grocery.shop.clock = lambda: _at(7, 30)
+    grocery.shop.add_promotion("G-6", 25, "Chicken is 25 percent off until eight",
+                               hours=DailyHours.from_text("06:00-08:00"))
+    grocery.handle_text("add a pound of chicken")
+    assert [ln.unit_price_cents for ln in grocery.shop.cart().lines] == [599]
+    grocery.shop.clock = lambda: _at(8, 1)
+    assert [ln.unit_price_cents for ln in grocery.shop.cart().lines] == [799]
+    assert _lines(grocery) == [("G-6", 1, {})]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -235,7 +234,7 @@ class Dialog:
     def _load_state(self) -> _State:
         data, updated_at = self.shop.load_dialog_state(self.conversation)
         state = _State.from_dict(data)
-        if state.pending and time.time() - updated_at > self.settings.pending_timeout_s:
+        if state.pending and self.shop.clock() - updated_at > self.settings.pending_timeout_s:
             state.pending = None
         return state
 
@@ -243,7 +242,7 @@ class Dialog:
         """Once per unfinished cart, greet a shopper who comes back after a while."""
         if speaker is None:
             return ""
-        now = time.time()
+        now = self.shop.clock()
         last, state.last_seen[speaker] = state.last_seen.get(speaker), now
         if last is None or now - last < self.settings.remind_after_s:
             return ""
@@ -1055,7 +1054,7 @@ class Dialog:
             promotions = [p for p in promotions if p.sku in skus] or promotions
         if not promotions:
             return say.NO_DEALS
-        return say.deals([p.description for p in promotions[:3]])
+        return say.deals([p.description for p in promotions])
 
     def _order_status(self, intent: Intent, state: _State, speaker: str | None) -> str:
         orders = self.shop.orders(1)

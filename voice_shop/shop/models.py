@@ -135,6 +135,42 @@ def options_from_json(text: str | None,
 
 
 @dataclass(frozen=True)
+class DailyHours:
+    """The hours of each day a promotion holds, local time: "06:00-12:00" is before noon."""
+
+    start_minute: int
+    """Minutes after midnight it starts."""
+    end_minute: int
+    """Minutes after midnight it ends (before ``start_minute``: it runs past midnight)."""
+
+    @classmethod
+    def from_text(cls, text: str) -> DailyHours:
+        """``"06:00-12:00"``; ``ValueError`` when it is not that."""
+        start, _, end = text.strip().partition("-")
+        return cls(_minute_of(start), _minute_of(end))
+
+    def to_text(self) -> str:
+        return (f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}-"
+                f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}")
+
+    def holds_at(self, t: float) -> bool:
+        """True when the local time of ``t`` (seconds since the epoch) is within the hours."""
+        moment = datetime.fromtimestamp(t)
+        minute = moment.hour * 60 + moment.minute
+        if self.start_minute <= self.end_minute:
+            return self.start_minute <= minute < self.end_minute
+        return minute >= self.start_minute or minute < self.end_minute
+
+
+def _minute_of(text: str) -> int:
+    hour, _, minute = text.strip().partition(":")
+    value = int(hour) * 60 + int(minute or 0)
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(f"no time of day: {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
 class Promotion:
     """A percentage discount on one product."""
 

@@ -272,3 +272,42 @@ def test_every_deal_is_named_and_hours_hold(hardware: Dialog, grocery: Dialog) -
     grocery.shop.clock = lambda: _at(8, 1)
     assert [ln.unit_price_cents for ln in grocery.shop.cart().lines] == [799]
     assert _lines(grocery) == [("G-6", 1, {})]
+
+
+# ---- 8. numbers ---------------------------------------------------------------------
+def test_absurd_and_negative_amounts_are_refused_as_said(grocery: Dialog,
+                                                         hardware: Dialog) -> None:
+    assert grocery.handle_text("add 99999999999999999999 eggs").reply == \
+        "99999999999999999999 is more than I can add at once; the most is ninety-nine."
+    item, = grocery.parser.parse("add 99999999999999999999 eggs").items
+    assert (item.sku, item.quantity, item.amount_said) == ("G-2", None, "99999999999999999999")
+    assert "negative" in grocery.handle_text("add minus three penne").reply
+    grocery.handle_text("add a box of penne")
+    assert "negative" in grocery.handle_text("make it minus two").reply
+    assert hardware.handle_text("add a million wood screws").reply.startswith(
+        "One million is more than I can add at once")
+    hardware.handle_text("add -4 tack hammers")
+    assert all(i.quantity is None or i.quantity >= 0 for said in (
+        "add -4 tack hammers", "remove minus two screws", "make it -1")
+        for i in hardware.parser.parse(said).items)
+    assert _lines(grocery) == [("G-8", 1, {})]
+    assert _lines(hardware) == []
+
+
+def test_parse_answers_every_line_with_one_json_line(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    db = tmp_path / "shop.db"
+    (tmp_path / "c.csv").write_text(GROCERY)
+    run = [sys.executable, "-c", "from voice_shop.cli import main; main()"]
+    subprocess.run([*run, "init", "--db", str(db)], check=True, capture_output=True)
+    subprocess.run([*run, "catalog", "import", str(tmp_path / "c.csv"), "--db", str(db)],
+                   check=True, capture_output=True)
+    said = "add two boxes of penne\n\n   \nadd minus five eggs\nadd 99999999999999999999 eggs\n"
+    out = subprocess.run([*run, "parse", "--db", str(db)], input=said, text=True,
+                         capture_output=True, check=True).stdout.splitlines()
+    intents = [json.loads(line) for line in out]
+    assert [i["intent"] for i in intents] == ["add_item", "unknown", "unknown", "add_item",
+                                              "add_item"]
+    assert [i["items"][0]["quantity"] for i in intents[3:]] == [None, None]

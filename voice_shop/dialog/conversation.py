@@ -210,7 +210,8 @@ class Dialog:
         is_answer = resolved is not intent or isinstance(asked, ChooseProduct | ChooseOptions)
         intent = resolved
         snapshots = len(state.undo), state.undo[-1:]
-        reply = ("" if is_answer else self._change_options(intent, state, speaker)) \
+        reply = _refused_amount(intent) \
+            or ("" if is_answer else self._change_options(intent, state, speaker)) \
             or self._handlers[intent.intent](intent, state, speaker)
         state.just_changed = (len(state.undo), state.undo[-1:]) != snapshots \
             and intent.intent is not IntentName.UNDO
@@ -1243,6 +1244,14 @@ _GLUE_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "some", "in", "f
 MIN_WORD_LIKENESS = 85
 """A word said counts as a word of the product's name at this likeness (0-100), so a typo
 ("croisants") names it and another word ("boots" for belts, "aaa" for AA) does not."""
+
+
+def _refused_amount(intent: Intent) -> str:
+    """"add minus five bananas", "add 99999999999999999999 eggs": refused as said; "" when
+    every amount can be had."""
+    said = intent.amount_said or next((i.amount_said for i in intent.items if i.amount_said),
+                                      None)
+    return say.unusable_amount(said, MAX_LINE_QUANTITY) if said else ""
 
 
 def _unexplained_words(query: str, product: Product) -> bool:

@@ -83,6 +83,14 @@ def not_a_positive_amount(quantity: int) -> str:
     return f"Sorry, I can't do {amount}; say how many, like two."
 
 
+def unusable_amount(said: str, most: int) -> str:
+    """A negative or absurd amount, refused in the words it was said."""
+    if said.startswith("minus"):
+        return not_a_positive_amount(-1)
+    return f"{said.capitalize()} is more than I can add at once; the most is " \
+        f"{quantity_words(most)}."
+
+
 def only_whole(name: str, unit: str | None) -> str:
     """Part of one asked for ("half a gallon of whole milk")."""
     return f"Sorry, {comes_by(name, unit)}; I can only add whole ones."

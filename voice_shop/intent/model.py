@@ -57,10 +57,15 @@ class ItemSlot:
     half"); ``quantity`` is then its whole part or None. Never rounded: the dialog says the
     product comes in whole units."""
 
+    amount_said: str | None = None
+    """An amount no order can have, as said: a negative one ("minus five") or an absurd one
+    ("99999999999999999999"); ``quantity`` is then None, and the dialog refuses it."""
+
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "sku": self.sku, "name": self.name,
                 "quantity": self.quantity, "unit": self.unit, "options": dict(self.options),
-                "alternatives": list(self.alternatives), "fraction": self.fraction}
+                "alternatives": list(self.alternatives), "fraction": self.fraction,
+                "amount_said": self.amount_said}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemSlot:
@@ -68,7 +73,8 @@ class ItemSlot:
                    quantity=data.get("quantity"), unit=data.get("unit"),
                    options=dict(data.get("options") or {}),
                    alternatives=list(data.get("alternatives") or []),
-                   fraction=data.get("fraction"))
+                   fraction=data.get("fraction"),
+                   amount_said=data.get("amount_said"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ class Intent:
     one" -1."""
     digits: str | None = None
     """A code said digit by digit ("four oh oh seven" "4007"), such as a purchase PIN."""
+    amount_said: str | None = None
+    """A bare amount no order can have, as said ("make it minus three"): ``quantity`` is then
+    None."""
     unit: str | None = None
     """The pack word said with a bare ``quantity``: "no wait, two dozen" is 24, "dozen"."""
     need: str | None = None
@@ -112,7 +121,7 @@ class Intent:
                 "text": self.text, "confidence": round(self.confidence, 3),
                 "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
                 "digits": self.digits, "need": self.need, "aspect": self.aspect,
-                "unit": self.unit}
+                "unit": self.unit, "amount_said": self.amount_said}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -123,4 +132,5 @@ class Intent:
                    confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
                    quantity=data.get("quantity"), choice=data.get("choice"),
                    digits=data.get("digits"), need=data.get("need"),
-                   aspect=data.get("aspect"), unit=data.get("unit"))
+                   aspect=data.get("aspect"), unit=data.get("unit"),
+                   amount_said=data.get("amount_said"))

@@ -14,12 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..language.compiler import default_templates, rule_phrases
+from ..money import number_to_words
 from ..replies import PLURAL_ONLY
 from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
 from .quantities import (
+    MAX_SPOKEN_QUANTITY,
     MIN_SPOKEN_DIGITS,
     NUMBER_WORDS,
     has_negative_amount,
@@ -170,6 +172,32 @@ _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
 _AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
 
 
+def _unusable(quantity: int | None, text: str, negative: bool) -> str | None:
+    """The amount as said when no order can have it: negative, or at the parser's cap."""
+    if quantity and negative:
+        return f"minus {number_to_words(quantity)}"
+    if quantity is not None and quantity >= MAX_SPOKEN_QUANTITY:
+        digits = max(re.findall(r"\d[\d,]*", text), key=len, default="")
+        if not digits:
+            return number_to_words(quantity)  # "a million"
+        return digits if len(digits) <= MAX_DIGITS_SAID else "that many"
+    return None
+
+
+def _without_unusable_amounts(intent: Intent, negative: bool) -> Intent:
+    """A negative or absurd amount is never reported as a quantity: it is ``amount_said``
+    ("add minus five bananas", "add 99999999999999999999 eggs"), for the dialog to refuse."""
+    text = intent.text
+    items = tuple(dataclasses.replace(i, quantity=None, amount_said=said)
+                  if (said := _unusable(i.quantity, text, negative)) else i
+                  for i in intent.items)
+    said = _unusable(intent.quantity, text, negative)
+    if said is None and items == intent.items:
+        return intent
+    return dataclasses.replace(intent, items=items, quantity=None if said else intent.quantity,
+                               amount_said=said)
+
+
 def _amount_correction(text: str) -> Intent | None:
     """"no wait, two dozen", "actually, three": a new amount for what was just said."""
     said = _CORRECTION.match(normalize(text.replace(",", " ")))
@@ -261,6 +289,8 @@ SINGLE_UNIT = "each"
 dozen" of eggs sold by the dozen)."""
 _PLURAL_PRONOUNS = frozenset({"them", "those", "these"})
 _TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
+MAX_DIGITS_SAID = 24
+"""A longer run of digits is read back as "that many", not digit by digit."""
 FALLBACK_THRESHOLD = 0.8
 """A bare product name with no verb must match this well to count as an order."""
 
@@ -414,12 +444,7 @@ class IntentParser:
         choice = spoken_place(words)
         if digits is not None or choice is not None:
             intent = dataclasses.replace(intent, digits=digits, choice=choice)
-        if not has_negative_amount(words):
-            return intent
-        items = tuple(dataclasses.replace(i, quantity=-i.quantity) if i.quantity else i
-                      for i in intent.items)
-        quantity = -intent.quantity if intent.quantity else intent.quantity
-        return dataclasses.replace(intent, items=items, quantity=quantity)
+        return _without_unusable_amounts(intent, has_negative_amount(words))
 
     def _parse(self, text: str) -> Intent:
         corrected = _amount_correction(text)

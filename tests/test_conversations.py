@@ -261,7 +261,7 @@ def test_every_deal_is_named_and_hours_hold(hardware: Dialog, grocery: Dialog) -
     now[0] = _at(23, 47)
     assert "Rollers" not in hardware.handle_text("what's on offer").reply
     assert hardware.handle_text("how much is the paint roller").reply == \
-        "Paint Roller is eight dollars and twenty-five cents each."
+        "A paint roller is eight dollars and twenty-five cents."
     hardware.handle_text("add a nine inch roller")
     assert [ln.unit_price_cents for ln in shop.cart().lines] == [825]
     grocery.shop.clock = lambda: _at(7, 30)
@@ -311,3 +311,38 @@ def test_parse_answers_every_line_with_one_json_line(tmp_path: Path) -> None:
     assert [i["intent"] for i in intents] == ["add_item", "unknown", "unknown", "add_item",
                                               "add_item"]
     assert [i["items"][0]["quantity"] for i in intents[3:]] == [None, None]
+
+
+# ---- 9. wording ---------------------------------------------------------------------
+def test_replies_are_english_a_person_would_say(grocery: Dialog, hardware: Dialog) -> None:
+    from voice_shop.dialog import wording
+    from voice_shop.replies import describe
+    from voice_shop.shop.models import Product
+    assert hardware.handle_text("how much is the claw hammer").reply == \
+        "A claw hammer is twelve dollars and fifty cents."
+    assert grocery.handle_text("how much is the orange juice").reply == \
+        "Orange juice is three dollars and ninety-nine cents a carton."
+    assert grocery.handle_text("how much are the large eggs").reply == \
+        "Large eggs are four dollars and twenty-nine cents a dozen."
+    assert wording.goes_with(Product("X", "Latte", unit="cup")) == \
+        "People often get a latte with that."
+    assert wording.goes_with(Product("Y", "Spaghetti", unit="box")) == \
+        "People often get a box of spaghetti with that."
+    assert describe("AA Batteries", 1, {"pack size": "eight pack"}, "pack") == \
+        "an eight pack of aa batteries"
+    assert describe("AA Batteries", 3, {"pack size": "eight pack"}, "pack") == \
+        "three eight packs of aa batteries"
+
+
+def test_a_plural_name_is_them(grocery: Dialog) -> None:
+    from voice_shop.shop.recommend import recommend
+    day = [_at(9)]
+    grocery.shop.clock = lambda: day[0]
+    for _ in range(2):
+        grocery.handle_text("add a dozen eggs and a box of penne")
+        grocery.handle_text("check out")
+        grocery.handle_text("yes")
+        day[0] += 86_400
+    reasons = {r.product.sku: r.reason for r in recommend(grocery.shop, limit=5)}
+    assert reasons == {"G-2": "you usually buy them every day",
+                       "G-8": "you usually buy it every day"}

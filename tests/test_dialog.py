@@ -452,7 +452,7 @@ def test_it_is_the_product_just_talked_about(dialog: Dialog, shop: Shop) -> None
     sku, name, *_ = _product_with_two_ways(shop)
     say(dialog, f"add a {name}")
     price = say(dialog, "how much is it")[0]
-    assert price.lower().startswith(name) and "dollar" in price
+    assert name in price.lower() and "dollar" in price
     assert name in say(dialog, "tell me about it")[0].lower()
     assert cart_of(shop) == [(sku, 1, {})]
 

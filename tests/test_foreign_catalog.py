@@ -84,7 +84,7 @@ def test_questions_about_stock_and_price_are_answered_in_its_units(
     assert dialog.handle_text("add 13 pairs of safety glasses").reply == \
         "There are only twelve pairs of safety glasses in stock."
     reply = dialog.handle_text("how much is the paint").reply
-    assert "Paint Roller is eight dollars" in reply and "Interior Paint is thirty-two" in reply
+    assert "A paint roller is eight dollars" in reply and "Interior paint is thirty-two" in reply
     assert dialog.handle_text("how many safety glasses do you have").reply == \
         "Yes, we have safety glasses."
     drill = Product("D-1", "Cordless Drill", unit="each", description="20V drill, two batteries")

@@ -706,7 +706,7 @@ class Dialog:
                        if "bought with" in r.reason]
         if not suggestions:
             return ""
-        return say.goes_with(suggestions[0].product.name)
+        return say.goes_with(suggestions[0].product)
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if intent.list_name:

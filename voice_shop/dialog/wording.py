@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import comes_by, describe, is_plural_name, join
+from ..replies import COUNTED_BY_NAME, comes_by, describe, is_plural_name, join, spoken_unit
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
 from ..text import normalize
 
@@ -179,8 +179,9 @@ def whole_dozens_offer(name: str, offer: str) -> str:
     return f"{comes_by(name, 'dozen').capitalize()}. {shall_i_add(offer)}"
 
 
-def goes_with(name: str) -> str:
-    return f"People often get {name.lower()} with that."
+def goes_with(product: Product) -> str:
+    """"People often get a latte with that", "... a box of penne ..."."""
+    return f"People often get {describe(product.name, 1, {}, product.unit)} with that."
 
 
 def not_in_cart(query: str) -> str:
@@ -240,9 +241,21 @@ def cheapest(product: Product, unit_price_cents: int) -> str:
             f"{per}.")
 
 
+def sentence_start(words: str) -> str:
+    """``words`` opening a sentence: its first letter a capital, the rest as they are."""
+    return words[:1].upper() + words[1:]
+
+
 def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
-    per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
-    text = f"{product.name} {_is_are(product.name)} {speak_cents(unit_price_cents)}{per}"
+    """"A latte is three dollars", "Bananas are ... a bunch", "Dish soap is ... a bottle"."""
+    if spoken_unit(product.unit) in COUNTED_BY_NAME and not is_plural_name(product.name):
+        subject, per = describe(product.name, 1), ""  # "a latte", "an americano"
+    else:
+        per = f" a {spoken_unit(product.unit)}" if spoken_unit(product.unit) not in \
+            COUNTED_BY_NAME else " each"
+        subject = product.name.lower()
+    text = (f"{sentence_start(subject)} {_is_are(product.name)} "
+            f"{speak_cents(unit_price_cents)}{per}")
     if unit_price_cents != product.price_cents:
         text += f", on sale from {speak_cents(product.price_cents)}"
     if quantity and quantity > 1:

@@ -346,3 +346,19 @@ def test_a_plural_name_is_them(grocery: Dialog) -> None:
     reasons = {r.product.sku: r.reason for r in recommend(grocery.shop, limit=5)}
     assert reasons == {"G-2": "you usually buy them every day",
                        "G-8": "you usually buy it every day"}
+
+
+def test_a_bare_count_and_a_question_about_any_catalog_tag(grocery: Dialog,
+                                                            hardware: Dialog) -> None:
+    """Found by the measurement on fresh catalogs: "I'll take two" after a price is two of
+    that product; "is the X <tag>" is asked of any tag of the catalog, not a fixed few."""
+    assert hardware.handle_text("is the interior paint low voc").reply == \
+        "Yes, interior paint is low voc."
+    assert grocery.handle_text("are the coffee beans fair trade").reply == \
+        "Yes, coffee beans are fair trade."
+    grocery.handle_text("what's the price of penne")
+    grocery.handle_text("I'll take two")
+    hardware.handle_text("how much is the plastic sheeting")
+    hardware.handle_text("give me three")
+    assert _lines(grocery) == [("G-8", 2, {})]
+    assert _lines(hardware) == [("H-7", 3, {})]

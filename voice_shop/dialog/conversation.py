@@ -558,7 +558,10 @@ class Dialog:
         """"another one", "take it off", "two more of those", "another large one": an item
         named only by a pronoun (or not at all), perhaps with options of its own, is the
         product the conversation was last about, in the options of its last line."""
-        if _REFERS_BACK.search(normalize(intent.text)) is None or state.last_sku is None:
+        is_bare_count = intent.intent is IntentName.ADD_ITEM and bool(intent.items) and all(
+            i.sku is None and not i.query and i.quantity for i in intent.items)  # "I'll take two"
+        if state.last_sku is None or (
+                not is_bare_count and _REFERS_BACK.search(normalize(intent.text)) is None):
             return intent
         product = self.shop.find_product(state.last_sku)
         if product is None:

@@ -289,6 +289,8 @@ SINGLE_UNIT = "each"
 dozen" of eggs sold by the dozen)."""
 _PLURAL_PRONOUNS = frozenset({"them", "those", "these"})
 _TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
+_TAG_QUESTION_SUBJECTS = frozenset({"it", "they", "the", "that", "this", "your", "those",
+                                    "these", "my"})
 MAX_DIGITS_SAID = 24
 """A longer run of digits is read back as "that many", not digit by digit."""
 FALLBACK_THRESHOLD = 0.8
@@ -481,6 +483,8 @@ class IntentParser:
         if asked is not None:
             return asked
         shielded = " ".join(self._shield(words))  # "add a set of mixing bowls" sets nothing
+        if self._asks_of_a_tag(core):  # "is the wet cat food grain free": any catalog tag
+            return self._with_slots(IntentName.PRODUCT_INFO, shielded, text)
         for intent, pattern in _RULES:
             if pattern.search(shielded):
                 if intent is IntentName.CLEAR_CART and _EXCEPT.search(shielded):
@@ -652,6 +656,15 @@ class IntentParser:
         return Intent(IntentName.SET_QUANTITY, items=tuple(items), text=text,
                       confidence=self._confidence(items, 0.9),
                       quantity=quantity if not items else None)
+
+    def _asks_of_a_tag(self, core: str) -> bool:
+        """"is the X <tag>", "are they <tag>": a yes-or-no question about a tag of this
+        catalog (the rules know only the common ones)."""
+        words = core.split()
+        if len(words) < 3 or words[0] not in ("is", "are") \
+                or words[1] not in _TAG_QUESTION_SUBJECTS:
+            return False
+        return bool(self._tag_asked(words[2:])[0])
 
     def _tag_asked(self, words: list[str]) -> tuple[list[str], list[str]]:
         """A catalog tag said after the product ("is the rye bread gluten free") and the

@@ -362,3 +362,13 @@ def test_a_bare_count_and_a_question_about_any_catalog_tag(grocery: Dialog,
     hardware.handle_text("give me three")
     assert _lines(grocery) == [("G-8", 2, {})]
     assert _lines(hardware) == [("H-7", 3, {})]
+
+
+def test_so_far_and_what_it_all_comes_to(grocery: Dialog, hardware: Dialog) -> None:
+    """Found by the second measurement: "so" of "so far" was dropped as a filler."""
+    grocery.handle_text("add two boxes of penne")
+    assert grocery.handle_text("what have I got so far").reply.startswith(
+        "Your cart has two boxes of penne.")
+    hardware.handle_text("add a claw hammer")
+    assert hardware.handle_text("how much does it all come to").reply == \
+        "Everything in your cart, one thing, comes to twelve dollars and fifty cents."

@@ -43,7 +43,8 @@ _TYPED_CODE = re.compile(rf"((?:[a-z']+ )*)(\d{{{MIN_SPOKEN_DIGITS},}})")
 
 # Politeness, hesitations and hedges that carry no meaning for the shop.
 _FILLERS = re.compile(
-    r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so|well|like um|please|pls|thanks|thank you|"
+    r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so(?! far\b)|well|like um|please|pls|thanks|"
+    r"thank you|"
     r"kindly|could you|can you|would you|will you|would you mind|do me a favou?r and|"
     r"i was wondering if you could|i wonder if you could|go ahead and|just|actually|also|"
     r"i('ve)? changed my mind|i changed my mind|no wait|wait a (second|minute)|"

@@ -9,8 +9,6 @@ question, the undo stack, the last reply) is kept per household in the database,
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +18,9 @@ from rapidfuzz import fuzz
 from ..errors import CartError, OrderError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
-from ..intent.quantities import MEASURES, NUMBER_WORDS, leading_quantity, unit_named
+from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
+from ..language.reading import leading_count, options_by_word, options_said, telling_choice
 from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
 from ..shop.models import (
@@ -294,7 +293,7 @@ class Dialog:
         answer = [i for i in intent.items if i not in others]
         said = answer[0].quantity if len(answer) == 1 else None
         if not intent.items:
-            said = _leading_count(intent.text)
+            said = leading_count(intent.text)
         quantity = said if said is not None else item.quantity
         unit = item.unit if quantity == item.quantity else None
         options = {g: v for g, v in item.options.items() if product.option_group_of(v) == g}
@@ -329,11 +328,9 @@ class Dialog:
         product = self.shop.product(pending.item.sku or "")
         asked = {g: product.options[g] for g in pending.groups if g in product.options}
         names_other = any(i.sku and i.sku != product.sku and i.score >= WHOLE_NAME_SCORE
-                          and not _options_said(normalize(i.query).split(), asked)
-                          for i in intent.items)
-        words = normalize(intent.text).split()
-        found = _options_said(words, asked) or ({} if names_other
-                                                 else _options_by_word(words, asked))
+                          and not options_said(i.query, asked) for i in intent.items)
+        found = options_said(intent.text, asked) or (
+            {} if names_other else options_by_word(intent.text, asked, _GLUE_WORDS))
         if not found and intent.choice is not None and not names_other and asked:
             group = next(iter(asked))
             value = _offered(asked[group], intent.choice)
@@ -343,10 +340,7 @@ class Dialog:
                 state.pending = None
             return intent
         state.pending = None
-        said = f" {' '.join(words)} "
-        for value in found.values():  # "nine inch" is a size, not nine of them
-            said = said.replace(f" {normalize(value)} ", " ")
-        count = _leading_count(said)
+        count = leading_count(intent.text, list(found.values()))  # "nine inch": no count
         item = dataclasses.replace(pending.item, options={**pending.item.options, **found},
                                    quantity=count if count is not None
                                    else pending.item.quantity)
@@ -368,17 +362,8 @@ class Dialog:
             if any(item.sku and item.sku not in choices for item in intent.items):
                 return None  # "add the bananas first" names its own product
             return _offered(choices, intent.choice)
-        words = normalize(intent.text).split()
-        names = {sku: set(normalize(self.shop.product(sku).name).split()) for sku in choices}
-        shared = {w for w, n in Counter(w for n in names.values() for w in n).items() if n > 1}
-        shared |= set(normalize(asked).split())
-        spoken = " ".join(w for w in words if w not in shared)
-        telling = {sku: " ".join(sorted(n - shared)) for sku, n in names.items()}
-        named = [sku for sku in choices if telling[sku]]
-        if not spoken or not named:
-            return None
-        best = max(named, key=lambda sku: fuzz.partial_ratio(telling[sku], spoken))
-        return best if fuzz.token_set_ratio(telling[best], spoken) >= 60 else None
+        return telling_choice(intent.text, asked,
+                              {sku: self.shop.product(sku).name for sku in choices})
 
     def _confirm(self, intent: Intent, state: _State, speaker: str | None) -> str:
         pending, state.pending = state.pending, None
@@ -420,7 +405,7 @@ class Dialog:
             if isinstance(pending, ConfirmCheckout):
                 return say.ORDER_NOT_PLACED
             return say.CANCELLED
-        if re.search(r"\border\b", normalize(intent.text)):
+        if intent.aspect == "order":  # "cancel my order"
             return self._ask_cancel_order(state, speaker)
         if (state.just_changed and intent.aspect == "take_back") or (
                 state.just_corrected and intent.aspect == "never_mind"):
@@ -508,14 +493,13 @@ class Dialog:
         options (and maybe a count) for the line the talk is about. "" when the utterance is
         not that: it names no option of that product, names another product, or does not
         refer back at all ("oat milk please" is an order of oat milk)."""
-        said = normalize(intent.text)
         # Never an add: "another large one" is a new line (``_with_last_product``).
         is_change = intent.intent is IntentName.SET_QUANTITY or (
-            intent.intent is IntentName.UNKNOWN and _CHANGE.search(said) is not None)
-        if not is_change or state.last_sku is None or not _REFERS_BACK.search(said):
+            intent.intent is IntentName.UNKNOWN and intent.is_change)
+        if not is_change or state.last_sku is None or not intent.refers_back:
             return ""
         product = self.shop.product(state.last_sku)
-        found = _options_said(said.split(), product.options)
+        found = options_said(intent.text, product.options)
         option_words = {w for value in found.values() for w in value.split()}
         if not found or any(i.sku != product.sku and set(i.query.split()) - option_words
                             - _BACK_WORDS - {"a", "an"} for i in intent.items):
@@ -561,7 +545,7 @@ class Dialog:
         is_bare_count = intent.intent is IntentName.ADD_ITEM and bool(intent.items) and all(
             i.sku is None and not i.query and i.quantity for i in intent.items)  # "I'll take two"
         if state.last_sku is None or (
-                not is_bare_count and _REFERS_BACK.search(normalize(intent.text)) is None):
+                not is_bare_count and not intent.refers_back):
             return intent
         product = self.shop.find_product(state.last_sku)
         if product is None:
@@ -569,7 +553,7 @@ class Dialog:
         options = dict(state.last_options)
         for item in intent.items:
             words = set(item.query.split()) - _BACK_WORDS - {"a", "an"}
-            found = _options_said(item.query.split(), product.options) if words else {}
+            found = options_said(item.query, product.options) if words else {}
             if words and words <= {w for v in found.values() for w in normalize(v).split()}:
                 options.update(found)  # "another large one": only options of that product
             elif item.sku is not None or words:
@@ -1155,7 +1139,7 @@ class Dialog:
         return describe(first.name, 2, {}, first.unit), second.name.lower()
 
     def _unknown(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        friendly = say.small_talk(intent.text)
+        friendly = say.small_talk(intent.social)
         if friendly:
             return friendly
         if state.pending:
@@ -1239,8 +1223,6 @@ _MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentNa
 oat one", "add the second one"); a question or a removal that says "the third one" is not."""
 
 
-_REFERS_BACK = re.compile(r"\b(it|that|them|they|those|this|these|another|one more|(the )?same "
-                          r"again|more)\b")
 _GLUE_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "some", "in", "for", "on",
                          "first", "last", "then", "too", "also", "please", "now", "again",
                          "one", "ones", "more", "my", "our", "to", "size"})
@@ -1278,40 +1260,6 @@ def _offered(choices: Sequence[str], place: int) -> str | None:
     return choices[index] if -len(choices) <= index < len(choices) else None
 
 
-def _leading_count(text: str) -> int | None:
-    """A count said with the answer to "which one?": "two of the interior one"."""
-    words = normalize(text).split()
-    if not words or words[0] not in NUMBER_WORDS:
-        return None
-    return leading_quantity(words)[0]
-
-
-def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """Per option group, the longest of its values said as a phrase in ``words``."""
-    found: dict[str, str] = {}
-    padded = f" {' '.join(words)} "
-    for group, values in options.items():
-        heard = [v for v in values if f" {normalize(v)} " in padded]
-        if heard:
-            found[group] = max(heard, key=len)
-    return found
-
-
-def _options_by_word(words: Sequence[str], options: dict[str, tuple[str, ...]],
-                     ) -> dict[str, str]:
-    """Per group, the one value a word said belongs to and no other value of the group does
-    ("grey" for dove grey); ``_options_said`` found no value said whole."""
-    said = set(words) - _GLUE_WORDS
-    found: dict[str, str] = {}
-    for group, values in options.items():
-        telling = [v for v in values if any(
-            w in said and sum(w in normalize(o).split() for o in values) == 1
-            for w in normalize(v).split())]
-        if len(telling) == 1:
-            found[group] = telling[0]
-    return found
-
-
 def _whole_dozens(singles: int) -> int:
     """The dozens that hold this many single items, rounded up (never fewer)."""
     return -(-singles // 12)
@@ -1330,6 +1278,5 @@ def _said_in_plural(query: str, name: str) -> bool:
     return bool(said and named) and said[-1] != named[-1] and singular(said[-1]) == named[-1]
 
 
-_CHANGE = re.compile(r"\b(make|change|switch|instead)\b")
 _BACK_WORDS = frozenset({"same", "again", "the", "one", "ones", "more", "it", "that", "them",
                          "those", "these", "this", "of", "they"})

@@ -8,13 +8,11 @@ nothing that decides. Products and lines are described by ``replies.describe`` (
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
 from ..replies import COUNTED_BY_NAME, comes_by, describe, is_plural_name, join, spoken_unit
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
-from ..text import normalize
 
 
 def not_caught(example: str) -> str:
@@ -404,15 +402,7 @@ def welcome_back(speaker: str, count: int) -> str:
             f"item{'s' if count != 1 else ''} waiting in your cart. ")
 
 
-_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)$")
-_THANKS = re.compile(r"^(thanks|thank you|thank you very much|thanks a lot|cheers|great thanks)$")
-
-
-def small_talk(text: str) -> str | None:
-    """A short friendly answer to a greeting or thanks, else None."""
-    said = normalize(text)
-    if _GREETING.match(said):
-        return "Hello! What can I get you?"
-    if _THANKS.match(said):
-        return "You're welcome."
-    return None
+def small_talk(social: str | None) -> str | None:
+    """A short friendly answer to a greeting or thanks said alone, else None."""
+    return {"greeting": "Hello! What can I get you?", "thanks": "You're welcome."}.get(
+        social or "")

@@ -107,13 +107,21 @@ class Intent:
     None."""
     unit: str | None = None
     """The pack word said with a bare ``quantity``: "no wait, two dozen" is 24, "dozen"."""
+    refers_back: bool = False
+    """The utterance points back at what the talk is about: "it", "that", "them",
+    "another", "one more", "the same again"."""
+    is_change: bool = False
+    """It asks to change something said before: "make", "change", "switch", "instead"."""
+    social: str | None = None
+    """A greeting or thanks said alone: ``"greeting"`` or ``"thanks"``."""
     need: str | None = None
     """What a search asks for by use rather than name: "headache" in "anything for a
     headache", "energy saving"."""
     aspect: str | None = None
     """What a question asks of its subject: ``"cheapest"`` ("the cheapest pasta"),
     ``"total"`` ("how much is everything"), ``"lines"`` ("what did I order last time"),
-    ``"take_back"`` ("cancel that" said of the change just made), ``"never_mind"``."""
+    ``"take_back"`` ("cancel that" said of the change just made), ``"never_mind"``,
+    ``"order"`` ("cancel my order")."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
@@ -121,7 +129,9 @@ class Intent:
                 "text": self.text, "confidence": round(self.confidence, 3),
                 "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
                 "digits": self.digits, "need": self.need, "aspect": self.aspect,
-                "unit": self.unit, "amount_said": self.amount_said}
+                "unit": self.unit, "amount_said": self.amount_said,
+                "refers_back": self.refers_back, "is_change": self.is_change,
+                "social": self.social}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -133,4 +143,6 @@ class Intent:
                    quantity=data.get("quantity"), choice=data.get("choice"),
                    digits=data.get("digits"), need=data.get("need"),
                    aspect=data.get("aspect"), unit=data.get("unit"),
-                   amount_said=data.get("amount_said"))
+                   amount_said=data.get("amount_said"),
+                   refers_back=bool(data.get("refers_back", False)),
+                   is_change=bool(data.get("is_change", False)), social=data.get("social"))

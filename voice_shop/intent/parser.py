@@ -173,6 +173,20 @@ _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
 _AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
 
 
+def _with_pointers(intent: Intent) -> Intent:
+    """The slots that say how an utterance points at the conversation: back at what it is
+    about ("it", "another"), at a change ("make", "instead"), at the order ("cancel my
+    order"), or at nothing (a greeting, thanks)."""
+    said = normalize(intent.text)
+    social = "greeting" if _HELLO.match(said) else "thanks" if _THANKS.match(said) else None
+    aspect = intent.aspect
+    if intent.intent is IntentName.CANCEL and aspect is None and re.search(r"\border\b", said):
+        aspect = "order"
+    return dataclasses.replace(intent, refers_back=_REFERENCE.search(said) is not None,
+                               is_change=_CHANGE.search(said) is not None, social=social,
+                               aspect=aspect)
+
+
 def _unusable(quantity: int | None, text: str, negative: bool) -> str | None:
     """The amount as said when no order can have it: negative, or at the parser's cap."""
     if quantity and negative:
@@ -226,6 +240,10 @@ _CHEAPEST = re.compile(rf"^(?:{_rule_pattern('cheapest')}|the cheapest) (?P<rest
 _CORRECTION = re.compile(rf"^{_rule_pattern('correction')} (?P<amount>.+)$")
 _TAKE_BACK = re.compile(rf"^{_rule_pattern('take_back')}$")
 _NEVER_MIND = re.compile(rf"^{_rule_pattern('never_mind')}$")
+_REFERENCE = re.compile(rf"\b{_rule_pattern('reference')}\b")
+_CHANGE = re.compile(rf"\b{_rule_pattern('change')}\b")
+_HELLO = re.compile(rf"^{_rule_pattern('hello')}$")
+_THANKS = re.compile(rf"^{_rule_pattern('thanks')}$")
 _WHOLE_TOTAL = re.compile(rf"^{_rule_pattern('whole_total')}$")
 _LAST_ORDER_LINES = re.compile(rf"^{_rule_pattern('last_order_lines')}$")
 MAX_UNKNOWN_LEAD_WORDS = 2
@@ -447,7 +465,7 @@ class IntentParser:
         choice = spoken_place(words)
         if digits is not None or choice is not None:
             intent = dataclasses.replace(intent, digits=digits, choice=choice)
-        return _without_unusable_amounts(intent, has_negative_amount(words))
+        return _with_pointers(_without_unusable_amounts(intent, has_negative_amount(words)))
 
     def _parse(self, text: str) -> Intent:
         corrected = _amount_correction(text)

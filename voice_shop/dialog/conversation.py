@@ -20,6 +20,7 @@ from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
 from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
+from ..language.lexicon import lexicon
 from ..language.reading import leading_count, options_by_word, options_said, telling_choice
 from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
@@ -1223,9 +1224,7 @@ _MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentNa
 oat one", "add the second one"); a question or a removal that says "the third one" is not."""
 
 
-_GLUE_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "some", "in", "for", "on",
-                         "first", "last", "then", "too", "also", "please", "now", "again",
-                         "one", "ones", "more", "my", "our", "to", "size"})
+_GLUE_WORDS = lexicon().glue_words
 MIN_WORD_LIKENESS = 85
 """A word said counts as a word of the product's name at this likeness (0-100), so a typo
 ("croisants") names it and another word ("boots" for belts, "aaa" for AA) does not."""
@@ -1278,5 +1277,4 @@ def _said_in_plural(query: str, name: str) -> bool:
     return bool(said and named) and said[-1] != named[-1] and singular(said[-1]) == named[-1]
 
 
-_BACK_WORDS = frozenset({"same", "again", "the", "one", "ones", "more", "it", "that", "them",
-                         "those", "these", "this", "of", "they"})
+_BACK_WORDS = lexicon().back_words

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..language.compiler import default_templates, rule_phrases
+from ..language.lexicon import lexicon
 from ..money import number_to_words
 from ..replies import PLURAL_ONLY
 from ..shop.models import Product
@@ -41,30 +42,22 @@ _NUMBER = "(" + "|".join(sorted(NUMBER_WORDS)) + ")"
 _TYPED_CODE = re.compile(rf"((?:[a-z']+ )*)(\d{{{MIN_SPOKEN_DIGITS},}})")
 """A code typed as digits, alone or after a lead-in ("my pin is 4007": ``is_code_lead_in``)."""
 
-# Politeness, hesitations and hedges that carry no meaning for the shop.
-_FILLERS = re.compile(
-    r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so(?! far\b)|well|like um|please|pls|thanks|"
-    r"thank you|"
-    r"kindly|could you|can you|would you|will you|would you mind|do me a favou?r and|"
-    r"i was wondering if you could|i wonder if you could|go ahead and|just|actually|also|"
-    r"i('ve)? changed my mind|i changed my mind|no wait|wait a (second|minute)|"
-    r"hey there|hi|hello|for me|real quick|if you can|if you could|right now)\b")
+_WORDS = lexicon()
+_LANGUAGE = default_templates()
 
-_CONFIRM = re.compile(
-    r"^(yes|yeah|yea|yep|yup|sure|ok|okay|correct|confirm(ed)?|right|absolutely|definitely|"
-    r"affirmative|of course|certainly|fine|perfect|great|sounds good|that's right|"
-    r"that is right|that's correct|do it|go ahead|yes place (it|the order)|"
-    r"i confirm|i do|go for it|that's fine|looks good|alright|all right)"
-    r"( (yes|please|do it|go ahead|place (it|the order)|that's (right|correct)|"
-    r"order it|buy it|sure|thanks|confirm))*$")
-_DENY = re.compile(
-    r"^(no|nope|nah|no thanks|no thank you|not now|negative|don't|do not|wrong|"
-    r"that's wrong|that's not right|that is not right|not really|i don't think so|"
-    r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait|"
-    r"wait a (second|minute|sec)|i('ve)? changed my mind)"
-    r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|a (second|minute|sec)|"
-    r"hold on))*$")
-_HESITATION = re.compile(r"^((um+|uh+|er+|erm+|hmm+|ah+|oh|so|well|actually|okay so) )+")
+
+def _rule_pattern(rule: str) -> str:
+    """An expansion rule of the shop's language as a regex alternation, longest first."""
+    phrases = sorted(rule_phrases(_LANGUAGE, rule), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(p) for p in phrases) + ")"
+
+
+# Politeness, hesitations and hedges that carry no meaning for the shop; yes and no: rules
+# of the shop's language. "so" is a filler, but not in "so far".
+_FILLERS = re.compile(rf"\b({_rule_pattern('filler')}|so(?! far\b))\b")
+_CONFIRM = re.compile(rf"^{_rule_pattern('yes_words')}( {_rule_pattern('yes_more')})*$")
+_DENY = re.compile(rf"^{_rule_pattern('no_words')}( {_rule_pattern('no_more')})*$")
+_HESITATION = re.compile(rf"^({_rule_pattern('hesitation')} )+")
 
 _FROM_LIST = re.compile(
     r"^(add|buy|order|get|put)( me)? (everything|all|all the (items|things)|the (items|"
@@ -162,7 +155,6 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
 
 # The ways of asking for something, from the shop's language (the recogniser's grammar says
 # the same): "make me a large latte", "can i please get", "i'll go with".
-_LANGUAGE = default_templates()
 _ASK_PHRASES = tuple(rule_phrases(_LANGUAGE, "ask") + rule_phrases(_LANGUAGE, "add"))
 _OPENING_WORDS = frozenset(w for p in rule_phrases(_LANGUAGE, "opening") for w in p.split())
 _CLOSING_PHRASES = sorted(rule_phrases(_LANGUAGE, "closing"), key=len, reverse=True)
@@ -228,12 +220,6 @@ def _amount_correction(text: str) -> Intent | None:
     return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=value, unit=unit)
 
 
-def _rule_pattern(rule: str) -> str:
-    """An expansion rule of the shop's language as a regex alternation, longest first."""
-    phrases = sorted(rule_phrases(_LANGUAGE, rule), key=len, reverse=True)
-    return "(?:" + "|".join(re.escape(p) for p in phrases) + ")"
-
-
 _NEED = re.compile(rf"^{_rule_pattern('need_lead')} {_rule_pattern('need_link')} "
                    r"(?:(?:a|an|my|the|some|your|our) )?(?P<need>[a-z0-9][a-z0-9' ]*)$")
 _CHEAPEST = re.compile(rf"^(?:{_rule_pattern('cheapest')}|the cheapest) (?P<rest>.+)$")
@@ -251,34 +237,7 @@ MAX_UNKNOWN_LEAD_WORDS = 2
 roast coffee"); more, and it is not understood."""
 
 # Words that name the action rather than the product; removed before slots are read.
-_TRIGGER_PHRASES = (
-    "what is the price of", "what goes well with", "how many", "what's the price of",
-    "tell me more about", "and what about", "what about",
-    "how expensive are", "information about", "how expensive is", "remind me to buy",
-    "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
-    "no longer need", "no longer want", "never mind", "nevermind", "what goes with",
-    "are there any", "details about",
-    "how expensive", "how much does", "how much will", "tell me about", "what brand is",
-    "what kinds of", "what types of", "could i have", "do you carry", "do you stock",
-    "have you got", "how much are", "how much for", "i would like", "i would love",
-    "is there any", "remind me to", "what kind of", "what sort of", "what type of",
-    "could i get", "do not want", "do you have", "do you sell", "how much do", "how much is",
-    "i only need", "i only want", "ingredients", "let me have", "looking for", "you got any",
-    "can i have", "details of", "details on", "do you got", "don't need", "don't want",
-    "get rid of", "info about", "let me get", "make those", "may i have", "search for",
-    "what is in", "available", "can i get", "cross off", "for later", "i'll have", "i'll take",
-    "make that", "make them", "only need", "only want", "price for", "prices of", "recommend",
-    "take away", "what's in", "who makes", "describe", "how much", "i'd like", "i'd love",
-    "i'll get", "in stock", "look for", "price of", "quantity", "remember", "take off",
-    "take out", "as well", "find me", "give me", "go with", "got any", "include", "info on",
-    "instead", "is that", "make it", "no more", "pick up", "show me", "suggest", "we need",
-    "we want", "what is", "adjust", "amount", "cancel", "change", "delete", "do you", "get me",
-    "i need", "i want", "is the", "number", "prices", "remove", "search", "switch", "update",
-    "what's", "bring", "carry", "costs", "is it", "minus", "order", "price", "stock", "there",
-    "throw", "which", "also", "cost", "does", "drop", "find", "grab", "have", "keep", "lose",
-    "make", "need", "only", "save", "sell", "take", "toss", "want", "what", "add", "any", "are",
-    "buy", "get", "off", "out", "back", "put", "set", "too", "do", "is",
-)
+_TRIGGER_PHRASES = _WORDS.trigger_phrases
 _TRIGGER_WORDS = re.compile(
     r"\b(" + "|".join(sorted({*_TRIGGER_PHRASES, *_ASK_PHRASES}, key=len, reverse=True))
     + r")\b")
@@ -286,19 +245,14 @@ _CART_WORDS = re.compile(
     r"\b(to|in|into|on|onto|from|off|out of) (my|the|our) (shopping |grocery |wish )?"
     r"(cart|basket|trolley|order|list|wish ?list)\b|\b(my|the|our) (shopping |grocery |wish )?"
     r"(cart|basket|trolley|list)\b")
-_SPLIT_WORDS = {"and", "plus", "then", "along", "as well as"}
-_EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these", "that", "this",
-               "a", "an", "them", "it", "in", "on", "for", "to", "more", "extra", "please",
-               "one", "ones", "any", "your", "you", "i", "me", "we", "us", "have", "got",
-               "again", "instead", "too", "also", "now", "today", "just", "anymore",
-               "anything", "something", "size"}
+_SPLIT_WORDS = _WORDS.split_words
+_EDGE_WORDS = _WORDS.edge_words
 _NON_PRODUCT_WORDS = re.compile(
     r"\b(deals?|on sale|on offer|sales|specials?|special offers?|promotions?|promos?|discounts?|"
     r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"
     r"suggestions?|what should i (buy|get|cook|make|eat|order)|ideas|anything else|"
     r"what else|should i|might like)\b")
-_LEADING_WORDS = {"in", "the", "some", "of", "with", "my", "our", "those", "these", "that",
-                  "this", "for", "to", "on", "too", "me", "us"}  # "grab me two bananas"
+_LEADING_WORDS = _WORDS.leading_words  # "grab me two bananas"
 _STAR_RATING = re.compile(
     r"\b(one|two|three|four|five|1|2|3|4|5)( out of (five|5))? stars?\b|"
     r"\b(one|two|three|four|five) out of (five|5)\b")
@@ -306,10 +260,9 @@ _WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 SINGLE_UNIT = "each"
 """The unit of an amount counted in single pieces of a product sold in packs ("half a
 dozen" of eggs sold by the dozen)."""
-_PLURAL_PRONOUNS = frozenset({"them", "those", "these"})
+_PLURAL_PRONOUNS = _WORDS.plural_pronouns
 _TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
-_TAG_QUESTION_SUBJECTS = frozenset({"it", "they", "the", "that", "this", "your", "those",
-                                    "these", "my"})
+_TAG_QUESTION_SUBJECTS = _WORDS.tag_question_subjects
 MAX_DIGITS_SAID = 24
 """A longer run of digits is read back as "that many", not digit by digit."""
 FALLBACK_THRESHOLD = 0.8

@@ -9,8 +9,8 @@ question, the undo stack, the last reply) is kept per household in the database,
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -20,25 +20,23 @@ from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
 from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
-from ..language.lexicon import lexicon
-from ..language.reading import leading_count, options_by_word, options_said, telling_choice
+from ..language.reading import options_said
 from ..replies import BY_THE_DOZEN, describe
 from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
 from ..shop.models import (
     Cart,
     CartLine,
-    ListItem,
-    ListName,
     Order,
-    OrderLine,
     OrderStatus,
     Product,
     Role,
 )
 from ..shop.recommend import recommend
 from ..text import normalize, singular
-from . import questions
 from . import wording as say
+from .answers import PendingAnswers
+from .catalog_talk import CatalogTalk
+from .lists import ListTalk, whole_dozens
 from .questions import (
     ApproveOrder,
     ChooseOptions,
@@ -46,11 +44,20 @@ from .questions import (
     ConfirmCancel,
     ConfirmCheckout,
     OfferSubstitute,
-    Question,
+)
+from .state import (
+    BACK_WORDS,
+    GLUE_WORDS,
+    UNDO_DEPTH,
+    WHOLE_NAME_SCORE,
+    ConversationState,
+    spoken_lines,
+    talk_about,
+    with_last_product,
 )
 
-UNDO_DEPTH = 10
-
+_State = ConversationState
+"""The old name, for code that imports it."""
 
 @dataclass(frozen=True)
 class DialogSettings:
@@ -92,56 +99,6 @@ class Turn:
                 "expects_answer": self.expects_answer}
 
 
-@dataclass
-class _State:
-    pending: Question | None = None
-    undo: list[list[dict[str, Any]]] = field(default_factory=list)
-    last_reply: str = ""
-    last_sku: str | None = None
-    last_options: dict[str, str] = field(default_factory=dict)
-    """The options of the line the talk is about: "another one" after "a large latte" is
-    another large latte."""
-    reminded: list[str] = field(default_factory=list)
-    last_seen: dict[str, float] = field(default_factory=dict)
-    just_changed: bool = False
-    """The last turn changed the cart: "cancel that" then takes it back."""
-    just_corrected: bool = False
-    """The last turn changed an amount or option said before ("make that three"): "never
-    mind" then takes it back."""
-    offered: list[str] = field(default_factory=list)
-    """The skus the last answer named, in order: "the second one" is the second of them."""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> _State:
-        return cls(pending=questions.from_dict(data.get("pending")),
-                   undo=list(data.get("undo", [])), last_reply=data.get("last_reply", ""),
-                   last_sku=data.get("last_sku"),
-                   last_options=dict(data.get("last_options") or {}),
-                   reminded=list(data.get("reminded", [])),
-                   last_seen=dict(data.get("last_seen", {})),
-                   just_changed=bool(data.get("just_changed", False)),
-                   just_corrected=bool(data.get("just_corrected", False)),
-                   offered=[str(sku) for sku in data.get("offered", [])])
-
-    def to_dict(self) -> dict[str, Any]:
-        pending = questions.to_dict(self.pending) if self.pending else None
-        return {"pending": pending, "undo": self.undo[-UNDO_DEPTH:],
-                "last_reply": self.last_reply, "last_sku": self.last_sku,
-                "last_options": self.last_options,
-                "reminded": self.reminded[-50:], "last_seen": self.last_seen,
-                "just_changed": self.just_changed, "just_corrected": self.just_corrected,
-                "offered": self.offered[:10]}
-
-
-def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
-    """"two bananas and a large latte with oat milk": cart or order lines read aloud."""
-    def unit(sku: str) -> str | None:
-        product = shop.find_product(sku)
-        return product.unit if product else None
-    return say.join([describe(line.name, line.quantity, line.options, unit(line.sku))
-                     for line in lines])
-
-
 class Dialog:
     """Turns intents into cart actions and spoken replies for one household."""
 
@@ -154,17 +111,21 @@ class Dialog:
         self.conversation = conversation
         """Whose questions and undo stack this is: the household's own device (``listen``,
         ``chat``), or one Wyoming satellite; the cart is the household's either way."""
+        self.catalog = CatalogTalk(shop, parser)
+        self.lists = ListTalk(shop, parser)
+        self.answers = PendingAnswers(shop)
         self._handlers: dict[IntentName, Callable[[Intent, _State, str | None], str]] = {
             IntentName.ADD_ITEM: self._add, IntentName.REMOVE_ITEM: self._remove,
             IntentName.SET_QUANTITY: self._set_quantity, IntentName.VIEW_CART: self._view_cart,
-            IntentName.CLEAR_CART: self._clear, IntentName.PRICE_QUERY: self._price,
-            IntentName.PRODUCT_INFO: self._info, IntentName.SEARCH: self._search,
-            IntentName.RECOMMEND: self._recommend, IntentName.DEALS: self._deals,
+            IntentName.CLEAR_CART: self._clear, IntentName.PRICE_QUERY: self.catalog.price,
+            IntentName.PRODUCT_INFO: self.catalog.info, IntentName.SEARCH: self.catalog.search,
+            IntentName.RECOMMEND: self.catalog.recommend, IntentName.DEALS: self.catalog.deals,
             IntentName.CHECKOUT: self._checkout, IntentName.CONFIRM: self._confirm,
             IntentName.DENY: self._deny, IntentName.CANCEL: self._cancel,
             IntentName.UNDO: self._undo, IntentName.REPEAT: self._repeat,
             IntentName.REORDER: self._reorder, IntentName.ORDER_STATUS: self._order_status,
-            IntentName.ADD_TO_LIST: self._add_to_list, IntentName.VIEW_LIST: self._view_list,
+            IntentName.ADD_TO_LIST: self.lists.add_to_list,
+            IntentName.VIEW_LIST: self.lists.view_list,
             IntentName.FEEDBACK: self._feedback, IntentName.HELP: self._help,
             IntentName.UNKNOWN: self._unknown,
         }
@@ -204,7 +165,7 @@ class Dialog:
             state.pending, intent.digits)
         self._order_id = None
         asked = state.pending
-        resolved = self._resolve_pending(intent, state, speaker)
+        resolved = self.answers.resolve(intent, state)
         if resolved.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
         is_answer = resolved is not intent or isinstance(asked, ChooseProduct | ChooseOptions)
@@ -255,116 +216,6 @@ class Dialog:
         return say.welcome_back(speaker, sum(line.quantity for line in mine))
 
     # ---- pending questions ---------------------------------------------------------------
-    def _resolve_pending(self, intent: Intent, state: _State, speaker: str | None) -> Intent:
-        """Answers to a question: "which one?" becomes an add of the chosen product; a PIN
-        or "check out" again after a read-back is a confirmation."""
-        pending = state.pending
-        if isinstance(pending, ConfirmCheckout):
-            if intent.intent is IntentName.CHECKOUT or intent.digits is not None:
-                return dataclasses.replace(intent, intent=IntentName.CONFIRM, items=())
-            return intent
-        if isinstance(pending, ChooseOptions):
-            return self._answer_options(intent, pending, state)
-        if not isinstance(pending, ChooseProduct):
-            return self._from_offered(intent, state)
-        if intent.intent in (IntentName.CANCEL, IntentName.DENY):
-            return intent
-        if intent.intent in _ASKS_ABOUT and intent.choice is not None \
-                and not any(item.sku for item in intent.items):
-            offered = _offered(pending.choices, intent.choice)
-            if offered is not None:  # "how much is the third one"
-                product = self.shop.product(offered)
-                about = ItemSlot(query=pending.item.query, sku=product.sku, name=product.name,
-                                 score=1.0)
-                return dataclasses.replace(intent, items=(about,))
-        chosen = self._choose(intent, pending.choices, pending.item.query)
-        if chosen is None:
-            if intent.intent in (IntentName.UNKNOWN, IntentName.CONFIRM):
-                return intent
-            state.pending = None
-            return intent
-        state.pending = None
-        item = pending.item
-        product = self.shop.product(chosen)
-        # Other products said with the answer ("the rye, and two bagels") are orders of their
-        # own; a count said with the answer itself ("two of the second one") is its count.
-        is_named = any(i.sku in pending.choices for i in intent.items)  # not "the oat one"
-        others = tuple(i for i in intent.items if is_named and i.sku
-                       and i.sku not in pending.choices and i.score >= WHOLE_NAME_SCORE)
-        answer = [i for i in intent.items if i not in others]
-        said = answer[0].quantity if len(answer) == 1 else None
-        if not intent.items:
-            said = leading_count(intent.text)
-        quantity = said if said is not None else item.quantity
-        unit = item.unit if quantity == item.quantity else None
-        options = {g: v for g, v in item.options.items() if product.option_group_of(v) == g}
-        slot = ItemSlot(query=item.query, sku=product.sku, name=product.name,
-                        quantity=quantity, unit=unit, options=options, score=1.0)
-        # The rest of the request follows: the next item that names several products is
-        # asked about in turn.
-        return Intent(IntentName.ADD_ITEM, items=(slot, *others, *pending.then),
-                      text=intent.text, confidence=1.0)
-
-    def _from_offered(self, intent: Intent, state: _State) -> Intent:
-        """"the second one" after "we have spaghetti and penne": the product at that place
-        of the last answer; an order of it, or the subject of a question about it."""
-        if intent.choice is None or not state.offered or any(i.sku for i in intent.items):
-            return intent
-        sku = _offered(state.offered, intent.choice)
-        if sku is None or intent.intent not in (*_MAY_ANSWER_WHICH, *_ASKS_ABOUT):
-            return intent
-        product = self.shop.product(sku)
-        quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
-        about = ItemSlot(query=product.name.lower(), sku=sku, name=product.name,
-                         quantity=quantity, score=1.0)
-        kind = intent.intent if intent.intent in _ASKS_ABOUT else IntentName.ADD_ITEM
-        return dataclasses.replace(intent, intent=kind, items=(about,))
-
-    def _answer_options(self, intent: Intent, pending: ChooseOptions, state: _State) -> Intent:
-        """"the nine inch one", "sage green", "the second one", "daylight, sixty watt": the
-        values of the groups asked about complete the order, which is added (or asked about
-        again for the groups still unnamed). Another request leaves the question."""
-        if intent.intent in (IntentName.CANCEL, IntentName.DENY):
-            return intent
-        product = self.shop.product(pending.item.sku or "")
-        asked = {g: product.options[g] for g in pending.groups if g in product.options}
-        names_other = any(i.sku and i.sku != product.sku and i.score >= WHOLE_NAME_SCORE
-                          and not options_said(i.query, asked) for i in intent.items)
-        found = options_said(intent.text, asked) or (
-            {} if names_other else options_by_word(intent.text, asked, _GLUE_WORDS))
-        if not found and intent.choice is not None and not names_other and asked:
-            group = next(iter(asked))
-            value = _offered(asked[group], intent.choice)
-            found = {group: value} if value is not None else {}
-        if not found:
-            if intent.intent not in (IntentName.UNKNOWN, IntentName.CONFIRM):
-                state.pending = None
-            return intent
-        state.pending = None
-        count = leading_count(intent.text, list(found.values()))  # "nine inch": no count
-        item = dataclasses.replace(pending.item, options={**pending.item.options, **found},
-                                   quantity=count if count is not None
-                                   else pending.item.quantity)
-        return Intent(IntentName.ADD_ITEM, items=(item, *pending.then), text=intent.text,
-                      confidence=1.0)
-
-    def _choose(self, intent: Intent, choices: Sequence[str], asked: str) -> str | None:
-        """The offered product the answer names: by a product that is one of the choices and
-        no other, by its place ("the second one"), or by the words that tell the choices
-        apart. The words that were ``asked`` about, and words two choices share, choose
-        nothing: asked "which bread?", "add some bread" is asked again, not taken as rye
-        bread."""
-        if intent.intent not in _MAY_ANSWER_WHICH:
-            return None  # another request: "how much is the third one"
-        for item in intent.items:
-            if item.sku in choices and not set(item.alternatives) & set(choices):
-                return item.sku
-        if intent.choice is not None:
-            if any(item.sku and item.sku not in choices for item in intent.items):
-                return None  # "add the bananas first" names its own product
-            return _offered(choices, intent.choice)
-        return telling_choice(intent.text, asked,
-                              {sku: self.shop.product(sku).name for sku in choices})
 
     def _confirm(self, intent: Intent, state: _State, speaker: str | None) -> str:
         pending, state.pending = state.pending, None
@@ -429,10 +280,10 @@ class Dialog:
 
     def _add(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if intent.list_name and not intent.items:
-            intent = self._from_list(intent)
+            intent = self.lists.from_list(intent)
             if not intent.items:
                 return say.list_empty(intent.list_name or "shopping")
-        intent = self._with_last_product(intent, state)
+        intent = with_last_product(self.shop, intent, state)
         if not intent.items:
             return say.WHAT_TO_ADD
         replies: list[str] = []
@@ -467,7 +318,7 @@ class Dialog:
         ranked = self.parser.index.search(item.query, limit=MAX_CHOICES * 3)
         if ranked:
             top = ranked[0][0]
-            said = {singular(w) for w in normalize(item.query).split()} - _GLUE_WORDS
+            said = {singular(w) for w in normalize(item.query).split()} - GLUE_WORDS
             named += [p.sku for score, p in ranked if score >= top - CHOICE_MARGIN
                       or said <= {singular(w) for w in normalize(p.name).split()}]
         choices = [sku for sku in dict.fromkeys(named) if self.shop.product(sku).is_in_stock]
@@ -503,7 +354,7 @@ class Dialog:
         found = options_said(intent.text, product.options)
         option_words = {w for value in found.values() for w in value.split()}
         if not found or any(i.sku != product.sku and set(i.query.split()) - option_words
-                            - _BACK_WORDS - {"a", "an"} for i in intent.items):
+                            - BACK_WORDS - {"a", "an"} for i in intent.items):
             return ""
         line = next((ln for ln in self.shop.lines_for(product.sku)
                      if ln.options == state.last_options), None)
@@ -522,54 +373,6 @@ class Dialog:
             return say.sorry(exc.message)
         state.last_options = dict(line.options)
         return say.now_have(describe(product.name, line.quantity, line.options, product.unit))
-
-    def _from_list(self, intent: Intent) -> Intent:
-        """"add everything from my shopping list": the list's items as an order (the list
-        stays as it is)."""
-        entries = self.shop.list_items(ListName(intent.list_name or "shopping"))
-        items = tuple(ItemSlot(query=entry.label.lower(), sku=entry.sku,
-                               quantity=entry.quantity, score=1.0) if entry.sku
-                      else self._listed_words(entry.label, entry.quantity) for entry in entries)
-        return dataclasses.replace(intent, items=items)
-
-    def _listed_words(self, label: str, quantity: int) -> ItemSlot:
-        """A list entry kept as the shopper's words ("milk"), read as an order now: one
-        product, or several to ask about."""
-        found = self.parser.parse(f"add {label}").items
-        item = found[0] if len(found) == 1 else ItemSlot(query=label.lower())
-        return dataclasses.replace(item, quantity=quantity)
-
-    def _with_last_product(self, intent: Intent, state: _State) -> Intent:
-        """"another one", "take it off", "two more of those", "another large one": an item
-        named only by a pronoun (or not at all), perhaps with options of its own, is the
-        product the conversation was last about, in the options of its last line."""
-        is_bare_count = intent.intent is IntentName.ADD_ITEM and bool(intent.items) and all(
-            i.sku is None and not i.query and i.quantity for i in intent.items)  # "I'll take two"
-        if state.last_sku is None or (
-                not is_bare_count and not intent.refers_back):
-            return intent
-        product = self.shop.find_product(state.last_sku)
-        if product is None:
-            return intent
-        options = dict(state.last_options)
-        for item in intent.items:
-            words = set(item.query.split()) - _BACK_WORDS - {"a", "an"}
-            found = options_said(item.query, product.options) if words else {}
-            if words and words <= {w for v in found.values() for w in normalize(v).split()}:
-                options.update(found)  # "another large one": only options of that product
-            elif item.sku is not None or words:
-                return intent  # another product is named
-            # Options heard without a product come without their group: find it.
-            for value in item.options.values():
-                group = next((g for g, values in product.options.items() if value in values),
-                             None)
-                if group is None:
-                    return intent
-                options[group] = value
-        quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
-        slot = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
-                        quantity=quantity, options=options, score=1.0)
-        return dataclasses.replace(intent, items=(slot,))
 
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
                   added: list[str], unsure: list[ItemSlot] | None = None) -> str:
@@ -644,7 +447,7 @@ class Dialog:
         return state.pending.question
 
     def _offer_substitute(self, product: Product, quantity: int, state: _State) -> str:
-        self._talk_about(product.sku, state)  # "actually make that three" is about it
+        talk_about(product.sku, state)  # "actually make that three" is about it
         substitute = self.shop.substitute_for(product)
         if substitute is None:
             return say.out_of_stock(product.name)
@@ -681,7 +484,7 @@ class Dialog:
                             state: _State) -> str:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
-        dozens = _whole_dozens(singles)
+        dozens = whole_dozens(singles)
         offer = describe(product.name, dozens, options, product.unit)
         state.pending = OfferSubstitute(product.sku, dozens, say.shall_i_add(offer),
                                         options)
@@ -698,8 +501,8 @@ class Dialog:
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if intent.list_name:
-            return self._remove_from_list(intent, speaker)
-        resolved = self._with_last_product(intent, state)
+            return self.lists.remove_from_list(intent, speaker)
+        resolved = with_last_product(self.shop, intent, state)
         is_reference = resolved is not intent  # "take it off": the line the talk is about
         if not resolved.items:
             return say.WHAT_TO_REMOVE
@@ -901,149 +704,19 @@ class Dialog:
         if not added:
             state.undo.pop()
             return say.NONE_TO_REORDER
-        return say.usual_added(speaker, _spoken_lines(added, self.shop))
+        return say.usual_added(speaker, spoken_lines(added, self.shop))
 
     # ---- reading things out -------------------------------------------------------------
     def _read_cart(self, cart: Cart) -> str:
         if cart.is_empty:
             return say.CART_EMPTY
-        return say.cart_reading(_spoken_lines(cart.lines, self.shop), cart.total_cents)
+        return say.cart_reading(spoken_lines(cart.lines, self.shop), cart.total_cents)
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
         cart = self.shop.cart()
         if intent.aspect == "total" and not cart.is_empty:
             return say.cart_total(sum(ln.quantity for ln in cart.lines), cart.total_cents)
         return self._read_cart(cart)
-
-    def _price(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        intent = self._with_last_product(intent, state)  # "how much is it?"
-        known = [i for i in intent.items if i.sku]
-        if not known:
-            return say.WHICH_PRICE
-        if len(known) == 1 and known[0].alternatives:  # "how much is the paint": which?
-            skus = [known[0].sku or "", *known[0].alternatives][:MAX_PRICES_SAID]
-            return " ".join(self._price_of(self.shop.product(sku), None) for sku in skus)
-        if len(known) == 1:
-            self._talk_about(known[0].sku, state)
-        return " ".join(self._price_of(self.shop.product(i.sku or ""), i.quantity)
-                        for i in known)
-
-    @staticmethod
-    def _talk_about(sku: str | None, state: _State) -> None:
-        """A product asked about becomes what "it" means ("how much is the oat milk?" ...
-        "add it")."""
-        if sku is not None and sku != state.last_sku:
-            state.last_sku, state.last_options = sku, {}
-
-    def _price_of(self, product: Product, quantity: int | None) -> str:
-        return say.price(product, self.shop.unit_price_cents(product), quantity)
-
-    def _info(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        intent = self._with_last_product(intent, state)  # "tell me about it"
-        known = [i for i in intent.items if i.sku]
-        if not known:
-            return say.WHICH_INFO
-        product = self.shop.product(known[0].sku or "")
-        self._talk_about(product.sku, state)
-        if intent.tags:  # "is the rye bread gluten free": that, and only what the catalog says
-            return " ".join(say.is_tagged(product.name, tag, tag in product.tags)
-                            for tag in intent.tags)
-        parts = [say.product_sentence(product)]
-        if product.tags:
-            parts.append(say.tags(product.tags))
-        parts.append(self._price_of(product, None))
-        if not product.is_in_stock:
-            parts.append(say.OUT_OF_STOCK_NOW)
-        return " ".join(parts)
-
-    def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        if intent.need:
-            return self._for_need(intent.need, state)
-        if intent.aspect == "cheapest":
-            return self._cheapest(intent, state)
-        found = self._search_products(intent)
-        named = [self.shop.product(i.sku) for i in intent.items
-                 if i.sku and i.score >= WHOLE_NAME_SCORE]
-        if named and not any(p.is_in_stock for p in named):  # in the catalog, sold out
-            return say.out_of_stock(named[0].name)
-        what = " ".join([*intent.tags, *(i.query for i in intent.items),
-                         intent.category or ""]).strip()  # "white bread"
-        if not found and intent.category and intent.items:  # others of the kind asked for
-            found = [p for p in self.parser.index.products
-                     if p.category == intent.category and p.is_in_stock]
-        if not found:
-            return say.we_have_none(what)
-        if intent.items and not named:  # "white bread": not that, but others like it
-            return say.none_but(what, [p.name.lower() for p in found[:3]])
-        in_stock = [p for p in named if p.is_in_stock]
-        if in_stock or len(found) == 1:  # "do you have parmesan", "add it": the parmesan
-            self._talk_about((in_stock or found)[0].sku, state)
-        state.offered = [p.sku for p in found[:3]]
-        return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
-
-    def _for_need(self, need: str, state: _State) -> str:
-        """"anything for a headache": the products whose description, tags, aliases,
-        category or name hold the words of the need, the best first."""
-        words = {singular(w) for w in normalize(need).split()} - _GLUE_WORDS
-        scored: list[tuple[int, Product]] = []
-        for product in self.parser.index.products:
-            if not product.is_in_stock:
-                continue
-            text = " ".join([product.name, product.description, product.category,
-                             *product.aliases, *product.tags])
-            said = {singular(w) for w in normalize(text).split()}
-            hits = len(words & said)
-            if hits:
-                scored.append((hits, product))
-        if not words or not scored:
-            return say.we_have_none(need)
-        best = max(hits for hits, _ in scored)
-        found = [p for hits, p in scored if hits == best]
-        self._talk_about(found[0].sku, state)
-        state.offered = [p.sku for p in found[:3]]
-        return say.for_need(need, [p.name.lower() for p in found[:3]], len(found) - 3)
-
-    def _cheapest(self, intent: Intent, state: _State) -> str:
-        """"what's the cheapest pasta": of the products the words name, the one in stock
-        that costs least."""
-        found = self._search_products(intent)
-        for item in intent.items:
-            kind = singular(normalize(item.query))
-            found += [p for p in self.parser.index.products if p.is_in_stock and (
-                singular(normalize(p.category)) == kind
-                or kind in {singular(w) for w in normalize(p.name).split()})]
-        if not found:
-            return say.we_have_none(" ".join(i.query for i in intent.items))
-        product = min(found, key=lambda p: (self.shop.unit_price_cents(p), p.name))
-        self._talk_about(product.sku, state)
-        return say.cheapest(product, self.shop.unit_price_cents(product))
-
-    def _search_products(self, intent: Intent) -> list[Product]:
-        candidates: list[Product] = []
-        for item in intent.items:
-            candidates += [p for _, p in self.parser.index.search(item.query, limit=20)]
-        if not intent.items:
-            candidates = self.parser.index.products
-        found = [p for p in candidates
-                 if (not intent.category or p.category == intent.category)
-                 and all(t in p.tags for t in intent.tags)]
-        unique = {p.sku: p for p in found}
-        return [p for p in unique.values() if p.is_in_stock]
-
-    def _recommend(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        suggestions = recommend(self.shop, speaker, limit=2)
-        if not suggestions:
-            return say.NO_SUGGESTION
-        return say.how_about([f"{s.product.name.lower()}, since {s.reason}" for s in suggestions])
-
-    def _deals(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        promotions = self.shop.active_promotions()
-        if intent.items:
-            skus = {i.sku for i in intent.items} | {a for i in intent.items for a in i.alternatives}
-            promotions = [p for p in promotions if p.sku in skus] or promotions
-        if not promotions:
-            return say.NO_DEALS
-        return say.deals([p.description for p in promotions])
 
     def _order_status(self, intent: Intent, state: _State, speaker: str | None) -> str:
         orders = self.shop.orders(1)
@@ -1052,72 +725,16 @@ class Dialog:
         order = orders[0]
         if intent.aspect == "lines":  # "what did I order last time"
             mine = self._usual_order(speaker) or order
-            return say.last_order_lines(mine, _spoken_lines(mine.lines, self.shop))
+            return say.last_order_lines(mine, spoken_lines(mine.lines, self.shop))
         profile = self.shop.find_profile(speaker)
         if order.status is OrderStatus.PENDING_APPROVAL and profile \
                 and profile.role is Role.ADULT:
-            lines = _spoken_lines(order.lines, self.shop)
+            lines = spoken_lines(order.lines, self.shop)
             state.pending = ApproveOrder(order.id, say.approve_question(order, lines))
             return state.pending.question
         delivery = (self.shop.delivery_state(order.id)
                     if order.status is OrderStatus.PLACED else None)
         return say.last_order(order, delivery)
-
-    def _add_to_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        list_name = ListName(intent.list_name or "shopping")
-        if not intent.items:
-            return say.what_to_list(list_name)
-        names = []
-        for item in intent.items:
-            if item.quantity is not None and item.quantity < 1:
-                return say.not_a_positive_amount(item.quantity)
-            # "milk" names several products: the list keeps the shopper's word, and which
-            # milk is asked when the list is ordered.
-            label = item.query if item.alternatives or not item.name else item.name
-            sku = None if item.alternatives else item.sku
-            quantity = min(item.quantity or 1, MAX_LINE_QUANTITY)
-            if (sku is not None and item.unit == SINGLE_UNIT
-                    and self.shop.product(sku).unit == BY_THE_DOZEN):
-                quantity = _whole_dozens(quantity)  # "half a dozen eggs": a dozen, said so
-            try:
-                self.shop.add_to_list(list_name, label, sku, quantity, speaker)
-            except CartError as exc:  # more than a line can hold
-                return say.sorry(exc.message)
-            names.append(self._listed_as(label, sku, quantity))
-        return say.listed(names, list_name)
-
-    def _listed_as(self, label: str, sku: str | None, quantity: int) -> str:
-        """A list entry as said aloud: "two bags of rice", "a dozen large eggs"; an entry
-        kept as the shopper's word ("milk") is that word, counted when more than one."""
-        if sku is not None:
-            return describe(label, quantity, {}, self.shop.product(sku).unit)
-        return label.lower() if quantity == 1 else describe(label, quantity)
-
-    def _remove_from_list(self, intent: Intent, speaker: str | None) -> str:
-        """"take milk off my shopping list" (the entries that are that product, or were
-        kept as those words); "clear my shopping list" (every entry)."""
-        list_name = ListName(intent.list_name or "shopping")
-        entries = self.shop.list_items(list_name)
-        if not intent.items:
-            for entry in entries:
-                self.shop.remove_from_list(entry.id, speaker)
-            return say.list_cleared(list_name) if entries else say.list_empty(list_name)
-        replies = []
-        for item in intent.items:
-            meant = [e for e in entries if _is_listed_as(e, item)]
-            for entry in meant:
-                self.shop.remove_from_list(entry.id, speaker)
-            replies.append(say.unlisted(meant[0].label.lower(), list_name) if meant
-                           else say.not_listed(item.query, list_name))
-        return " ".join(replies)
-
-    def _view_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        list_name = ListName(intent.list_name or "shopping")
-        items = self.shop.list_items(list_name)
-        if not items:
-            return say.list_empty(list_name)
-        return say.list_reading(list_name, [self._listed_as(i.label, i.sku, i.quantity)
-                                             for i in items])
 
     def _feedback(self, intent: Intent, state: _State, speaker: str | None) -> str:
         self.shop.add_feedback(intent.text, intent.rating, speaker)
@@ -1158,7 +775,7 @@ class Dialog:
         refusal = self._checkout_refusal(speaker, cart)
         if refusal:
             return refusal
-        question = say.readback(_spoken_lines(cart.lines, self.shop), cart.total_cents,
+        question = say.readback(spoken_lines(cart.lines, self.shop), cart.total_cents,
                                 self._confirm_prompt(speaker))
         state.pending = ConfirmCheckout(cart.total_cents, speaker, question)
         return question
@@ -1206,25 +823,13 @@ class Dialog:
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
-WHOLE_NAME_SCORE = 0.99
-"""A match this good names the product itself, not one of its words ("large" of eggs)."""
 MAX_CHOICES = 4
 """At most this many products are named in "which one?"; more are counted ("and two
 more")."""
 CHOICE_MARGIN = 0.06
 """A product the words name within this much of the best match is one of the choices."""
-MAX_PRICES_SAID = 3
-"""Asked the price of a word several products share ("the paint"), the first this many."""
 _CORRECTIONS = frozenset({IntentName.SET_QUANTITY, IntentName.UNKNOWN})
 """Turns that change what was said before ("make that three", "make it a large")."""
-_ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})
-_MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentName.CONFIRM,
-                               IntentName.SET_QUANTITY})
-"""What an answer to "which one?" can be: a place or a name said alone or as an order ("the
-oat one", "add the second one"); a question or a removal that says "the third one" is not."""
-
-
-_GLUE_WORDS = lexicon().glue_words
 MIN_WORD_LIKENESS = 85
 """A word said counts as a word of the product's name at this likeness (0-100), so a typo
 ("croisants") names it and another word ("boots" for belts, "aaa" for AA) does not."""
@@ -1245,30 +850,11 @@ def _unexplained_words(query: str, product: Product) -> bool:
               *(v for values in product.options.values() for v in values)]
     known = {singular(w) for label in labels for w in normalize(label).split()}
     for word in normalize(query).split():
-        if word in _GLUE_WORDS or singular(word) in known:
+        if word in GLUE_WORDS or singular(word) in known:
             continue
         if max((fuzz.ratio(singular(word), k) for k in known), default=0) < MIN_WORD_LIKENESS:
             return True
     return False
-
-
-def _offered(choices: Sequence[str], place: int) -> str | None:
-    """The choice at a place said ("the second one" 2, "the last one" -1); None past the
-    end."""
-    index = place - 1 if place > 0 else place
-    return choices[index] if -len(choices) <= index < len(choices) else None
-
-
-def _whole_dozens(singles: int) -> int:
-    """The dozens that hold this many single items, rounded up (never fewer)."""
-    return -(-singles // 12)
-
-
-def _is_listed_as(entry: ListItem, item: ItemSlot) -> bool:
-    """The list entry is the item said: the same product, or the same words."""
-    said = {normalize(item.query), singular(normalize(item.query))}
-    return ((entry.sku is not None and entry.sku == item.sku)
-            or normalize(entry.label) in said or singular(normalize(entry.label)) in said)
 
 
 def _said_in_plural(query: str, name: str) -> bool:
@@ -1277,4 +863,4 @@ def _said_in_plural(query: str, name: str) -> bool:
     return bool(said and named) and said[-1] != named[-1] and singular(said[-1]) == named[-1]
 
 
-_BACK_WORDS = lexicon().back_words
+

@@ -15,21 +15,18 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..errors import CartError, OrderError
+from ..errors import CartError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
 from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
 from ..language.reading import options_said
 from ..replies import BY_THE_DOZEN, describe
-from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
+from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop
 from ..shop.models import (
     Cart,
     CartLine,
-    Order,
-    OrderStatus,
     Product,
-    Role,
 )
 from ..shop.recommend import recommend
 from ..text import normalize, singular
@@ -37,6 +34,7 @@ from . import wording as say
 from .answers import PendingAnswers
 from .catalog_talk import CatalogTalk
 from .lists import ListTalk, whole_dozens
+from .orders import OrderTalk
 from .questions import (
     ApproveOrder,
     ChooseOptions,
@@ -114,22 +112,22 @@ class Dialog:
         self.catalog = CatalogTalk(shop, parser)
         self.lists = ListTalk(shop, parser)
         self.answers = PendingAnswers(shop)
+        self.orders = OrderTalk(shop, self.settings.allow_unknown_checkout)
         self._handlers: dict[IntentName, Callable[[Intent, _State, str | None], str]] = {
             IntentName.ADD_ITEM: self._add, IntentName.REMOVE_ITEM: self._remove,
             IntentName.SET_QUANTITY: self._set_quantity, IntentName.VIEW_CART: self._view_cart,
             IntentName.CLEAR_CART: self._clear, IntentName.PRICE_QUERY: self.catalog.price,
             IntentName.PRODUCT_INFO: self.catalog.info, IntentName.SEARCH: self.catalog.search,
             IntentName.RECOMMEND: self.catalog.recommend, IntentName.DEALS: self.catalog.deals,
-            IntentName.CHECKOUT: self._checkout, IntentName.CONFIRM: self._confirm,
+            IntentName.CHECKOUT: self.orders.checkout, IntentName.CONFIRM: self._confirm,
             IntentName.DENY: self._deny, IntentName.CANCEL: self._cancel,
             IntentName.UNDO: self._undo, IntentName.REPEAT: self._repeat,
-            IntentName.REORDER: self._reorder, IntentName.ORDER_STATUS: self._order_status,
+            IntentName.REORDER: self._reorder, IntentName.ORDER_STATUS: self.orders.order_status,
             IntentName.ADD_TO_LIST: self.lists.add_to_list,
             IntentName.VIEW_LIST: self.lists.view_list,
             IntentName.FEEDBACK: self._feedback, IntentName.HELP: self._help,
             IntentName.UNKNOWN: self._unknown,
         }
-        self._order_id: int | None = None
 
     # ---- entry points ------------------------------------------------------------------
     def handle_text(self, text: str, speaker: str | None = None) -> Turn:
@@ -152,18 +150,14 @@ class Dialog:
         """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
         speaker who checks out has one), or it waits for "yes" and this sounds like digits."""
         pending = self._load_state().pending
-        return isinstance(pending, ConfirmCheckout) and self._is_secret(
+        return isinstance(pending, ConfirmCheckout) and self.orders.is_secret(
             pending, self.parser.parse(text).digits)
-
-    def _is_secret(self, pending: ConfirmCheckout, digits: str | None) -> bool:
-        profile = self.shop.find_profile(pending.speaker)
-        return bool(profile and profile.has_pin) or digits is not None
 
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
         state = self._load_state()
-        is_secret = isinstance(state.pending, ConfirmCheckout) and self._is_secret(
+        is_secret = isinstance(state.pending, ConfirmCheckout) and self.orders.is_secret(
             state.pending, intent.digits)
-        self._order_id = None
+        self.orders.order_id = None
         asked = state.pending
         resolved = self.answers.resolve(intent, state)
         if resolved.intent not in _ANSWERS:
@@ -182,7 +176,7 @@ class Dialog:
             state.last_reply = reply
         self.shop.save_dialog_state(state.to_dict(), self.conversation)
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
-        turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
+        turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self.orders.order_id,
                     expects_answer=state.pending is not None, is_secret=is_secret)
         self._record(turn)
         return turn
@@ -222,24 +216,14 @@ class Dialog:
         if pending is None:
             return say.NOTHING_TO_CONFIRM
         if isinstance(pending, ConfirmCheckout):
-            return self._place_order(pending, intent, state, speaker)
+            return self.orders.place_order(pending, intent, state, speaker)
         if isinstance(pending, OfferSubstitute):
             return self._add_one(self.shop.product(pending.sku), pending.quantity,
                                  pending.options, state, speaker)
         if isinstance(pending, ConfirmCancel):
-            order = self.shop.set_order_status(pending.order_id, OrderStatus.CANCELLED, speaker)
-            self._order_id = order.id
-            return say.order_cancelled(order.id)
+            return self.orders.cancel_confirmed(pending, speaker)
         if isinstance(pending, ApproveOrder):
-            try:  # the voice that was asked said yes: no PIN, as for the operator's CLI
-                order = self.shop.approve_order(pending.order_id, speaker or "",
-                                                needs_pin=False)
-            except OrderError as exc:
-                if exc.code == "not_adult":
-                    return say.ONLY_ADULTS_APPROVE
-                return say.could_not_approve(exc.message)
-            self._order_id = order.id
-            return say.approved(order.id)
+            return self.orders.approve(pending, speaker)
         state.pending = pending  # "yes" to "which one?" answers nothing
         return pending.question
 
@@ -258,20 +242,11 @@ class Dialog:
                 return say.ORDER_NOT_PLACED
             return say.CANCELLED
         if intent.aspect == "order":  # "cancel my order"
-            return self._ask_cancel_order(state, speaker)
+            return self.orders.ask_cancel_order(state, speaker)
         if (state.just_changed and intent.aspect == "take_back") or (
                 state.just_corrected and intent.aspect == "never_mind"):
             return self._undo(intent, state, speaker)  # "make that three", "never mind"
         return say.OKAY
-
-    def _ask_cancel_order(self, state: _State, speaker: str | None) -> str:
-        open_orders = [o for o in self.shop.orders(5) if o.status in
-                       (OrderStatus.PLACED, OrderStatus.PENDING_APPROVAL)]
-        if not open_orders:
-            return say.NO_OPEN_ORDER
-        order = open_orders[0]
-        state.pending = ConfirmCancel(order.id, say.cancel_question(order))
-        return state.pending.question
 
     # ---- cart changes -----------------------------------------------------------------
     def _remember_cart(self, state: _State) -> None:
@@ -681,22 +656,8 @@ class Dialog:
         self.shop.restore_cart(state.undo.pop(), speaker)
         return say.undone(self._read_cart(self.shop.cart()))
 
-    def _usual_order(self, speaker: str | None) -> Order | None:
-        """The speaker's own lines of the latest order they took part in; for an unknown
-        voice, the household's latest order."""
-        for order in self.shop.orders(50):
-            if order.status is OrderStatus.CANCELLED:
-                continue
-            if speaker is None:
-                return order
-            mine = tuple(ln for ln in order.lines if ln.added_by == speaker or (
-                ln.added_by is None and order.placed_by == speaker))
-            if mine:
-                return dataclasses.replace(order, lines=mine)
-        return None
-
     def _reorder(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        order = self._usual_order(speaker)
+        order = self.orders.usual_order(speaker)
         if order is None:
             return say.NOTHING_TO_REORDER
         self._remember_cart(state)
@@ -717,24 +678,6 @@ class Dialog:
         if intent.aspect == "total" and not cart.is_empty:
             return say.cart_total(sum(ln.quantity for ln in cart.lines), cart.total_cents)
         return self._read_cart(cart)
-
-    def _order_status(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        orders = self.shop.orders(1)
-        if not orders:
-            return say.NO_ORDERS
-        order = orders[0]
-        if intent.aspect == "lines":  # "what did I order last time"
-            mine = self._usual_order(speaker) or order
-            return say.last_order_lines(mine, spoken_lines(mine.lines, self.shop))
-        profile = self.shop.find_profile(speaker)
-        if order.status is OrderStatus.PENDING_APPROVAL and profile \
-                and profile.role is Role.ADULT:
-            lines = spoken_lines(order.lines, self.shop)
-            state.pending = ApproveOrder(order.id, say.approve_question(order, lines))
-            return state.pending.question
-        delivery = (self.shop.delivery_state(order.id)
-                    if order.status is OrderStatus.PLACED else None)
-        return say.last_order(order, delivery)
 
     def _feedback(self, intent: Intent, state: _State, speaker: str | None) -> str:
         self.shop.add_feedback(intent.text, intent.rating, speaker)
@@ -768,58 +711,6 @@ class Dialog:
         return state.last_reply or say.NOTHING_SAID
 
     # ---- checkout ---------------------------------------------------------------------
-    def _checkout(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        cart = self.shop.cart()
-        if cart.is_empty:
-            return say.NOTHING_TO_CHECK_OUT
-        refusal = self._checkout_refusal(speaker, cart)
-        if refusal:
-            return refusal
-        question = say.readback(spoken_lines(cart.lines, self.shop), cart.total_cents,
-                                self._confirm_prompt(speaker))
-        state.pending = ConfirmCheckout(cart.total_cents, speaker, question)
-        return question
-
-    def _confirm_prompt(self, speaker: str | None) -> str:
-        profile = self.shop.find_profile(speaker)
-        return say.SAY_PIN if profile and profile.has_pin else say.SHALL_I_PLACE
-
-    def _checkout_refusal(self, speaker: str | None, cart: Cart) -> str:
-        profiles = self.shop.profiles()
-        profile = self.shop.find_profile(speaker)
-        allow_unknown = (self.settings.allow_unknown_checkout
-                         or self.shop.setting("allow_unknown_checkout") == "1")
-        if profiles and profile is None and not allow_unknown:
-            return say.UNKNOWN_VOICE
-        limit = profile.spending_limit_cents if profile else None
-        if limit is not None and cart.total_cents > limit:
-            return say.over_limit(cart.total_cents, limit)
-        return ""
-
-    def _place_order(self, pending: ConfirmCheckout, intent: Intent, state: _State,
-                     speaker: str | None) -> str:
-        cart = self.shop.cart()
-        if cart.total_cents != pending.total_cents:
-            return say.CART_CHANGED
-        if pending.speaker != speaker:
-            return say.NOT_YOUR_CHECKOUT
-        profile = self.shop.find_profile(speaker)
-        if profile and profile.has_pin and not self._pin_matches(speaker, intent.digits):
-            return say.WRONG_PIN
-        is_child = profile is not None and profile.role is Role.CHILD
-        status = OrderStatus.PENDING_APPROVAL if is_child else OrderStatus.PLACED
-        try:
-            order = self.shop.checkout(speaker, status)
-        except OrderError as exc:
-            return say.could_not_place(exc.message)
-        state.undo.clear()
-        self._order_id = order.id
-        return say.placed(order)
-
-    def _pin_matches(self, speaker: str | None, digits: str | None) -> bool:
-        stored = self.shop.pin_hash(speaker or "")
-        return bool(stored and digits and check_pin(digits, stored))
-
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})

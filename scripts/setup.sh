@@ -34,3 +34,6 @@ fi
 # GE2E speaker-encoder weights: fetched from the pinned resemblyzer wheel (hash checked,
 # no dependencies, so no torch) and kept in models/.
 [ -f models/ge2e-resemblyzer-0.1.4.pt ] || .venv/bin/python -m voice_shop.speaker.weights models
+
+# Moonshine base-en: the wheel's graphs prepared once for this CPU (int8 weights, no download).
+.venv/bin/python -m voice_shop.stt.moonshine_prepare models >/dev/null

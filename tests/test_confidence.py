@@ -17,7 +17,7 @@ from voice_shop.stt.pocketsphinx_engine import (
     sentence_shares,
     word_evidence,
 )
-from voice_shop.understand import (
+from voice_shop.understand_grammar import (
     CLEAR_DYNAMIC_RANGE_DB,
     MAX_UNEXPLAINED_S,
     MIN_ORDER_SHARE,

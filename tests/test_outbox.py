@@ -19,9 +19,11 @@ import pytest
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import DeliveryState, OrderStatus, Role
 from voice_shop.shop.outbox import KEY_PREFIX, OutboxDeliverer, RetryPolicy
+from voice_shop.shop.signing import WebhookKey
 
-from .outbox_server import ShopServer, free_port
+from .outbox_server import SECRET, ShopServer, free_port
 
+KEY = WebhookKey.from_secret(SECRET)
 POLICY = RetryPolicy(timeout_s=0.5, base_delay_s=1.0, max_delay_s=8.0, poll_interval_s=0.05,
                      lease_margin_s=1.0)
 
@@ -66,7 +68,7 @@ def outbox_row(shop: Shop, order_id: int) -> dict[str, object]:
 
 
 def deliverer(shop: Shop, url: str, clock: Clock) -> OutboxDeliverer:
-    return OutboxDeliverer(shop.path, url, policy=POLICY, clock=clock, jitter=lambda: 0.0)
+    return OutboxDeliverer(shop.path, url, KEY, policy=POLICY, clock=clock, jitter=lambda: 0.0)
 
 
 def drain(d: OutboxDeliverer, clock: Clock, rounds: int = 30) -> None:
@@ -111,6 +113,37 @@ def test_a_failed_checkout_queues_nothing_and_a_childs_order_waits_for_approval(
     shop.approve_order(order.id, "mum")
     assert shop.delivery_state(order.id) is DeliveryState.QUEUED
     assert json.loads(str(outbox_row(shop, order.id)["payload"]))["approved_by"] == "mum"
+
+
+def test_every_request_is_signed_with_the_shared_secret(shop: Shop, server: ShopServer) -> None:
+    orders = [place(shop), place(shop, "P102")]
+    assert deliverer(shop, server.url, Clock()).deliver_once().delivered == orders
+    assert server.forged == 0  # the receiver verified each with SECRET, as docs/webhooks.md says
+    assert_each_once(server, orders)
+
+
+def test_a_shop_with_another_secret_refuses_the_orders(shop: Shop, server: ShopServer) -> None:
+    order_id = place(shop)
+    other = WebhookKey.from_secret("whsec_" + "A" * 40)
+    d = OutboxDeliverer(shop.path, server.url, other, policy=POLICY, clock=Clock())
+    assert d.deliver_once().failed == [order_id]  # 401: never retried
+    assert server.forged == 1 and server.orders_recorded() == {}
+
+
+def test_a_shop_answering_a_byte_at_a_time_cannot_hold_a_send_past_its_deadline(
+        shop: Shop) -> None:
+    server = ShopServer(slow_s=0.3).start()  # the whole answer would take about 12 s
+    try:
+        order_id = place(shop)
+        server.modes = ["drip"]
+        started = time.monotonic()
+        report = deliverer(shop, server.url, Clock()).deliver_once()
+        elapsed = time.monotonic() - started
+        assert report.retrying == [order_id]
+        assert elapsed < POLICY.timeout_s + 0.5 < POLICY.timeout_s + POLICY.lease_margin_s
+        assert "timed out" in str(outbox_row(shop, order_id)["last_error"])
+    finally:
+        server.stop()
 
 
 def test_server_errors_back_off_then_deliver_once(shop: Shop, server: ShopServer) -> None:
@@ -212,7 +245,7 @@ def test_two_deliverers_on_one_database_never_send_an_order_twice(shop: Shop) ->
     try:
         orders = [place(shop, sku) for sku in ("P101", "P102") * 4]
         server.modes = ["slow"] * len(orders)  # each send overlaps the other deliverer
-        delivers = [OutboxDeliverer(shop.path, server.url, policy=RetryPolicy(timeout_s=5))
+        delivers = [OutboxDeliverer(shop.path, server.url, KEY, policy=RetryPolicy(timeout_s=5))
                     for _ in range(2)]
         threads = [threading.Thread(target=d.deliver_once) for d in delivers]
         for t in threads:
@@ -245,8 +278,9 @@ def test_a_process_killed_mid_send_is_finished_by_the_next_one(shop: Shop,
     order_id = place(shop)
     server.modes = ["hold"]  # the shop records it and keeps the answer back
     code = ("import sys; from pathlib import Path; from voice_shop.shop.outbox import "
-            "OutboxDeliverer; OutboxDeliverer(Path(sys.argv[1]), sys.argv[2]).deliver_once()")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(shop.path), server.url])
+            "OutboxDeliverer; from voice_shop.shop.signing import WebhookKey; OutboxDeliverer("
+            "Path(sys.argv[1]), sys.argv[2], WebhookKey.from_secret(sys.argv[3])).deliver_once()")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(shop.path), server.url, SECRET])
     try:
         assert server.received.wait(30), "the deliverer never reached the shop"
     finally:
@@ -277,7 +311,7 @@ def test_an_order_cancelled_before_any_try_never_reaches_the_shop(shop: Shop,
 def test_run_delivers_new_orders_and_stops_on_request(shop: Shop, server: ShopServer) -> None:
     async def scenario() -> float:
         stop = asyncio.Event()
-        d = OutboxDeliverer(shop.path, server.url, policy=POLICY)
+        d = OutboxDeliverer(shop.path, server.url, KEY, policy=POLICY)
         task = asyncio.create_task(d.run(stop))
         await asyncio.sleep(0.1)
         placed = await asyncio.to_thread(place_elsewhere, shop.path)  # while the loop runs
@@ -297,4 +331,4 @@ def test_run_delivers_new_orders_and_stops_on_request(shop: Shop, server: ShopSe
 
 def test_a_bad_webhook_url_is_refused(shop: Shop) -> None:
     with pytest.raises(ValueError, match="http"):
-        OutboxDeliverer(shop.path, "ftp://shop.example/orders")
+        OutboxDeliverer(shop.path, "ftp://shop.example/orders", KEY)

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from voice_shop.intent.secret import SECRET_MASK
 from voice_shop.server import ServerError, serve
 from voice_shop.shop.engine import Shop
 
+from .outbox_server import SECRET
 from .speech import SpeechMaker
 
 pytestmark = pytest.mark.slow
@@ -95,8 +97,9 @@ def _copy_db(demo_db: Path, name: str) -> Path:
 @pytest.fixture(scope="module")
 def server(demo_db: Path) -> Iterator[RunningServer]:
     db = _copy_db(demo_db, "served")
-    settings = AppSettings(db_path=db, server=ServerSettings(wyoming_port=_free_port(),
-                                                             http_port=0))
+    settings = AppSettings(db_path=db, server=ServerSettings(
+        wyoming_port=_free_port(), http_port=0,
+        max_connections_per_address=CONCURRENT_CLIENTS))  # every test client is 127.0.0.1
     running = RunningServer(settings)
     running.start()
     yield running
@@ -289,7 +292,7 @@ def test_malformed_event_is_an_error_and_the_connection_goes_on(server: RunningS
 
     error, info = asyncio.run(talk())
     assert error is not None and error.type == "error", error
-    assert error.data["code"] == "internal_error"
+    assert error.data["code"] == "bad_event"
     assert info is not None and Info.is_type(info.type)
 
 
@@ -438,12 +441,16 @@ def test_page_off_localhost_needs_a_password_and_a_webhook_starts_the_outbox(
     exposed = AppSettings(db_path=db, server=ServerSettings(host="0.0.0.0"))
     with pytest.raises(ConfigError, match="needs a password"):
         _http_tasks(exposed, asyncio.Event())
-    outbox_only = AppSettings(db_path=db, server=ServerSettings(
+    unsigned = AppSettings(db_path=db, server=ServerSettings(
         http_port=0, webhook_url="http://127.0.0.1:9/orders"))
+    with pytest.raises(ConfigError, match="webhook_secret"):
+        _http_tasks(unsigned, asyncio.Event())
+    outbox_only = replace(unsigned, server=replace(unsigned.server, webhook_secret=SECRET))
     tasks = _http_tasks(outbox_only, asyncio.Event())
     assert [t.__qualname__ for t in tasks] == ["OutboxDeliverer.run"]
     for task in tasks:
         task.close()
     with pytest.raises(ConfigError, match="webhook_url"):
         _http_tasks(AppSettings(db_path=db, server=ServerSettings(
-            http_port=0, webhook_url="ftp://shop/orders")), asyncio.Event())
+            http_port=0, webhook_url="ftp://shop/orders", webhook_secret=SECRET)),
+            asyncio.Event())

@@ -1,5 +1,6 @@
 """Real speech through the real engines: Piper and espeak-ng audio made at test time goes
-through PocketSphinx, the parser, the dialog and the database."""
+through the recognisers (Moonshine by default, PocketSphinx where its own machinery is
+tested), the parser, the dialog and the database."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import soundfile as sf
 
 from voice_shop.audio import ArraySource, read_audio, write_wav
+from voice_shop.config import SpeechSettings
 from voice_shop.errors import AudioInputError
 from voice_shop.language.graph import WordGraph
 from voice_shop.pipeline import PartialStream, Pipeline
@@ -27,6 +29,8 @@ from .speech import SpeechMaker
 from .test_cli import run
 
 pytestmark = pytest.mark.slow
+SPHINX = SpeechSettings(engine="pocketsphinx")
+"""For the tests of PocketSphinx's own machinery (the light engine)."""
 
 
 def _copy_db(demo_db: Path, name: str) -> Path:
@@ -159,16 +163,16 @@ def test_a_decode_failing_at_a_pause_does_not_end_the_session(
     from voice_shop.assistant import Assistant
     from voice_shop.audio import WavDirectorySink
     from voice_shop.config import AppSettings
-    from voice_shop.stt.pocketsphinx_engine import _Stream
+    from voice_shop.stt.moonshine import MoonshineStream
     db = _copy_db(demo_db, "pause-fails")
     wake = WakeSettings(word="", phrase="")  # every utterance is a command
     assistant = Assistant(AppSettings(db_path=db, wake=wake))
     asked: list[bool] = []
 
-    def failing(stream: _Stream) -> str:
+    def failing(stream: MoonshineStream) -> str:
         asked.append(True)
         raise IndexError("a decode that fails at a pause")
-    monkeypatch.setattr(_Stream, "partial", failing)
+    monkeypatch.setattr(MoonshineStream, "partial", failing)
     gap = np.zeros(16000, np.int16)
     audio = np.concatenate([gap, read_audio(speech.piper("add a pack of bacon")), gap,
                             read_audio(speech.piper("what's in my cart")), gap])
@@ -307,7 +311,7 @@ def test_a_command_trailing_off_is_heard_up_to_its_last_word(speech: SpeechMaker
     from voice_shop.assistant import Assistant
     from voice_shop.config import AppSettings
     from voice_shop.understand import understand
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "trailing")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "trailing"), speech=SPHINX))
     samples = read_audio(speech.piper("add a bag of rice and"))
     transcript = assistant.stt.transcribe(samples)
     assert transcript.text == "add a bag of rice", transcript
@@ -336,8 +340,9 @@ def test_a_helper_process_hears_exactly_what_one_process_hears(speech: SpeechMak
     from voice_shop.assistant import Assistant
     from voice_shop.config import AppSettings, SpeechSettings
     db = _copy_db(demo_db, "helper")
-    alone = Assistant(AppSettings(db_path=db)).stt
-    helped = Assistant(AppSettings(db_path=db, speech=SpeechSettings(helper_process=True))).stt
+    alone = Assistant(AppSettings(db_path=db, speech=SPHINX)).stt
+    helped = Assistant(AppSettings(db_path=db, speech=SpeechSettings(
+        engine="pocketsphinx", helper_process=True))).stt
     helper = helped._passes.helper  # type: ignore[attr-defined]
     assert helper is not None
     clips = [read_audio(speech.piper(text)) for text in (
@@ -390,7 +395,7 @@ def test_a_sentence_off_the_best_path_is_aligned_for_its_scores(speech: SpeechMa
     from voice_shop.assistant import Assistant
     from voice_shop.config import AppSettings
     from voice_shop.stt.pocketsphinx_engine import _Stream
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "aligned")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "aligned"), speech=SPHINX))
     samples = read_audio(speech.piper("add two bags of rice"))
     stream = assistant.stt.stream()
     assert isinstance(stream, _Stream)
@@ -423,7 +428,7 @@ def test_the_grammar_search_follows_the_noise(speech: SpeechMaker, demo_db: Path
     from voice_shop.config import AppSettings
     from voice_shop.stt.base import CLEAR_DYNAMIC_RANGE_DB
     from voice_shop.stt.pocketsphinx_engine import _Passes, _Stream
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "noisy")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "noisy"), speech=SPHINX))
     clear = read_audio(speech.piper("add two bags of rice"))
     hiss = mix_at_snr(clear, white_noise(len(clear), np.random.default_rng(3)), 10.0)
     voices = mix_at_snr(clear, babble(len(clear) / 16000 + 1), 10.0)
@@ -458,7 +463,7 @@ def test_a_synthetic_voices_silent_pauses_are_a_silent_room(speech: SpeechMaker,
     from voice_shop.config import AppSettings
     from voice_shop.stt.base import CLEAR_DYNAMIC_RANGE_DB
     from voice_shop.stt.pocketsphinx_engine import DIGITAL_SILENCE_POWER
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "synthetic")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "synthetic"), speech=SPHINX))
     robot = read_audio(speech.espeak("add two bags of rice and a pack of bacon"))
     frames = robot[:len(robot) // 400 * 400].reshape(-1, 400).astype(np.float64)
     silent = np.mean(frames ** 2, axis=1) < DIGITAL_SILENCE_POWER
@@ -486,7 +491,7 @@ def test_strong_steady_noise_is_decoded_from_the_enhanced_audio(speech: SpeechMa
     from voice_shop.config import AppSettings
     from voice_shop.stt.pocketsphinx_engine import _Stream
     from voice_shop.understand import understand
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "enhanced")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, "enhanced"), speech=SPHINX))
     clear = read_audio(speech.piper("add two bags of rice"))
     lead = np.zeros(8000, np.int16)  # the room before the shopper speaks
     said = np.concatenate([lead, clear])
@@ -546,7 +551,8 @@ def test_an_order_with_others_talking_around_it_is_read_alone(speech: SpeechMake
     from voice_shop.intent.model import IntentName
     from voice_shop.stt.pocketsphinx_engine import _Stream
     from voice_shop.understand import understand
-    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, f"voices{snr_db:.0f}")))
+    assistant = Assistant(AppSettings(db_path=_copy_db(demo_db, f"voices{snr_db:.0f}"),
+                                      speech=SPHINX))
     clear = read_audio(speech.piper("add two bags of rice"))
     room = np.zeros(2 * 16000, np.int16)
     said = np.concatenate([room, clear, room])

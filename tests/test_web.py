@@ -3,8 +3,11 @@ real database); the browser test is tests/test_web_browser.py."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -13,9 +16,25 @@ from voice_shop.dialog import Dialog
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import OrderStatus, Role
 from voice_shop.shop.outbox import OutboxDeliverer
+from voice_shop.shop.signing import WebhookKey
 from voice_shop.web import create_app
 
-from .outbox_server import ShopServer
+from .outbox_server import SECRET, ShopServer
+
+KEY = WebhookKey.from_secret(SECRET)
+
+
+def browser(app: Any, **kwargs: Any) -> TestClient:
+    """A client of the page under one of its own host names."""
+    return TestClient(app, base_url="http://localhost", **kwargs)
+
+
+def report_status(client: TestClient, order_id: int, status: object,
+                  key: WebhookKey = KEY) -> Any:
+    """A status report as the shop sends it: JSON, signed."""
+    body = json.dumps({"status": status}).encode()
+    headers = {"content-type": "application/json", **key.headers(body, int(time.time()))}
+    return client.post(f"/api/orders/{order_id}/status", content=body, headers=headers)
 
 
 def csrf_of(page: str) -> str:
@@ -47,7 +66,7 @@ def household(shop: Shop) -> Shop:
 # ---- password and CSRF ---------------------------------------------------------------------
 def test_a_password_keeps_the_page_and_the_api_closed(household: Shop) -> None:
     order_id = place(household)
-    client = TestClient(create_app(household.path, password="open sesame"))
+    client = browser(create_app(household.path, password="open sesame", webhook_secret=SECRET))
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     login = client.get("/login")
     wrong = client.post("/login", data={"csrf": csrf_of(login.text), "password": "guess"})
@@ -58,37 +77,33 @@ def test_a_password_keeps_the_page_and_the_api_closed(household: Shop) -> None:
     api = f"/api/orders/{order_id}/status"
     assert client.post(api, json={"status": "accepted"}).status_code == 401  # cookie: no
     assert client.post(api, json={"status": "accepted"},
-                       headers={"Authorization": "Bearer nope"}).status_code == 401
-    ok = client.post(api, json={"status": "accepted"},
-                     headers={"Authorization": "Bearer open sesame"})
+                       headers={"Authorization": "Bearer open sesame"}).status_code == 401
+    ok = report_status(client, order_id, "accepted")
     assert ok.status_code == 200 and household.order(order_id).status is OrderStatus.ACCEPTED
 
 
 def test_a_forged_or_foreign_session_is_not_let_in(household: Shop) -> None:
     app = create_app(household.path, password="pw")
-    client = TestClient(app)
+    client = browser(app)
     login = client.get("/login")
+    before_login = client.cookies["voice_shop_session"]
     client.post("/login", data={"csrf": csrf_of(login.text), "password": "pw"})
-    cookie = client.cookies["voice_shop_session"]
-    sid, _flag, issued, signature = cookie.split(".")
-    forged = TestClient(app, cookies={"voice_shop_session": f"{sid}.1.{issued}.{'0' * 64}"})
-    assert forged.get("/", follow_redirects=False).status_code == 303
-    unauthenticated = TestClient(app)
-    page_before_login = unauthenticated.get("/login")
-    flipped = f"{page_before_login.cookies['voice_shop_session'].rsplit('.', 3)[0]}.1"
-    sneaky = TestClient(app, cookies={"voice_shop_session": f"{flipped}.{issued}.{signature}"})
-    assert sneaky.get("/", follow_redirects=False).status_code == 303
+    assert client.cookies["voice_shop_session"] != before_login  # a new session at login
+    for cookie in ("x" * 43, before_login, client.cookies["voice_shop_session"] + "x"):
+        forged = browser(app, cookies={"voice_shop_session": cookie})
+        assert forged.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 200
 
 
 def test_posts_need_the_pages_csrf_token(household: Shop) -> None:
     household.add_to_cart("P101", 1)
     line = household.cart().lines[0]
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path))
     page = client.get("/")
     assert client.post(f"/cart/{line.id}", data={"quantity": "5"}).status_code == 403
     assert client.post(f"/cart/{line.id}", data={"quantity": "5", "csrf": "x" * 64}
                        ).status_code == 403
-    other = TestClient(create_app(household.path))  # another browser, its own session
+    other = browser(create_app(household.path))  # another browser, its own session
     other_token = csrf_of(other.get("/").text)
     assert client.post(f"/cart/{line.id}", data={"quantity": "5", "csrf": other_token}
                        ).status_code == 403
@@ -98,23 +113,19 @@ def test_posts_need_the_pages_csrf_token(household: Shop) -> None:
     assert household.cart().lines[0].quantity == 5
 
 
-def test_without_a_password_the_api_is_open_but_json_only(household: Shop) -> None:
+def test_the_api_takes_only_reports_signed_with_the_shops_secret(household: Shop) -> None:
     order_id = place(household)
-    client = TestClient(create_app(household.path))
-    form = client.post(f"/api/orders/{order_id}/status", data={"status": "accepted"})
-    assert form.status_code == 415  # a plain cross-site form cannot reach it
-    assert client.post(f"/api/orders/{order_id}/status",
-                       json={"status": "accepted"}).status_code == 200
-
-
-def test_an_api_token_of_its_own(household: Shop) -> None:
-    order_id = place(household)
-    client = TestClient(create_app(household.path, password="pw", api_token="shop-secret"))
-    url = f"/api/orders/{order_id}/status"
-    assert client.post(url, json={"status": "accepted"},
-                       headers={"Authorization": "Bearer pw"}).status_code == 401
-    assert client.post(url, json={"status": "accepted"},
-                       headers={"Authorization": "Bearer shop-secret"}).status_code == 200
+    unsigned_app = browser(create_app(household.path))
+    assert report_status(unsigned_app, order_id, "accepted").status_code == 503
+    client = browser(create_app(household.path, password="pw", webhook_secret=SECRET))
+    forged = report_status(client, order_id, "accepted",
+                           WebhookKey.from_secret("whsec_" + "A" * 40))
+    assert forged.status_code == 401
+    assert client.post(f"/api/orders/{order_id}/status", data={"status": "accepted"}
+                       ).status_code == 401
+    assert household.order(order_id).status is OrderStatus.PLACED
+    assert report_status(client, order_id, "accepted").status_code == 200
+    assert household.order(order_id).status is OrderStatus.ACCEPTED
 
 
 # ---- the status API and what the dialog says -----------------------------------------------
@@ -123,15 +134,15 @@ def test_the_shops_reports_are_read_aloud(household: Shop, dialog: Dialog) -> No
     try:
         order_id = place(household, "dad")
         assert "hasn't reached the shop yet" in dialog.handle_text("where is my order").reply
-        OutboxDeliverer(household.path, server.url).deliver_once()
+        OutboxDeliverer(household.path, server.url, KEY).deliver_once()
         assert "the shop has it" in dialog.handle_text("where is my order").reply
     finally:
         server.stop()
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path, webhook_secret=SECRET))
     spoken = {"accepted": "has been accepted by the shop",
               "out_for_delivery": "is out for delivery", "delivered": "has been delivered"}
     for status, words in spoken.items():
-        answer = client.post(f"/api/orders/{order_id}/status", json={"status": status})
+        answer = report_status(client, order_id, status)
         assert answer.json() == {"order_id": order_id, "status": status}
         reply = dialog.handle_text("where is my order").reply
         assert reply.startswith(f"Your last order, number {order_id},") and words in reply
@@ -140,10 +151,10 @@ def test_the_shops_reports_are_read_aloud(household: Shop, dialog: Dialog) -> No
 def test_the_status_api_refuses_what_makes_no_sense(household: Shop) -> None:
     pending = place(household, "kid", OrderStatus.PENDING_APPROVAL)
     placed = place(household, "dad")
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path, webhook_secret=SECRET))
 
     def report(order_id: int, status: object) -> tuple[int, str]:
-        answer = client.post(f"/api/orders/{order_id}/status", json={"status": status})
+        answer = report_status(client, order_id, status)
         return answer.status_code, answer.json().get("error", answer.json().get("status"))
 
     assert report(pending, "accepted") == (409, "not_sent")
@@ -156,14 +167,15 @@ def test_the_status_api_refuses_what_makes_no_sense(household: Shop) -> None:
     assert report(placed, "cancelled") == (200, "cancelled")
     assert report(placed, "delivered") == (409, "order_closed")
     assert household.order(placed).status is OrderStatus.CANCELLED
+    headers = {"content-type": "application/json", **KEY.headers(b"{", int(time.time()))}
     assert client.post(f"/api/orders/{placed}/status", content=b"{",
-                       headers={"content-type": "application/json"}).status_code == 400
+                       headers=headers).status_code == 400
 
 
 # ---- the page ------------------------------------------------------------------------------
 def test_approval_needs_an_adult_and_their_pin(household: Shop) -> None:
     order_id = place(household, "kid", OrderStatus.PENDING_APPROVAL)
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path))
     token = csrf_of(client.get("/").text)
     url = f"/orders/{order_id}/approve"
     kid = client.post(url, data={"csrf": token, "by": "kid"})
@@ -183,7 +195,7 @@ def test_approval_needs_an_adult_and_their_pin(household: Shop) -> None:
 
 def test_pin_guessing_is_stopped(household: Shop) -> None:
     order_id = place(household, "kid", OrderStatus.PENDING_APPROVAL)
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path))
     token = csrf_of(client.get("/").text)
     url = f"/orders/{order_id}/approve"
     for guess in range(5):
@@ -198,7 +210,7 @@ def test_cart_changes_keep_the_shops_rules(household: Shop) -> None:
     household.add_to_cart("P103", 2)  # Granny Smith: 11 in stock
     household.add_to_cart("P101", 1)
     apples, bananas = household.cart().lines
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path))
     token = csrf_of(client.get("/").text)
     over = client.post(f"/cart/{apples.id}", data={"csrf": token, "quantity": "12"})
     assert over.status_code == 400 and "in stock" in message(over.text, "error")
@@ -218,7 +230,7 @@ def test_cart_changes_keep_the_shops_rules(household: Shop) -> None:
 def test_catalog_upload_reports_lines_and_imports_all_or_nothing(household: Shop,
                                                                  tmp_path: Path) -> None:
     calls: list[int] = []
-    client = TestClient(create_app(household.path, catalog_hook=lambda: calls.append(1)))
+    client = browser(create_app(household.path, catalog_hook=lambda: calls.append(1)))
     token = csrf_of(client.get("/").text)
     before = len(household.products())
     bad = ("sku,name,price\nX1,Plum jam,3.50\nX2,Quince jelly,abc\nX3,Fig spread,\"1,50\"\n")
@@ -240,7 +252,7 @@ def test_catalog_upload_reports_lines_and_imports_all_or_nothing(household: Shop
 
 def test_voice_changes_and_turns_show_on_refresh_with_pins_masked(household: Shop,
                                                                    dialog: Dialog) -> None:
-    client = TestClient(create_app(household.path))
+    client = browser(create_app(household.path))
     assert "Nothing has been said yet" in client.get("/").text
     dialog.handle_text("add two bags of rice", "mum")
     page = client.get("/").text
@@ -260,7 +272,7 @@ def test_the_page_shows_profiles_voices_and_only_twenty_turns(household: Shop,
     household.enroll_voice("dad", Role.ADULT, [b"\0" * 8] * 3)
     for n in range(25):
         dialog.handle_text(f"how much are bananas {n}")
-    page = TestClient(create_app(household.path)).get("/").text
+    page = browser(create_app(household.path)).get("/").text
     assert "enrolled (3 recordings)" in page and page.count("not enrolled") == 2
     assert page.count("<td>unknown voice</td>") == 20
 

@@ -14,9 +14,14 @@ import httpx2
 
 from voice_shop.shop.engine import Shop
 from voice_shop.shop.models import OrderStatus
+from voice_shop.shop.signing import WebhookKey
 from voice_shop.web import create_app
 
 from .live_server import LiveServer
+from .outbox_server import SECRET
+
+KEY = WebhookKey.from_secret(SECRET)
+REPORT = b'{"status": "accepted"}'
 
 CLIENTS = 20
 ROUNDS = 10
@@ -41,7 +46,9 @@ def shopper(url: str, line_ids: list[int], order_id: int, seed: int,
             timed("GET", "/")
             timed("POST", f"/cart/{rng.choice(line_ids)}",
                   data={"csrf": token.group(1), "quantity": str(rng.randint(1, 9))})
-            timed("POST", f"/api/orders/{order_id}/status", json={"status": "accepted"})
+            signed = KEY.headers(REPORT, int(time.time()))  # a fresh webhook-id each time
+            timed("POST", f"/api/orders/{order_id}/status", content=REPORT,
+                  headers={"Content-Type": "application/json", **signed})
 
 
 def test_twenty_concurrent_clients(shop: Shop) -> None:
@@ -52,7 +59,7 @@ def test_twenty_concurrent_clients(shop: Shop) -> None:
     line_ids = [line.id for line in shop.cart().lines]
     timings: list[float] = []
     errors: list[str] = []
-    with LiveServer(create_app(shop.path)) as server:
+    with LiveServer(create_app(shop.path, webhook_secret=SECRET)) as server:
         threads = [threading.Thread(target=shopper, args=(server.url, line_ids, order_id, n,
                                                           timings, errors))
                    for n in range(CLIENTS)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from functools import cached_property, partial
 
 from .config import AppSettings
@@ -13,10 +14,11 @@ from .shop.engine import Shop
 from .speaker.identify import SpeakerIdentifier, SpeakerSettings
 from .stt.base import SpeechToText
 from .stt.domain import Domain, build_domain
+from .stt.moonshine import MoonshineSettings, MoonshineSTT
 from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
 from .stt.vosk_engine import VoskSTT, find_vosk_model
 from .tts import PiperTTS
-from .understand import is_complete, is_cross_check_due
+from .understand import is_complete, is_cross_check_due, meaning_of
 
 
 class Assistant:
@@ -62,7 +64,10 @@ class Assistant:
                     "'voice-shop models download vosk-model-small-en-us-0.15' or use "
                     "--engine pocketsphinx")
             return VoskSTT(vosk_model, domain)
-        if speech.engine not in ("auto", "pocketsphinx"):
+        if speech.engine in ("auto", "moonshine"):
+            return MoonshineSTT(domain, MoonshineSettings(self.settings.models_dir),
+                                self.meaning_of)
+        if speech.engine != "pocketsphinx":
             raise ValueError(f"unknown speech engine {speech.engine!r}")
         settings = SphinxSettings(self.settings.cache_dir, use_domain=speech.use_domain,
                                   helper_process=speech.helper_process)
@@ -78,6 +83,11 @@ class Assistant:
     def speakers(self) -> SpeakerIdentifier:
         return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
 
+    def meaning_of(self, text: str, is_sentence: bool = True) -> Hashable | None:
+        """What this text asks for when it is a complete shop command, else None (the
+        neural recogniser scores one reading per meaning; ``understanding.meaning_of``)."""
+        return meaning_of(self.parser.parse(text), is_sentence)
+
     def is_complete(self, text: str) -> bool:
         """The pipeline's early-end hook: is this partial transcript already a whole
         sentence of the shop's grammar that parses into a complete command, one the
@@ -85,7 +95,9 @@ class Assistant:
         unsaid may go on: real people pause before "with almond milk" ("i want a dark roast
         latte ... with almond milk"), and the early end made it a wrong order."""
         grammar = self.domain.grammar
-        if grammar is not None and not grammar.accepts(text.split()):
+        # A grammar decode's partial ends where the grammar allows; free writing need not.
+        is_free = isinstance(self.stt, MoonshineSTT)
+        if grammar is not None and not is_free and not grammar.accepts(text.split()):
             return False
         intent = self.parser.parse(text)
         return is_complete(intent) and not self._may_go_on(intent)

@@ -405,7 +405,8 @@ def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB,
 
 
 # ---- speech -----------------------------------------------------------------------------------
-EngineOption = Annotated[str, typer.Option("--engine", help="auto | pocketsphinx | vosk")]
+EngineOption = Annotated[str, typer.Option(
+    "--engine", help="auto | moonshine | pocketsphinx | vosk")]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A Vosk model folder.")]
 ModelsDirOption = Annotated[Path | None, typer.Option(
     "--models-dir", envvar="VOICE_SHOP_MODELS_DIR",
@@ -568,8 +569,8 @@ def listen(db: ConfigDbOption = None,
                help="Write spoken replies as WAV files here instead of playing them.")] = None,
            realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
            engine: Annotated[str | None, typer.Option(
-               "--engine", help="auto | pocketsphinx | vosk [default: the config file's, "
-               "else auto]")] = None, model: ModelOption = None,
+               "--engine", help="auto | moonshine | pocketsphinx | vosk [default: the config "
+               "file's, else auto]")] = None, model: ModelOption = None,
            models_dir: ModelsDirOption = None,
            voice: Annotated[str | None, typer.Option(
                "--voice", help="Piper voice name [default: the config file's, else "
@@ -835,8 +836,11 @@ def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False)
     from .stt.models import REGISTRY, installed_models
     from .tts import installed_voices
     models_dir = _models_dir(models_dir)
+    emit({"kind": "stt", "name": "moonshine-base-en", "installed": True, "bundled": True},
+         as_json, "stt  moonshine-base-en  (the default; bundled with the moonshine-cpp wheel)")
     emit({"kind": "stt", "name": "pocketsphinx-en-us", "installed": True, "bundled": True},
-         as_json, "stt  pocketsphinx-en-us  (bundled with the pocketsphinx wheel)")
+         as_json, "stt  pocketsphinx-en-us  (the light engine; bundled with the pocketsphinx "
+                  "wheel)")
     installed = {p.name for p in installed_models(models_dir)}
     for path in installed_models(models_dir):
         emit({"kind": "stt", "name": path.name, "installed": True, "path": str(path)}, as_json,
@@ -899,7 +903,8 @@ def _download_error(exc: ModelError, name: str, models_dir: Path) -> ModelError:
 @app.command()
 def doctor(db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
            engine: Annotated[str | None, typer.Option(
-               "--engine", help="auto | pocketsphinx | vosk [default: the config file's]")]
+               "--engine",
+               help="auto | moonshine | pocketsphinx | vosk [default: the config file's]")]
            = None, model: ModelOption = None, config: ConfigOption = None,
            as_json: JsonOption = False) -> None:
     """Check the config file, audio devices, every model the assistant needs, and the
@@ -1070,6 +1075,7 @@ def bench(sections: Annotated[str, typer.Option(
               "wakes are counted on the other recordings beside that folder.")] = None,
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
+          engine: EngineOption = "auto",
           as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
@@ -1088,7 +1094,8 @@ def bench(sections: Annotated[str, typer.Option(
         wanted = ["wake"] if real is None else [*wanted, "wake"]
     for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
                            ood=ood or [], real_limit=real_limit, wake_dir=wake,
-                           tv_minutes=tv_minutes):
+                           tv_minutes=tv_minutes, engine=engine,
+                           models_dir=_models_dir(models_dir)):
         emit({"event": "bench", "line": line}, as_json, line)
 
 

@@ -16,8 +16,8 @@ class SpeechSettings:
     """Which recogniser to load."""
 
     engine: str = "auto"
-    """"auto" (Vosk when a Vosk model is installed, else PocketSphinx), "pocketsphinx",
-    or "vosk"."""
+    """"auto" (Vosk when a Vosk model is installed, else Moonshine), "moonshine" (the neural
+    recogniser), "pocketsphinx" (the light engine for small boards) or "vosk"."""
     vosk_model: Path | None = None
     """A Vosk model folder; default: the first one installed under models_dir."""
     use_domain: bool = True
@@ -57,6 +57,16 @@ class ServerSettings:
     webhook_url: str | None = None
     """Where placed orders are delivered as JSON (``[shop] webhook_url``); None keeps them
     local."""
+    webhook_secret: str | None = None
+    """The secret shared with the shop (``[shop] webhook_secret``, ``whsec_<base64>``): signs
+    every order sent and checks every status report received (Standard Webhooks)."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names the household page answers to besides the loopback names and ``host``
+    (``[web] allowed_hosts``, e.g. ``["shop.local"]``); any other ``Host`` is refused."""
+    idle_timeout_s: float = 60.0
+    """A Wyoming client that sends no complete event for this long is disconnected."""
+    max_connections_per_address: int = 16
+    """Wyoming connections open at once from one address; more are refused."""
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def _model_checks(models_dir: Path, needs_vosk: bool = False,
     from .tts import DEFAULT_VOICE, PiperSettings, voice_paths
     yield Check("models folder", models_dir.is_dir(), str(models_dir) if models_dir.is_dir()
                 else f"{models_dir} does not exist (pass --models-dir, or run scripts/setup.sh)")
+    yield _moonshine_check(models_dir)
     yield _pocketsphinx_check()
     yield _vosk_check(models_dir, needs_vosk, vosk_model)
     yield _speaker_encoder_check(models_dir)
@@ -86,6 +87,18 @@ def _model_checks(models_dir: Path, needs_vosk: bool = False,
     yield Check("espeak-ng", shutil.which("espeak-ng") is not None,
                 "found" if shutil.which("espeak-ng") else
                 "apt-get install espeak-ng (pronunciations for new product words)")
+
+
+def _moonshine_check(models_dir: Path) -> Check:
+    from .stt.moonshine_model import model_dir
+    from .stt.moonshine_prepare import is_prepared
+    try:
+        source = model_dir()
+    except VoiceShopError as exc:
+        return Check("moonshine", False, exc.message)
+    prepared = "prepared" if is_prepared(models_dir) else \
+        "prepared on first use (or: python -m voice_shop.stt.moonshine_prepare MODELS_DIR)"
+    return Check("moonshine", True, f"base-en in {source}; {prepared}")
 
 
 def _wake_checks() -> Iterator[Check]:

@@ -4,8 +4,9 @@ effective settings are shown.
 Built once by the CLI (flags then override it with ``dataclasses.replace``); no other module
 reads it. The file mirrors the settings dataclasses: top-level ``db`` and ``models_dir``, one
 table per nested settings class (``[speech]``, ``[wake]``, ``[endpointer]``, ``[tts]``,
-``[dialog]``, ``[audio]``, ``[server]``), plus ``[web] password`` and ``[shop] webhook_url``,
-which land in ``ServerSettings`` for the household page and the order outbox. A key the
+``[dialog]``, ``[audio]``, ``[server]``), plus ``[wyoming]`` (connection limits), ``[web]``
+(password, allowed host names) and ``[shop]`` (webhook URL and secret), which land in
+``ServerSettings`` for the Wyoming port, the household page and the order outbox. A key the
 settings do not have, or a value of the wrong type, is refused with the file and line: a
 typo silently ignored would leave a household wondering why its setting has no effect.
 """
@@ -35,7 +36,9 @@ _TABLES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "tts": ("tts", ("voice", "length_scale", "noise_scale", "noise_w_scale")),
     "dialog": ("dialog", None), "audio": ("audio", None),
     "server": ("server", ("host", "wyoming_port", "http_port")),
-    "web": ("server", ("password",)), "shop": ("server", ("webhook_url",)),
+    "wyoming": ("server", ("idle_timeout_s", "max_connections_per_address")),
+    "web": ("server", ("password", "allowed_hosts")),
+    "shop": ("server", ("webhook_url", "webhook_secret")),
 }
 """File table -> (``AppSettings`` field, the keys it may hold; None: every field)."""
 
@@ -127,6 +130,8 @@ class _Loader:
         """``value`` as ``kind``; None when it is not one."""
         if kind is bool:
             return value if isinstance(value, bool) else None
+        if typing.get_origin(kind) is tuple:
+            return _string_tuple(value)
         if isinstance(value, bool):
             return None  # TOML's true is not a number or a word
         if kind is int:
@@ -162,11 +167,20 @@ class _Loader:
         return None
 
 
+def _string_tuple(value: Any) -> tuple[str, ...] | None:
+    """A TOML list of strings as a tuple; None when it is anything else."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
 def _type_name(kind: Any) -> str:
     names = {bool: "true or false", int: "a whole number", float: "a number",
              str: "a string", Path: "a path (string)"}
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return "a string"
+    if typing.get_origin(kind) is tuple:
+        return "a list of strings"
     return names.get(kind, getattr(kind, "__name__", str(kind)))
 
 
@@ -179,8 +193,9 @@ def settings_to_dict(settings: AppSettings) -> dict[str, Any]:
         values = dataclasses.asdict(getattr(settings, field))
         data[table] = {k: _plain(v) for k, v in values.items()
                        if allowed is None or k in allowed}
-    if data["web"]["password"] is not None:
-        data["web"]["password"] = "****"
+    for table, key in (("web", "password"), ("shop", "webhook_secret")):
+        if data[table][key] is not None:
+            data[table][key] = "****"
     return data
 
 
@@ -189,6 +204,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value.absolute())
+    if isinstance(value, tuple):
+        return list(value)
     return value
 
 
@@ -209,5 +226,11 @@ def _toml_line(key: str, value: Any) -> str:
         return f"{key} = {'true' if value else 'false'}"
     if isinstance(value, int | float):
         return f"{key} = {value}"
+    if isinstance(value, list):
+        return f"{key} = [{', '.join(_toml_string(v) for v in value)}]"
+    return f"{key} = {_toml_string(value)}"
+
+
+def _toml_string(value: Any) -> str:
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'{key} = "{escaped}"'
+    return f'"{escaped}"'

@@ -168,7 +168,7 @@ def _audio_files(folder: Path) -> list[Path]:
 def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
         noises: Sequence[str] = ("white", "pink", "babble"),
         snrs_db: Sequence[float] = (20.0, 10.0, 5.0), noise_clips: int = 100,
-        ) -> Iterator[str]:
+        engine: str = "auto", models_dir: Path = Path("models")) -> Iterator[str]:
     from ..assistant import Assistant
     from ..config import AppSettings, SpeechSettings
     from ..shop.engine import Shop
@@ -178,13 +178,13 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
         db = Path(tmp) / "real.db"
         shop = Shop.open(db, create=True)
         shop.import_catalog(folder / "catalog.csv")
-        assistant = Assistant(AppSettings(db_path=db, speech=SpeechSettings(
-            engine="pocketsphinx")))
+        assistant = Assistant(AppSettings(db_path=db, models_dir=models_dir,
+                                          speech=SpeechSettings(engine=engine)))
         products = assistant.shop.products()
         started = time.perf_counter()
         stt, parser = assistant.stt, assistant.parser
-        yield (f"real speech: {folder} ({len(products)} products; recogniser ready in "
-               f"{time.perf_counter() - started:.1f} s)")
+        yield (f"real speech: {folder} ({len(products)} products; recogniser {stt.name} "
+               f"ready in {time.perf_counter() - started:.1f} s)")
         named = [(folder / "clips" / name, expected_from_label(label, products))
                  for name, label in sorted(labels.items())]
         clips = [(p, e) for p, e in named if e is not None]
@@ -197,9 +197,13 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
 
         noisy = random.Random(2).sample(audio, min(noise_clips, len(audio)))
 
-        def tally(mixer: NoiseBank | None, kind: str, snr: float) -> Tally:
+        def tally(mixer: NoiseBank | None, kind: str, snr: float,
+                  half: int | None = None) -> Tally:
             t = Tally()
-            for samples, expected in (audio if mixer is None else noisy):
+            chosen = audio if mixer is None else noisy
+            if half is not None:  # the clips by file name: even places, or odd ones
+                chosen = [chosen[i] for i in range(half, len(chosen), 2)]
+            for samples, expected in chosen:
                 if mixer is not None:
                     samples = mix_at_snr(samples, mixer.noise(kind, len(samples)), snr)
                 # Timed whole: the cut, the noise filters and enhancer fed the audio, and
@@ -213,7 +217,10 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
                 t.audio_s += len(samples) / SAMPLE_RATE_HZ
             return t
 
-        yield tally(None, "", 0.0).line("  clean")
+        halves = [tally(None, "", 0.0, half) for half in (0, 1)]
+        yield _merged(halves).line("  clean")
+        for half, name in zip(halves, ("even", "odd"), strict=True):
+            yield half.line(f"    clips at {name} places by file name")
         bank = NoiseBank()
         if noises and snrs_db:
             yield f"  noise mixed into a fixed sample of {len(noisy)} of the clips:"
@@ -232,3 +239,14 @@ def run(folder: Path, ood: Sequence[Path] = (), *, limit: int | None = None,
                     accepted += 1
             yield (f"  out of domain ({ood_folder}): {accepted}/{len(files)} accepted as a "
                    f"command ({100 * accepted / max(len(files), 1):.1f}%)")
+        yield f"  peak memory of this process: {_peak_rss_mb():.0f} MB"
+
+
+def _merged(tallies: Sequence[Tally]) -> Tally:
+    return Tally(*(sum(getattr(t, name) for t in tallies)
+                   for name in ("correct", "wrong", "rejected", "audio_s", "decode_s")))
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -54,7 +54,8 @@ def _speech(count: int, quick: bool) -> Iterator[str]:
 def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
                quick: bool = False, real: Path | None = None, ood: Sequence[Path] = (),
                real_limit: int | None = None, wake_dir: Path | None = None,
-               tv_minutes: float = 12.0) -> Iterator[str]:
+               tv_minutes: float = 12.0, engine: str = "auto",
+               models_dir: Path = Path("models")) -> Iterator[str]:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
@@ -66,7 +67,7 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
     if "speech" in sections:
         yield from _speech(commands, quick)
     if "loop" in sections:
-        yield from loop_bench.run(Path("models"))
+        yield from loop_bench.run(models_dir, engine=engine)
     if "speakers" in sections:
         yield from speaker_bench.run(Path("../shared/audio/librispeech-speakers"),
                                      Path("models"))
@@ -79,7 +80,8 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
             yield f"real speech: skipped ({real} has no labels.json)"
         else:
             yield from real_bench.run(real, ood, limit=real_limit,
-                                      snrs_db=(10.0,) if quick else (20.0, 10.0, 5.0))
+                                      snrs_db=(10.0,) if quick else (20.0, 10.0, 5.0),
+                                      engine=engine, models_dir=models_dir)
     if "wake" in sections or wake_dir is not None:
         folder = wake_dir or SHARED_AUDIO / "wake-alexa"
         if folder.is_dir():

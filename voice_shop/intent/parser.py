@@ -282,6 +282,10 @@ class _Segment:
     fraction: str | None = None
 
 
+DETERMINERS = frozenset({"a", "an", "the", "some"})
+"""Words that begin a noun phrase."""
+
+
 class IntentParser:
     """Parses utterances against one catalog; build once, call ``parse`` per utterance."""
 
@@ -840,6 +844,7 @@ class IntentParser:
                                  query_words: list[str], quantity: int | None) -> None:
         """Match the product; a leading number may belong to the name ("seven up")."""
         segment.match = self.index.match([singular(w) for w in query_words])
+        self._match_noun_phrase(segment, query_words)
         if quantity is None or segment.unit is not None:
             return
         whole = self._trim(tokens)
@@ -849,6 +854,19 @@ class IntentParser:
         best = segment.match.score if segment.match else 0.0
         if whole_match is not None and whole_match.score >= 0.99 and whole_match.score > best:
             segment.match, segment.quantity, segment.query = whole_match, None, " ".join(whole)
+
+    def _match_noun_phrase(self, segment: _Segment, query_words: list[str]) -> None:
+        """Words before a determiner are no part of the name after it: "brew a mocha",
+        "i won a house coffee" name the mocha and the house coffee exactly."""
+        if segment.match is not None and segment.match.score >= 1.0:
+            return
+        starts = [i for i, w in enumerate(query_words) if w in DETERMINERS and i > 0]
+        if not starts:
+            return
+        rest = query_words[starts[0] + 1:]
+        match = self.index.match([singular(w) for w in rest]) if rest else None
+        if match is not None and match.score >= 1.0:
+            segment.match, segment.query = match, " ".join(rest)
 
     def _take_options(self, words: list[str], leave: str | None = None,
                       ) -> tuple[dict[str, tuple[str, ...]], list[str]]:

@@ -10,20 +10,42 @@ from typing import Any
 
 from ..config import AppSettings
 from ..errors import ConfigError
+from ..shop.signing import WebhookKey
 
 log = logging.getLogger(__name__)
+
+
+def check_settings(settings: AppSettings) -> None:
+    """Refuse a setup that would expose the household, before a model is loaded or a port
+    opened: the page on the network without a password, orders unsigned, a bad secret."""
+    server = settings.server
+    if server.http_port != 0 and server.password is None and not _is_loopback(server.host):
+        raise ConfigError(f"the household page on {server.host} needs a password: set "
+                          "[web] password in the config file, or serve on 127.0.0.1",
+                          code="config")
+    if server.webhook_url and not server.webhook_secret:
+        raise ConfigError("[shop] webhook_url needs [shop] webhook_secret (whsec_...), so the "
+                          "shop can tell the household's orders from forged ones (see "
+                          "docs/webhooks.md)", code="config")
+    if server.webhook_secret:
+        WebhookKey.from_secret(server.webhook_secret)
+    if server.idle_timeout_s <= 0 or server.max_connections_per_address < 1:
+        raise ConfigError("[server] idle_timeout_s and max_connections_per_address must be "
+                          "positive", code="config")
 
 
 def _http_tasks(settings: AppSettings, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
     """The coroutines ``serve`` runs beside the Wyoming server until ``stop`` is set: the
     household page (unless ``--http-port 0``) and, when a webhook is configured, the
     outbox's delivery of placed orders to the shop."""
+    check_settings(settings)
     tasks: list[Coroutine[Any, Any, None]] = []
     server = settings.server
     if server.webhook_url:
         from ..shop.outbox import OutboxDeliverer
         try:
-            deliverer = OutboxDeliverer(settings.db_path, server.webhook_url)
+            deliverer = OutboxDeliverer(settings.db_path, server.webhook_url,
+                                        WebhookKey.from_secret(str(server.webhook_secret)))
         except ValueError as exc:
             raise ConfigError(f"[shop] webhook_url: {exc}", code="config") from exc
         tasks.append(deliverer.run(stop))
@@ -33,14 +55,12 @@ def _http_tasks(settings: AppSettings, stop: asyncio.Event) -> list[Coroutine[An
     if server.http_port == 0:
         log.info("household page off (--http-port 0)")
         return tasks
-    if server.password is None and not _is_loopback(server.host):
-        raise ConfigError(f"the household page on {server.host} needs a password: set "
-                          "[web] password in the config file, or serve on 127.0.0.1",
-                          code="config")
     from ..web import create_app
     # The recogniser follows catalog uploads by itself: each Wyoming request checks the
     # catalog's version, so the upload needs no hook.
-    app = create_app(settings.db_path, password=server.password)
+    app = create_app(settings.db_path, password=server.password,
+                     webhook_secret=server.webhook_secret, listen_host=server.host,
+                     allowed_hosts=server.allowed_hosts)
     tasks.append(_run_uvicorn(app, server.host, server.http_port, stop))
     return tasks
 

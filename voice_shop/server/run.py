@@ -14,7 +14,7 @@ from wyoming.server import AsyncEventHandler, AsyncTcpServer
 
 from ..config import AppSettings
 from .errors import cannot_listen
-from .http import _http_tasks
+from .http import _http_tasks, check_settings
 from .services import Services
 from .wyoming_handler import RefusingHandler, ShopEventHandler, describe_info
 
@@ -27,19 +27,23 @@ STOP_GRACE_S = 5.0
 
 
 class _Clients:
-    """The open connections, so their number stays bounded."""
+    """The open connections, so their number stays bounded, in all and per address (one
+    client holding connections open cannot lock the others out)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.info = describe_info(services)
-        self.open: set[AsyncEventHandler] = set()
+        self.per_address = services.settings.server.max_connections_per_address
+        self.open: set[_TrackedHandler] = set()
 
     def factory(self, reader: asyncio.StreamReader,
                 writer: asyncio.StreamWriter) -> AsyncEventHandler:
-        if len(self.open) >= MAX_CLIENTS:
-            log.warning("refusing a client: %d connections open", len(self.open))
-            return RefusingHandler(reader, writer)
         handler = _TrackedHandler(self, reader, writer)
+        from_there = sum(1 for h in self.open if h.host == handler.host)
+        if len(self.open) >= MAX_CLIENTS or from_there >= self.per_address:
+            log.warning("refusing a client from %s: %d connections open, %d from there",
+                        handler.host, len(self.open), from_there)
+            return RefusingHandler(reader, writer)
         self.open.add(handler)
         return handler
 
@@ -56,7 +60,8 @@ class _TrackedHandler(ShopEventHandler):
 
 async def serve(settings: AppSettings, stop: asyncio.Event,
                 on_ready: Callable[[], None] | None = None) -> None:
-    """Load, serve until ``stop`` is set, then shut down in order."""
+    """Check the settings, load, serve until ``stop`` is set, then shut down in order."""
+    check_settings(settings)
     services = Services(settings)
     try:
         await services.start()

@@ -95,7 +95,18 @@ def _v3(db: sqlite_utils.Database) -> None:
         pk="id", not_null={"t", "text", "reply"})
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """The household page's sessions (kept here so logout and a new password revoke them)
+    and the count of wrong PINs and passwords (kept here so a restart forgets none)."""
+    db.table("web_sessions").create(
+        {"token_hash": str, "is_authenticated": int, "password_tag": str,
+         "created_at": float}, pk="token_hash", not_null={"is_authenticated", "created_at"})
+    db.table("web_sessions").create_index(["created_at"])
+    db.table("guesses").create({"key": str, "failures": int, "since": float}, pk="key",
+                               not_null={"failures", "since"})
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

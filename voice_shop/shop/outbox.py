@@ -7,6 +7,11 @@ so a shop that remembers keys records each order once even when its answer was l
 order went out again. Every step is kept in the database (attempts, next_attempt_at,
 delivered_at, failed_at), so a restarted process picks up where the last one stopped.
 
+Every request is signed the Standard Webhooks way with the secret shared with the shop
+(``signing.py``; the ``webhook-id`` is the idempotency key), and each try has one deadline for
+the whole exchange, shorter than the lease, so a shop that answers a byte at a time cannot
+hold a try past it and have a second deliverer send the order again.
+
 Retries: connection refused, time-outs, 408, 429 and 5xx wait with exponential backoff and
 jitter and try again, for as long as it takes; any other answer outside 2xx (a 4xx, a
 redirect) means the shop will never take this payload, so the entry is marked failed and
@@ -21,10 +26,10 @@ import http.client
 import json
 import logging
 import random
+import socket
 import sqlite3
+import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ from urllib.parse import urlsplit
 
 from .db import connect, transaction
 from .models import DeliveryState, Order, iso_time
+from .signing import WebhookKey
 
 log = logging.getLogger(__name__)
 
@@ -99,17 +105,6 @@ class Attempt:
     """The shop's ``Retry-After`` (seconds), when it sent one with a 429 or 503."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib would turn a redirected POST into a GET and lose the order: refuse instead."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-# No proxy from the environment: the device talks to the URL it was configured with.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
 def classify(status: int, retry_after_s: float | None = None) -> Attempt:
     """2xx delivered; 408, 429 and 5xx worth another try; anything else never will be."""
     if 200 <= status < 300:
@@ -127,22 +122,44 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP date: the backoff decides instead
 
 
-def post_json(url: str, body: bytes, key: str, timeout_s: float) -> Attempt:
-    """POST ``body`` once; a network failure is an ``Attempt`` to retry, never an exception."""
-    request = urllib.request.Request(
-        url, data=body, method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key,
-                 "User-Agent": "voice-shop"})
+def post_json(url: str, body: bytes, headers: dict[str, str], deadline_s: float) -> Attempt:
+    """POST ``body`` once, all of it (connect, send, answer) within ``deadline_s``; a network
+    failure is an ``Attempt`` to retry, never an exception. No proxy from the environment
+    and no redirect (a redirected POST would lose the order): the shop's URL as configured."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname or "", parts.port, timeout=deadline_s)
+    is_cut = threading.Event()
+    timer = threading.Timer(deadline_s, _cut, (conn, is_cut))
+    timer.start()
     try:
-        with _OPENER.open(request, timeout=timeout_s) as response:
-            response.read(MAX_RESPONSE_BYTES)
-            return classify(response.status)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return classify(exc.code, _retry_after(exc.headers))
+        conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                     body, {"Content-Type": "application/json", "User-Agent": "voice-shop",
+                            **headers})
+        response = conn.getresponse()
+        response.read(MAX_RESPONSE_BYTES)
+        if is_cut.is_set():  # the answer was cut short: it may not be what the shop meant
+            return _timed_out(deadline_s)
+        return classify(response.status, _retry_after(response.headers))
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return Attempt(Outcome.RETRY, f"network: {reason or type(exc).__name__}")
+        if is_cut.is_set() or isinstance(exc, TimeoutError):
+            return _timed_out(deadline_s)
+        return Attempt(Outcome.RETRY, f"network: {exc or type(exc).__name__}")
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def _timed_out(deadline_s: float) -> Attempt:
+    return Attempt(Outcome.RETRY, f"network: timed out (no answer within {deadline_s:g} s)")
+
+
+def _cut(conn: http.client.HTTPConnection, is_cut: threading.Event) -> None:
+    """The deadline passed: end the exchange wherever it is."""
+    is_cut.set()
+    with contextlib.suppress(OSError):
+        if conn.sock is not None:
+            conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 # ---- the deliverer ------------------------------------------------------------------------
@@ -151,7 +168,7 @@ class RetryPolicy:
     """How hard the deliverer tries."""
 
     timeout_s: float = 10.0
-    """One POST may take this long before it counts as failed."""
+    """One POST, all of it, may take this long before it counts as failed."""
     base_delay_s: float = 2.0
     """The wait after the first failure; it doubles with every further one."""
     max_delay_s: float = 600.0
@@ -191,13 +208,15 @@ class DeliveryReport:
 class OutboxDeliverer:
     """Sends queued orders to the shop's webhook until each is acknowledged or refused."""
 
-    def __init__(self, db_path: Path, webhook_url: str, *, policy: RetryPolicy | None = None,
+    def __init__(self, db_path: Path, webhook_url: str, key: WebhookKey, *,
+                 policy: RetryPolicy | None = None,
                  clock: Callable[[], float] = time.time,
                  jitter: Callable[[], float] = random.random) -> None:
         if urlsplit(webhook_url).scheme not in ("http", "https"):
             raise ValueError(f"the webhook URL must be http or https: {webhook_url!r}")
         self.db_path = db_path
         self.webhook_url = webhook_url
+        self.key = key
         self.policy = policy or RetryPolicy()
         self.clock = clock
         self.jitter = jitter
@@ -227,7 +246,9 @@ class OutboxDeliverer:
                 await asyncio.wait_for(stop.wait(), timeout=self.policy.poll_interval_s)
 
     def _send(self, entry: _Entry) -> Attempt:
-        return post_json(self.webhook_url, entry.payload, entry.key, self.policy.timeout_s)
+        headers = {"Idempotency-Key": entry.key,
+                   **self.key.headers(entry.payload, int(time.time()), msg_id=entry.key)}
+        return post_json(self.webhook_url, entry.payload, headers, self.policy.timeout_s)
 
     def _claim(self, conn: sqlite3.Connection, after_id: int) -> _Entry | None:
         """The next due entry, leased to this deliverer: its attempt is counted and it is not

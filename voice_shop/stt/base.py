@@ -57,6 +57,14 @@ class Transcript:
     others_talking_s: float = 0.0
     """Seconds of the utterance around its foreground speech that were left out of the
     decode because they sounded like other people talking (``foreground_span``)."""
+    log_likelihoods: tuple[float, ...] = ()
+    """Per sentence of (``text``, *``alternatives``): log P(sentence | audio) under the neural
+    recogniser, in nats (forced decoding); empty from engines that do not score."""
+    in_language: tuple[bool, ...] = ()
+    """Per sentence of (``text``, *``alternatives``): is it said in the shop's language (a
+    sentence of its grammar, or only the shop's words)? A request that names no product is
+    taken from speech only when it is, since the parser finds one from a keyword anywhere
+    ("special", "pay"). Empty when not judged."""
     cross_check: tuple[str, ...] = ()
     """The grammar pass's sentences for the same audio seen another way: in noisy audio
     (under ``CLEAR_DYNAMIC_RANGE_DB``) through a different noise filter, in clear audio
@@ -91,7 +99,9 @@ class Transcript:
         return cls(**{**data, "alternatives": tuple(data.get("alternatives", ())),
                       "word_evidence": tuple(data.get("word_evidence", ())),
                       "shares": tuple(data.get("shares", ())),
-                      "cross_check": tuple(data.get("cross_check", ()))})
+                      "cross_check": tuple(data.get("cross_check", ())),
+                      "log_likelihoods": tuple(data.get("log_likelihoods", ())),
+                      "in_language": tuple(data.get("in_language", ()))})
 
 
 class RecognizerStream(Protocol):

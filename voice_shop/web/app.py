@@ -13,8 +13,8 @@ import logging
 import secrets
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -32,7 +33,17 @@ from ..money import format_cents
 from ..shop.db import connect
 from ..shop.engine import Shop
 from ..shop.models import SHOP_REPORTED_STATUSES, OrderStatus, Role
-from .auth import COOKIE, SESSION_MAX_AGE_S, Session, Sessions, bearer_token, same_secret
+from ..shop.signing import WebhookKey
+from .auth import COOKIE, SESSION_MAX_AGE_S, Session, Sessions, same_secret
+from .guards import MAX_UPLOAD_BYTES, EdgeGuard, allowed_host_names
+from .guesses import (
+    PASSWORD_OVERALL,
+    PASSWORD_PER_CLIENT,
+    PIN_LIMIT,
+    GuessLimit,
+    forgive,
+    take_guess,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +52,15 @@ CatalogHook = Callable[[], Any]
 """Called (no arguments) after a catalog upload was imported, e.g. to rebuild the speech
 models for the new catalog; it may be a coroutine function."""
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 TURNS_SHOWN = 20
 ORDERS_SHOWN = 20
-PIN_TRIES = 5
-"""Wrong PINs for one adult before approvals by that adult pause for ``PIN_LOCK_S``."""
-PIN_LOCK_S = 300.0
+SEEN_REPORTS_KEPT = 10_000
+"""Status reports' ``webhook-id``s remembered, so a captured report is not replayed."""
 _SECRET_KEY = "web.session_secret"
 _TEMPLATES = Path(__file__).parent / "templates"
 _ERROR_STATUS = {"wrong_pin": 403, "not_adult": 403, "pin_locked": 429, "no_such_order": 404,
                  "not_pending": 409, "not_sent": 409, "order_closed": 409,
-                 "stale_status": 409}
+                 "stale_status": 409, "bad_upload": 400}
 
 
 def _when(unix_s: float) -> str:
@@ -70,41 +79,22 @@ def _session_secret(db_path: Path) -> bytes:
         conn.close()
 
 
-@dataclass
-class _PinGuard:
-    """Stops guessing an adult's 4-digit PIN through the page."""
-
-    failures: dict[str, tuple[int, float]]
-
-    def check(self, adult: str) -> None:
-        count, since = self.failures.get(adult, (0, 0.0))
-        if count >= PIN_TRIES and time.time() - since < PIN_LOCK_S:
-            raise VoiceShopError(f"too many wrong PINs for {adult}; try again in a few "
-                                 "minutes", code="pin_locked")
-
-    def record(self, adult: str, is_right: bool) -> None:
-        if is_right:
-            self.failures.pop(adult, None)
-        else:
-            count, _ = self.failures.get(adult, (0, 0.0))
-            self.failures[adult] = (count + 1, time.time())
-
-
 class HouseholdApp:
     """The routes, and what they share: the database path, sessions, settings."""
 
-    def __init__(self, db_path: Path, password: str | None, api_token: str | None,
+    def __init__(self, db_path: Path, password: str | None, shop_key: WebhookKey | None,
                  catalog_hook: CatalogHook | None) -> None:
         Shop.open(db_path).close()  # exists, is a voice-shop database, migrated
         self.db_path = db_path
         self.password = password or None
-        self.api_token = api_token or self.password
+        self.shop_key = shop_key
         self.catalog_hook = catalog_hook
-        self.sessions = Sessions(_session_secret(db_path))
+        self.sessions = Sessions(_session_secret(db_path), self.password)
+        self.with_conn(self.sessions.revoke_other_passwords)
         self.templates = Jinja2Templates(directory=str(_TEMPLATES))
         self.templates.env.filters.update(money=format_cents, when=_when)
         self.flashes: dict[str, str] = {}
-        self.pins = _PinGuard({})
+        self.seen_reports: dict[str, None] = {}
 
     def routes(self) -> list[Route]:
         return [
@@ -120,32 +110,46 @@ class HouseholdApp:
         ]
 
     # ---- plumbing -------------------------------------------------------------------------
-    def with_shop(self, action: Callable[[Shop], T]) -> T:
+    def with_conn(self, action: Callable[[Any], T]) -> T:
         """Run ``action`` on a connection of its own (called in a worker thread)."""
         conn = connect(self.db_path)
         try:
-            return action(Shop(conn, self.db_path))
+            return action(conn)
         finally:
             conn.close()
 
-    async def shop_call(self, action: Callable[[Shop], T]) -> T:
-        return await run_in_threadpool(self.with_shop, action)
+    async def db_call(self, action: Callable[[Any], T]) -> T:
+        return await run_in_threadpool(self.with_conn, action)
 
-    def session_of(self, request: Request) -> Session | None:
-        return self.sessions.load(request.cookies.get(COOKIE))
+    async def shop_call(self, action: Callable[[Shop], T]) -> T:
+        return await self.db_call(lambda conn: action(Shop(conn, self.db_path)))
+
+    async def session_of(self, request: Request) -> Session | None:
+        token = request.cookies.get(COOKIE)
+        return await self.db_call(lambda conn: self.sessions.load(conn, token, time.time()))
+
+    async def new_session(self, is_authenticated: bool = False) -> Session:
+        return await self.db_call(
+            lambda conn: self.sessions.new(conn, time.time(), is_authenticated))
+
+    async def take_guess(self, key: str, limit: GuessLimit) -> bool:
+        return await self.db_call(lambda conn: take_guess(conn, key, limit, time.time()))
+
+    async def forgive(self, key: str) -> None:
+        await self.db_call(lambda conn: forgive(conn, key))
 
     def may_enter(self, session: Session | None) -> bool:
         return session is not None and (self.password is None or session.is_authenticated)
 
     def with_cookie(self, response: Response, session: Session) -> Response:
-        response.set_cookie(COOKIE, self.sessions.dump(session), max_age=SESSION_MAX_AGE_S,
+        response.set_cookie(COOKIE, session.token, max_age=SESSION_MAX_AGE_S,
                             httponly=True, samesite="strict")
         return response
 
     async def checked_form(self, request: Request) -> tuple[Session, Any] | Response:
         """The session and form of a POST from the page; a response instead when the
         session is missing or not logged in, or the form's CSRF token does not match."""
-        session = self.session_of(request)
+        session = await self.session_of(request)
         if not self.may_enter(session) or session is None:
             return RedirectResponse("/login", status_code=303)
         form = await request.form(max_files=1, max_fields=20)
@@ -163,9 +167,9 @@ class HouseholdApp:
 
     # ---- the page -------------------------------------------------------------------------
     async def index(self, request: Request) -> Response:
-        session = self.session_of(request)
+        session = await self.session_of(request)
         if session is None and self.password is None:
-            session = self.sessions.new()
+            session = await self.new_session()
         if not self.may_enter(session) or session is None:
             return RedirectResponse("/login", status_code=303)
         notice = self.flashes.pop(session.sid, None)
@@ -186,31 +190,42 @@ class HouseholdApp:
     # ---- login ----------------------------------------------------------------------------
     async def login_form(self, request: Request, error: str | None = None,
                          status_code: int = 200) -> Response:
-        session = self.session_of(request) or self.sessions.new()
-        if self.password is None or session.is_authenticated:
+        session = await self.session_of(request)
+        if self.password is None or (session is not None and session.is_authenticated):
             return RedirectResponse("/", status_code=303)
+        session = session or await self.new_session()
         context = {"csrf": self.sessions.csrf_token(session), "error": error}
         response = self.templates.TemplateResponse(request, "login.html", context,
                                                    status_code=status_code)
         return self.with_cookie(response, session)
 
     async def login(self, request: Request) -> Response:
-        session = self.session_of(request)
+        session = await self.session_of(request)
         form = await request.form(max_files=0, max_fields=5)
         if self.password is None:
             return RedirectResponse("/", status_code=303)
         if session is None or not self.sessions.is_valid_csrf(session, _text(form, "csrf")):
             return await self.login_form(request, "The form expired; try again.", 403)
+        client = f"password:{request.client.host if request.client else '?'}"
+        if not (await self.take_guess(client, PASSWORD_PER_CLIENT)
+                and await self.take_guess("password:*", PASSWORD_OVERALL)):
+            log.warning("web: password guessing from %s paused", client)
+            return await self.login_form(request, "Too many wrong passwords; try again in "
+                                         "a few minutes.", 429)
         if not same_secret(_text(form, "password"), self.password):
             log.warning("web: a wrong household password was given")
             return await self.login_form(request, "That is not the household password.", 401)
+        await self.forgive(client)
+        await self.db_call(lambda conn: self.sessions.revoke(conn, session))
         response = RedirectResponse("/", status_code=303)
-        return self.with_cookie(response, self.sessions.new(is_authenticated=True))
+        return self.with_cookie(response, await self.new_session(is_authenticated=True))
 
     async def logout(self, request: Request) -> Response:
         checked = await self.checked_form(request)
         if isinstance(checked, Response):
             return checked
+        session = checked[0]
+        await self.db_call(lambda conn: self.sessions.revoke(conn, session))
         response = RedirectResponse("/login" if self.password else "/", status_code=303)
         response.delete_cookie(COOKIE)
         return response
@@ -240,15 +255,16 @@ class HouseholdApp:
         session, form = checked
         order_id = int(request.path_params["order_id"])
         adult, pin = _text(form, "by") or "", _text(form, "pin") or None
+        if not await self.take_guess(f"pin:{adult}", PIN_LIMIT):
+            return await self.failed(request, session, VoiceShopError(
+                f"too many wrong PINs for {adult}; try again in a few minutes",
+                code="pin_locked"))
         try:
-            self.pins.check(adult)
             order = await self.shop_call(
                 lambda shop: shop.approve_order(order_id, adult, pin=pin))
         except VoiceShopError as exc:
-            if exc.code == "wrong_pin":
-                self.pins.record(adult, is_right=False)
             return await self.failed(request, session, exc)
-        self.pins.record(adult, is_right=True)
+        await self.forgive(f"pin:{adult}")
         log.info("web: order %d approved by %s", order.id, adult)
         return self.done(session, f"Order {order.id} approved by {adult}.", "orders")
 
@@ -262,6 +278,7 @@ class HouseholdApp:
             return await self.failed(request, session,
                                      VoiceShopError("choose a CSV file to upload"))
         try:
+            _check_file_name(upload.filename)
             report = await self.import_upload(upload)
         except VoiceShopError as exc:
             return await self.failed(request, session, exc)
@@ -272,15 +289,16 @@ class HouseholdApp:
     async def import_upload(self, upload: UploadFile) -> Any:
         """Copy the upload to a file and import it in one transaction (the importer's rules:
         every bad line reported, nothing imported unless all of it is good)."""
-        name = Path(upload.filename or "catalog.csv").name
+        name = upload.filename or "catalog.csv"
         with tempfile.TemporaryDirectory(prefix="voice-shop-upload-") as folder:
-            path = Path(folder) / name
+            path = Path(folder) / "catalog.csv"  # never a name the client chose
             size = 0
             with path.open("wb") as out:
                 while chunk := await upload.read(1 << 16):
                     size += len(chunk)
                     if size > MAX_UPLOAD_BYTES:
                         raise VoiceShopError("the file is larger than 50 MB", code="too_large")
+                    _check_no_control_characters(chunk)
                     out.write(chunk)
             try:
                 return await self.shop_call(lambda shop: shop.import_catalog(path))
@@ -301,13 +319,16 @@ class HouseholdApp:
 
     # ---- the shop's API -------------------------------------------------------------------
     async def report_status(self, request: Request) -> Response:
-        """``POST /api/orders/{id}/status`` with ``{"status": ...}`` from the shop."""
-        if self.api_token is not None and not same_secret(
-                bearer_token(request.headers.get("authorization")), self.api_token):
-            return _api_error(401, "unauthorized", "a valid bearer token is required")
+        """``POST /api/orders/{id}/status`` with ``{"status": ...}`` from the shop, signed
+        with the shop's secret (Standard Webhooks, see ``docs/webhooks.md``)."""
+        if self.shop_key is None:
+            return _api_error(503, "no_secret", "no [shop] webhook_secret is configured")
+        body = await request.body()
+        if not self.is_fresh_report(request, body):
+            return _api_error(401, "unauthorized", "a valid webhook signature is required")
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _api_error(415, "bad_content_type", "send application/json")
-        status = _reported_status(await request.body())
+        status = _reported_status(body)
         if status is None:
             allowed = ", ".join(sorted(SHOP_REPORTED_STATUSES))
             return _api_error(400, "bad_status", f"status must be one of {allowed}")
@@ -318,6 +339,19 @@ class HouseholdApp:
             return _api_error(_ERROR_STATUS.get(exc.code, 400), exc.code, exc.message)
         log.info("web: the shop reports order %d %s", order.id, order.status)
         return JSONResponse({"order_id": order.id, "status": str(order.status)})
+
+    def is_fresh_report(self, request: Request, body: bytes) -> bool:
+        """Signed with the shop's key, recent, and not seen before (a replay)."""
+        assert self.shop_key is not None
+        if not self.shop_key.is_signed(request.headers, body, time.time()):
+            return False
+        msg_id = request.headers["webhook-id"]
+        if msg_id in self.seen_reports:
+            return False
+        if len(self.seen_reports) >= SEEN_REPORTS_KEPT:
+            del self.seen_reports[next(iter(self.seen_reports))]
+        self.seen_reports[msg_id] = None
+        return True
 
     async def health(self, request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -350,6 +384,26 @@ def _number(text: str | None, what: str) -> int:
         raise VoiceShopError(f"the {what} must be a whole number", code="bad_number") from None
 
 
+def _check_file_name(name: str) -> None:
+    """A file name, not a path: no ``/``, ``\\``, ``.``/``..`` or control characters."""
+    if name in (".", "..") or any(c in name for c in "/\\") or _has_control(name):
+        raise VoiceShopError("the file name must be a plain name like catalog.csv",
+                             code="bad_upload")
+
+
+def _check_no_control_characters(chunk: bytes) -> None:
+    """A catalog is text: a NUL or another control character (but tab and line ends) in it
+    would end up in a product name."""
+    text = chunk.decode("utf-8", errors="ignore")
+    if _has_control(text.replace("\t", "").replace("\r", "").replace("\n", "")):
+        raise VoiceShopError("the file contains control characters (such as NUL); a catalog "
+                             "is plain text", code="bad_upload")
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
 def _reported_status(body: bytes) -> OrderStatus | None:
     try:
         data = json.loads(body)
@@ -364,13 +418,17 @@ def _api_error(status_code: int, code: str, message: str) -> JSONResponse:
 
 
 def create_app(db_path: Path, *, password: str | None = None,
-               catalog_hook: CatalogHook | None = None,
-               api_token: str | None = None) -> Starlette:
+               catalog_hook: CatalogHook | None = None, webhook_secret: str | None = None,
+               listen_host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = ()
+               ) -> Starlette:
     """The household page and the status API over the database at ``db_path``.
 
     ``password``: the household password the page asks for (None: no login, for a page bound
-    to localhost). ``api_token``: the bearer token the shop must send to the status API;
-    it defaults to the password, and without either the API is open. ``catalog_hook``: called
+    to localhost). ``webhook_secret``: the ``whsec_`` secret the shop signs status reports
+    with (None: the status API refuses every report). ``listen_host`` and ``allowed_hosts``:
+    the host names the page answers to, besides the loopback names. ``catalog_hook``: called
     after a successful catalog upload."""
-    household = HouseholdApp(db_path, password, api_token, catalog_hook)
-    return Starlette(routes=household.routes())
+    key = WebhookKey.from_secret(webhook_secret) if webhook_secret else None
+    household = HouseholdApp(db_path, password, key, catalog_hook)
+    hosts = allowed_host_names(listen_host, allowed_hosts)
+    return Starlette(routes=household.routes(), middleware=[Middleware(EdgeGuard, hosts=hosts)])

@@ -1,0 +1,245 @@
+"""Moonshine base-en as the shop's ear: it hears freely, then the shop's language proposes
+what the words could have been, and the model itself scores each proposal against the audio.
+
+One utterance: the encoder runs once; the decoder writes what it heard (greedy, capped by
+the audio's length); the words are normalised and every stretch of them that sounds like a
+phrase of the shop's language (products, options, units, counts, the templates' words) is
+swapped for it (``Lexicon``), alone and together; the readings that are complete commands
+are scored by forced decoding, log P(reading | audio), in batches. The transcript carries
+what was heard, the complete readings and every score; ``understand`` decides.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+
+from ..audio import SAMPLE_RATE_HZ
+from ..text import normalize
+from .base import Transcript
+from .domain import Domain
+from .lexicon import Lexicon, Substitution
+from .moonshine_model import MoonshineModel
+
+MeaningOf = Callable[[str, bool], Hashable | None]
+"""What a text means as a complete command of the shop (the parser's judgement: equal for
+two texts asking for the same thing), or None when it is none; told whether the text is a
+whole sentence of the shop's language."""
+
+MAX_READINGS = 16
+"""Complete readings scored per utterance (two decoder calls): the closest-sounding reading
+of each of the likeliest meanings, and the runner-up of the likeliest."""
+PROPOSALS_READ = 64
+"""Readings, the closest-sounding first, that the parser reads for their meaning."""
+PROPOSAL_BEAM = 96
+"""Partial readings kept while swapping phrases in, by how close they sound."""
+UNKNOWN_WORD_COST = 0.5
+"""What keeping a word the shop's language does not know costs a reading's sound score: as
+much as swapping it for a phrase that sounds half like it."""
+COUNT_STANDIN = "a"
+"""What a count word is heard against: "eight lattes" is also scored as "a lattes", so a
+count stands only when the model hears it clearly over no count at all."""
+
+
+@dataclass(frozen=True)
+class MoonshineSettings:
+    models_dir: Path
+    """Where the prepared model is kept (``moonshine_prepare``)."""
+    threads: int = 1
+
+
+class MoonshineSTT:
+    """The recogniser; ``is_command`` comes from the parser of the same catalog."""
+
+    name = "moonshine"
+
+    def __init__(self, domain: Domain | None, settings: MoonshineSettings,
+                 meaning_of: MeaningOf | None = None) -> None:
+        from .moonshine_prepare import prepared_dir
+
+        self.model = MoonshineModel(prepared_dir(settings.models_dir), settings.threads)
+        self.domain = domain
+        self.meaning_of = meaning_of
+        self.lexicon = Lexicon(_phrases(domain), _counts(domain)) if domain is not None else None
+
+    def stream(self) -> MoonshineStream:
+        return MoonshineStream(self)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        started = time.perf_counter()
+        return self.hear(self.listen(np.asarray(samples, np.int16)), started)
+
+    def listen(self, samples: np.ndarray) -> Heard:
+        """What the model heard, freely: the encoder once, then greedy decoding."""
+        states = self.model.encode(samples)
+        heard = self.model.generate(states, len(samples) / SAMPLE_RATE_HZ)
+        return Heard(states, normalize(heard.text), len(samples))
+
+    def hear(self, heard: Heard, started: float) -> Transcript:
+        """The whole decision for one utterance: what was heard, the complete readings of
+        the shop it could have been, and the model's score of each."""
+        readings = self._readings(heard.text)
+        sentences = [_written(t) for t in (heard.text, *readings)] if heard.text else []
+        scores = self.model.score(heard.states, sentences) if sentences else []
+        in_language = tuple(self._in_language(t) for t in (heard.text, *readings)) \
+            if heard.text else ()
+        return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
+                          duration_s=heard.samples / SAMPLE_RATE_HZ,
+                          decode_s=time.perf_counter() - started,
+                          alternatives=tuple(readings), log_likelihoods=tuple(scores),
+                          in_language=in_language)
+
+    def _in_language(self, text: str) -> bool:
+        """Said in the shop's language: a whole sentence of its grammar, or words that are
+        all the shop's words ("what are your specials today")."""
+        if self.domain is None or self.lexicon is None:
+            return True
+        return self.domain.is_command(text) or all(w in self.lexicon for w in text.split())
+
+    def _readings(self, text: str) -> list[str]:
+        """Complete commands the heard words could have been. For each meaning (the
+        closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
+        words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
+        likeliest meaning also its closest-sounding reading; each count also read as "a"."""
+        if self.lexicon is None or self.meaning_of is None or not text:
+            return []
+        heard = text.split()
+        groups: dict[Hashable, list[str]] = {}
+        for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
+            meaning = self.meaning_of(reading, self._in_language(reading)) \
+                if reading != text else None
+            if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
+                groups.setdefault(meaning, []).append(reading)
+        chosen = [min(group, key=lambda r: Levenshtein.distance(heard, r.split()))
+                  for group in groups.values()]
+        if groups:
+            chosen.insert(1, next(iter(groups.values()))[0])
+        readings = list(dict.fromkeys(chosen))
+        counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
+                   if c and c not in readings
+                   and self.meaning_of(c, self._in_language(c)) is not None]
+        return readings + counted
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The encoder's view of some audio and the model's free decoding of it."""
+
+    states: np.ndarray
+    text: str
+    """Normalised words."""
+    samples: int
+    """Samples of audio heard."""
+
+
+class MoonshineStream:
+    """Audio of one utterance. At a pause the audio so far is heard freely (the early-end
+    check); when the utterance ends right there, that hearing is kept, so only the readings
+    are scored after the pause."""
+
+    def __init__(self, stt: MoonshineSTT) -> None:
+        self.stt = stt
+        self._chunks: list[np.ndarray] = []
+        self._fed = 0
+        self._end: int | None = None
+        self._at_pause: Heard | None = None
+
+    def feed(self, samples: np.ndarray) -> None:
+        chunk = np.asarray(samples, np.int16)
+        self._chunks.append(chunk)
+        self._fed += len(chunk)
+
+    def _audio(self) -> np.ndarray:
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        return audio[:self._end] if self._end is not None else audio
+
+    def partial(self) -> str:
+        self._at_pause = self.stt.listen(self._audio()) if self._fed else None
+        return self._at_pause.text if self._at_pause else ""
+
+    def end_at_partial(self) -> None:
+        self._end = self._at_pause.samples if self._at_pause is not None else None
+
+    def finish(self) -> Transcript:
+        started = time.perf_counter()
+        audio = self._audio()
+        heard = self._at_pause
+        if heard is None or heard.samples != len(audio):
+            heard = self.stt.listen(audio)
+        return self.stt.hear(heard, started)
+
+
+ARTICLES = ("a", "an")
+"""Run into the next word when heard ("alight roast" for "a light roast"): each word of the
+language is also a phrase with an article before it."""
+
+
+def _phrases(domain: Domain) -> list[str]:
+    language = domain.language
+    words = language.words()
+    return sorted({*words, *(f"{article} {w}" for w in words for article in ARTICLES),
+                   *(v for values in language.lists.values() for v in values)})
+
+
+def _counts(domain: Domain) -> set[str]:
+    """Words of the counts the shop's language knows, "a" and "one" aside."""
+    lists = domain.language.lists
+    return {w for n in (*lists.get("number", ()), *lists.get("count", ()))
+            for w in n.split()} - {"a", "an", "one"}
+
+
+def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
+    """Readings of the heard words with phrases of the lexicon swapped in, the likeliest by
+    sound first: a beam search left to right in which each word is kept (a word the shop's
+    language does not know costs ``UNKNOWN_WORD_COST``) or a stretch of words is swapped for
+    a phrase (costing how far it sounds from them)."""
+    swaps: dict[int, list[Substitution]] = {}
+    for swap in lexicon.substitutions(words):
+        swaps.setdefault(swap.start, []).append(swap)
+    beam: list[tuple[float, int, tuple[str, ...]]] = [(0.0, 0, ())]
+    done: list[tuple[float, tuple[str, ...]]] = []
+    while beam:
+        grown: list[tuple[float, int, tuple[str, ...]]] = []
+        for prior, at, said in beam:
+            if at == len(words):
+                done.append((prior, said))
+                continue
+            keep = 0.0 if words[at] in lexicon else -UNKNOWN_WORD_COST
+            grown.append((prior + keep, at + 1, (*said, words[at])))
+            grown.extend((prior + s.similarity - 1.0, s.end, (*said, *s.phrase))
+                         for s in swaps.get(at, ()))
+        grown.sort(key=lambda state: -state[0])
+        beam = grown[:PROPOSAL_BEAM]
+    done.sort(key=lambda found: -found[0])
+    return [(" ".join(said), prior) for prior, said in done]
+
+
+def _without_counts(text: str, lexicon: Lexicon) -> str:
+    """The reading with each count said ("eight", "twenty four") heard as "a" instead;
+    empty when it says none."""
+    out: list[str] = []
+    for word in text.split():
+        if word in lexicon.counts:
+            if not out or out[-1] != COUNT_STANDIN:
+                out.append(COUNT_STANDIN)
+        else:
+            out.append(word)
+    said = " ".join(out)
+    return said if said != text else ""
+
+
+_CAPITALISED = {"i": "I", "i'd": "I'd", "i'm": "I'm", "i'll": "I'll", "i've": "I've"}
+
+
+def _written(text: str) -> str:
+    """A reading as the model writes a sentence: capital first letter and "I", a full stop
+    (every reading is scored in the same form, so they compare fairly)."""
+    words = [_CAPITALISED.get(w, w) for w in text.split()]
+    if not words:
+        return ""
+    return f"{words[0][:1].upper()}{words[0][1:]} {' '.join(words[1:])}".rstrip() + "."

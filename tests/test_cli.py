@@ -31,7 +31,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_parse_reads_stdin_lines(db: Path) -> None:
     result = run("parse", "--db", str(db), stdin="add two bananas\n\ncheck out\n")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [d["intent"] for d in lines] == ["add_item", "checkout"]
+    # one JSON line per stdin line, the blank one too (issue 28)
+    assert [d["intent"] for d in lines] == ["add_item", "unknown", "checkout"]
     assert lines[0]["items"][0]["sku"] == "P101" and lines[0]["items"][0]["quantity"] == 2
 
 

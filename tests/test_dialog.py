@@ -112,13 +112,16 @@ def test_ambiguous_product_is_asked_about(dialog: Dialog, shop: Shop) -> None:
 
 def _ambiguous_queries(dialog: Dialog) -> list[tuple[str, tuple[str, ...]]]:
     """Words of the catalog that name several products ("milk", "bread"), with the
-    products the parser offers for them."""
+    products the parser offers for them; only words that name two that can be bought (the
+    one product in stock is simply added)."""
     found = {}
     for product in dialog.shop.products():
         word = product.name.lower().split()[-1]
         item = dialog.parser.parse(f"add {word}").items
         if word not in found and len(item) == 1 and item[0].alternatives and item[0].sku:
-            found[word] = (item[0].sku, *item[0].alternatives)
+            skus = (item[0].sku, *item[0].alternatives)
+            if sum(dialog.shop.product(sku).is_in_stock for sku in skus) >= 2:
+                found[word] = skus
     return list(found.items())
 
 
@@ -449,7 +452,7 @@ def test_it_is_the_product_just_talked_about(dialog: Dialog, shop: Shop) -> None
     sku, name, *_ = _product_with_two_ways(shop)
     say(dialog, f"add a {name}")
     price = say(dialog, "how much is it")[0]
-    assert price.lower().startswith(name) and "dollar" in price
+    assert name in price.lower() and "dollar" in price
     assert name in say(dialog, "tell me about it")[0].lower()
     assert cart_of(shop) == [(sku, 1, {})]
 

@@ -12,13 +12,13 @@ from voice_shop.intent.parser import IntentParser
 from voice_shop.shop.engine import Shop
 
 HARDWARE = """sku,name,category,unit,price,aliases,tags,stock,options
-T-1,Claw Hammer,tools,each,12.50,hammer,steel,10,"weight: sixteen ounce|twenty ounce"
-T-2,Wood Screws,fasteners,box,4.99,screws,,200,"length: one inch|two inch|three inch"
-T-3,Duct Tape,supplies,roll,6.00,gaffer tape,,50,"color: silver|black"
+T-1,Claw Hammer,tools,each,12.50,hammer,steel,10,"weight?: sixteen ounce|twenty ounce"
+T-2,Wood Screws,fasteners,box,4.99,screws,,200,"length?: one inch|two inch|three inch"
+T-3,Duct Tape,supplies,roll,6.00,gaffer tape,,50,"color?: silver|black"
 T-4,Paint Roller,paint,each,8.25,roller,,5,
-T-5,Interior Paint,paint,gallon,32.00,wall paint,low voc,30,"finish: matte|eggshell|satin|gloss"
+T-5,Interior Paint,paint,gallon,32.00,wall paint,low voc,30,"finish?: matte|eggshell|satin|gloss"
 T-6,Safety Glasses,safety,pair,9.99,goggles,,12,
-T-7,Sandpaper,supplies,pack,5.49,sanding paper,,0,"grit: fine|medium|coarse"
+T-7,Sandpaper,supplies,pack,5.49,sanding paper,,0,"grit?: fine|medium|coarse"
 T-8,Sanding Block,supplies,each,3.99,,,20,
 """
 
@@ -84,7 +84,7 @@ def test_questions_about_stock_and_price_are_answered_in_its_units(
     assert dialog.handle_text("add 13 pairs of safety glasses").reply == \
         "There are only twelve pairs of safety glasses in stock."
     reply = dialog.handle_text("how much is the paint").reply
-    assert "Paint Roller is eight dollars" in reply and "Interior Paint is thirty-two" in reply
+    assert "A paint roller is eight dollars" in reply and "Interior paint is thirty-two" in reply
     assert dialog.handle_text("how many safety glasses do you have").reply == \
         "Yes, we have safety glasses."
     drill = Product("D-1", "Cordless Drill", unit="each", description="20V drill, two batteries")
@@ -210,7 +210,7 @@ def test_the_red_one_is_the_line_with_that_option(tmp_path: Path) -> None:
     """"remove the red one" with a red and a blue collar removes the red; "remove the large
     one" is the large collar, not "Large Dog Bed", which its whole name removes."""
     shop = _shop_of(tmp_path, "sku,name,category,unit,price,options\n"
-                    "C-1,Dog Collar,dog,each,12.99,size: small|large; colour: red|blue\n"
+                    "C-1,Dog Collar,dog,each,12.99,size?: small|large; colour?: red|blue\n"
                     "C-2,Large Dog Bed,dog,each,49.00,\n")
     dialog = Dialog(shop, IntentParser(shop.products()))
     for line in ("add a red collar", "add a blue collar", "add a large dog bed",
@@ -227,7 +227,7 @@ def test_the_red_one_is_the_line_with_that_option(tmp_path: Path) -> None:
 
 
 BAKERY = """sku,name,category,unit,price,aliases,tags,stock,options
-B-1,Bagels,bakery,each,1.25,bagel,vegan,60,flavour: plain|sesame|everything
+B-1,Bagels,bakery,each,1.25,bagel,vegan,60,flavour: plain|sesame|everything = plain
 B-2,Rye Bread,bread,loaf,5.75,rye,vegan,15,
 B-3,Gluten Free Bread,bread,loaf,7.25,gf bread,gluten free,10,
 B-4,Sourdough Loaf,bread,loaf,6.50,sourdough,vegan,10,

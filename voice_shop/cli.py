@@ -154,9 +154,10 @@ def nothing_found(what: str) -> None:
     typer.echo(what, err=True)
 
 
-def stdin_lines() -> Iterator[str]:
+def stdin_lines(keep_empty: bool = False) -> Iterator[str]:
+    """The lines of stdin; blank ones too with ``keep_empty`` (``parse`` answers each line)."""
     for line in sys.stdin:
-        if line.strip():
+        if keep_empty or line.strip():
             yield line.rstrip("\n")
 
 
@@ -297,7 +298,7 @@ def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin line
     from .assistant import Assistant
     parser = Assistant(_file_settings(config, db)).parser
     failed = 0
-    for line in ([text] if text is not None else stdin_lines()):
+    for line in ([text] if text is not None else stdin_lines(keep_empty=True)):
         try:
             typer.echo(json.dumps(parser.parse(line).to_dict(), ensure_ascii=False))
         except Exception as exc:  # a bug on one line must not lose every later line

@@ -20,7 +20,8 @@ SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", 
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
 SAID_BEFORE_THE_NAME = frozenset({
     "size", "weight", "length", "width", "height", "color", "colour", "finish", "grit",
-    "roast", "strength", "temperature", "material", "grade", "style", "flavor", "flavour"})
+    "roast", "strength", "temperature", "material", "grade", "style", "flavor", "flavour",
+    "wattage", "voltage", "capacity", "count", "pack", "pack size", "shade", "scent"})
 """Option groups whose values describe the product ("a twenty ounce claw hammer", "satin
 interior paint", "a dark roast coffee"); the others are said after "with" ("a latte with oat
 milk")."""
@@ -84,11 +85,17 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
     """One line as said aloud: quantity, size, name (plural when more than one, or the pack
     word: "two packs of bacon"), and the other options after "with"."""
     options = options or {}
+    unit_word = spoken_unit(unit)
+    # A value that names the pack ("eight pack" of batteries sold by the pack) is the pack
+    # word itself: "an eight pack of aa batteries", never "... with eight pack".
+    pack_value = next((v for v in options.values() if unit_word not in COUNTED_BY_NAME
+                       and v.lower().split()[-1:] == [unit_word]), None)
+    options = {g: v for g, v in options.items() if v != pack_value}
     before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     noun = " ".join([*before, name.lower()])
-    unit_word = spoken_unit(unit)
+    unit_word = pack_value.lower() if pack_value else unit_word
     if unit_word == BY_THE_DOZEN:
         head = f"{'a' if quantity == 1 else number_to_words(quantity)} dozen " \
                f"{_plural_phrase(noun)}"

@@ -9,48 +9,53 @@ question, the undo stack, the last reply) is kept per household in the database,
 from __future__ import annotations
 
 import dataclasses
-import re
-import time
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
 
-from ..errors import CartError, OrderError
+from ..errors import CartError
 from ..intent.model import Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
-from ..intent.quantities import MEASURES, NUMBER_WORDS, leading_quantity, unit_named
+from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
+from ..language.reading import options_said
 from ..replies import BY_THE_DOZEN, describe
-from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop, check_pin
+from ..shop.engine import HOUSEHOLD, MAX_LINE_QUANTITY, Shop
 from ..shop.models import (
     Cart,
     CartLine,
-    ListItem,
-    ListName,
-    Order,
-    OrderLine,
-    OrderStatus,
     Product,
-    Role,
 )
 from ..shop.recommend import recommend
 from ..text import normalize, singular
-from . import questions
 from . import wording as say
+from .answers import PendingAnswers
+from .catalog_talk import CatalogTalk
+from .lists import ListTalk, whole_dozens
+from .orders import OrderTalk
 from .questions import (
     ApproveOrder,
+    ChooseOptions,
     ChooseProduct,
     ConfirmCancel,
     ConfirmCheckout,
     OfferSubstitute,
-    Question,
+)
+from .state import (
+    BACK_WORDS,
+    GLUE_WORDS,
+    UNDO_DEPTH,
+    WHOLE_NAME_SCORE,
+    ConversationState,
+    spoken_lines,
+    talk_about,
+    with_last_product,
 )
 
-UNDO_DEPTH = 10
-
+_State = ConversationState
+"""The old name, for code that imports it."""
 
 @dataclass(frozen=True)
 class DialogSettings:
@@ -92,48 +97,6 @@ class Turn:
                 "expects_answer": self.expects_answer}
 
 
-@dataclass
-class _State:
-    pending: Question | None = None
-    undo: list[list[dict[str, Any]]] = field(default_factory=list)
-    last_reply: str = ""
-    last_sku: str | None = None
-    last_options: dict[str, str] = field(default_factory=dict)
-    """The options of the line the talk is about: "another one" after "a large latte" is
-    another large latte."""
-    reminded: list[str] = field(default_factory=list)
-    last_seen: dict[str, float] = field(default_factory=dict)
-    just_changed: bool = False
-    """The last turn changed the cart: "cancel that" then takes it back."""
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> _State:
-        return cls(pending=questions.from_dict(data.get("pending")),
-                   undo=list(data.get("undo", [])), last_reply=data.get("last_reply", ""),
-                   last_sku=data.get("last_sku"),
-                   last_options=dict(data.get("last_options") or {}),
-                   reminded=list(data.get("reminded", [])),
-                   last_seen=dict(data.get("last_seen", {})),
-                   just_changed=bool(data.get("just_changed", False)))
-
-    def to_dict(self) -> dict[str, Any]:
-        pending = questions.to_dict(self.pending) if self.pending else None
-        return {"pending": pending, "undo": self.undo[-UNDO_DEPTH:],
-                "last_reply": self.last_reply, "last_sku": self.last_sku,
-                "last_options": self.last_options,
-                "reminded": self.reminded[-50:], "last_seen": self.last_seen,
-                "just_changed": self.just_changed}
-
-
-def _spoken_lines(lines: Sequence[CartLine | OrderLine], shop: Shop) -> str:
-    """"two bananas and a large latte with oat milk": cart or order lines read aloud."""
-    def unit(sku: str) -> str | None:
-        product = shop.find_product(sku)
-        return product.unit if product else None
-    return say.join([describe(line.name, line.quantity, line.options, unit(line.sku))
-                     for line in lines])
-
-
 class Dialog:
     """Turns intents into cart actions and spoken replies for one household."""
 
@@ -146,21 +109,25 @@ class Dialog:
         self.conversation = conversation
         """Whose questions and undo stack this is: the household's own device (``listen``,
         ``chat``), or one Wyoming satellite; the cart is the household's either way."""
+        self.catalog = CatalogTalk(shop, parser)
+        self.lists = ListTalk(shop, parser)
+        self.answers = PendingAnswers(shop)
+        self.orders = OrderTalk(shop, self.settings.allow_unknown_checkout)
         self._handlers: dict[IntentName, Callable[[Intent, _State, str | None], str]] = {
             IntentName.ADD_ITEM: self._add, IntentName.REMOVE_ITEM: self._remove,
             IntentName.SET_QUANTITY: self._set_quantity, IntentName.VIEW_CART: self._view_cart,
-            IntentName.CLEAR_CART: self._clear, IntentName.PRICE_QUERY: self._price,
-            IntentName.PRODUCT_INFO: self._info, IntentName.SEARCH: self._search,
-            IntentName.RECOMMEND: self._recommend, IntentName.DEALS: self._deals,
-            IntentName.CHECKOUT: self._checkout, IntentName.CONFIRM: self._confirm,
+            IntentName.CLEAR_CART: self._clear, IntentName.PRICE_QUERY: self.catalog.price,
+            IntentName.PRODUCT_INFO: self.catalog.info, IntentName.SEARCH: self.catalog.search,
+            IntentName.RECOMMEND: self.catalog.recommend, IntentName.DEALS: self.catalog.deals,
+            IntentName.CHECKOUT: self.orders.checkout, IntentName.CONFIRM: self._confirm,
             IntentName.DENY: self._deny, IntentName.CANCEL: self._cancel,
             IntentName.UNDO: self._undo, IntentName.REPEAT: self._repeat,
-            IntentName.REORDER: self._reorder, IntentName.ORDER_STATUS: self._order_status,
-            IntentName.ADD_TO_LIST: self._add_to_list, IntentName.VIEW_LIST: self._view_list,
+            IntentName.REORDER: self._reorder, IntentName.ORDER_STATUS: self.orders.order_status,
+            IntentName.ADD_TO_LIST: self.lists.add_to_list,
+            IntentName.VIEW_LIST: self.lists.view_list,
             IntentName.FEEDBACK: self._feedback, IntentName.HELP: self._help,
             IntentName.UNKNOWN: self._unknown,
         }
-        self._order_id: int | None = None
 
     # ---- entry points ------------------------------------------------------------------
     def handle_text(self, text: str, speaker: str | None = None) -> Turn:
@@ -183,35 +150,33 @@ class Dialog:
         """True when ``text`` must not be shown or logged: a read-back waits for a PIN (the
         speaker who checks out has one), or it waits for "yes" and this sounds like digits."""
         pending = self._load_state().pending
-        return isinstance(pending, ConfirmCheckout) and self._is_secret(
+        return isinstance(pending, ConfirmCheckout) and self.orders.is_secret(
             pending, self.parser.parse(text).digits)
-
-    def _is_secret(self, pending: ConfirmCheckout, digits: str | None) -> bool:
-        profile = self.shop.find_profile(pending.speaker)
-        return bool(profile and profile.has_pin) or digits is not None
 
     def handle(self, intent: Intent, speaker: str | None = None) -> Turn:
         state = self._load_state()
-        is_secret = isinstance(state.pending, ConfirmCheckout) and self._is_secret(
+        is_secret = isinstance(state.pending, ConfirmCheckout) and self.orders.is_secret(
             state.pending, intent.digits)
-        self._order_id = None
+        self.orders.order_id = None
         asked = state.pending
-        resolved = self._resolve_pending(intent, state, speaker)
+        resolved = self.answers.resolve(intent, state)
         if resolved.intent not in _ANSWERS:
             state.pending = None  # the shopper moved on; an old question must not be answered
-        is_answer = resolved is not intent or isinstance(asked, ChooseProduct)
+        is_answer = resolved is not intent or isinstance(asked, ChooseProduct | ChooseOptions)
         intent = resolved
         snapshots = len(state.undo), state.undo[-1:]
-        reply = ("" if is_answer else self._change_options(intent, state, speaker)) \
+        reply = _refused_amount(intent) \
+            or ("" if is_answer else self._change_options(intent, state, speaker)) \
             or self._handlers[intent.intent](intent, state, speaker)
         state.just_changed = (len(state.undo), state.undo[-1:]) != snapshots \
             and intent.intent is not IntentName.UNDO
+        state.just_corrected = state.just_changed and intent.intent in _CORRECTIONS
         reply = self._remind(state, speaker) + reply
         if intent.intent is not IntentName.REPEAT:
             state.last_reply = reply
         self.shop.save_dialog_state(state.to_dict(), self.conversation)
         self.shop.log_event("turn", speaker, {"intent": str(intent.intent), "reply": reply})
-        turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self._order_id,
+        turn = Turn(intent.text, intent, reply, self.shop.cart(), speaker, self.orders.order_id,
                     expects_answer=state.pending is not None, is_secret=is_secret)
         self._record(turn)
         return turn
@@ -225,7 +190,7 @@ class Dialog:
     def _load_state(self) -> _State:
         data, updated_at = self.shop.load_dialog_state(self.conversation)
         state = _State.from_dict(data)
-        if state.pending and time.time() - updated_at > self.settings.pending_timeout_s:
+        if state.pending and self.shop.clock() - updated_at > self.settings.pending_timeout_s:
             state.pending = None
         return state
 
@@ -233,7 +198,7 @@ class Dialog:
         """Once per unfinished cart, greet a shopper who comes back after a while."""
         if speaker is None:
             return ""
-        now = time.time()
+        now = self.shop.clock()
         last, state.last_seen[speaker] = state.last_seen.get(speaker), now
         if last is None or now - last < self.settings.remind_after_s:
             return ""
@@ -245,104 +210,20 @@ class Dialog:
         return say.welcome_back(speaker, sum(line.quantity for line in mine))
 
     # ---- pending questions ---------------------------------------------------------------
-    def _resolve_pending(self, intent: Intent, state: _State, speaker: str | None) -> Intent:
-        """Answers to a question: "which one?" becomes an add of the chosen product; a PIN
-        or "check out" again after a read-back is a confirmation."""
-        pending = state.pending
-        if isinstance(pending, ConfirmCheckout):
-            if intent.intent is IntentName.CHECKOUT or intent.digits is not None:
-                return dataclasses.replace(intent, intent=IntentName.CONFIRM, items=())
-            return intent
-        if not isinstance(pending, ChooseProduct):
-            return intent
-        if intent.intent in (IntentName.CANCEL, IntentName.DENY):
-            return intent
-        if intent.intent in _ASKS_ABOUT and intent.choice is not None \
-                and not any(item.sku for item in intent.items):
-            offered = _offered(pending.choices, intent.choice)
-            if offered is not None:  # "how much is the third one"
-                product = self.shop.product(offered)
-                about = ItemSlot(query=pending.item.query, sku=product.sku, name=product.name,
-                                 score=1.0)
-                return dataclasses.replace(intent, items=(about,))
-        chosen = self._choose(intent, pending.choices, pending.item.query)
-        if chosen is None:
-            if intent.intent in (IntentName.UNKNOWN, IntentName.CONFIRM):
-                return intent
-            state.pending = None
-            return intent
-        state.pending = None
-        item = pending.item
-        product = self.shop.product(chosen)
-        # Other products said with the answer ("the rye, and two bagels") are orders of their
-        # own; a count said with the answer itself ("two of the second one") is its count.
-        is_named = any(i.sku in pending.choices for i in intent.items)  # not "the oat one"
-        others = tuple(i for i in intent.items if is_named and i.sku
-                       and i.sku not in pending.choices and i.score >= WHOLE_NAME_SCORE)
-        answer = [i for i in intent.items if i not in others]
-        said = answer[0].quantity if len(answer) == 1 else None
-        if not intent.items:
-            said = _leading_count(intent.text)
-        quantity = said if said is not None else item.quantity
-        unit = item.unit if quantity == item.quantity else None
-        options = {g: v for g, v in item.options.items() if product.option_group_of(v) == g}
-        slot = ItemSlot(query=item.query, sku=product.sku, name=product.name,
-                        quantity=quantity, unit=unit, options=options, score=1.0)
-        # The rest of the request follows: the next item that names several products is
-        # asked about in turn.
-        return Intent(IntentName.ADD_ITEM, items=(slot, *others, *pending.then),
-                      text=intent.text, confidence=1.0)
-
-    def _choose(self, intent: Intent, choices: Sequence[str], asked: str) -> str | None:
-        """The offered product the answer names: by a product that is one of the choices and
-        no other, by its place ("the second one"), or by the words that tell the choices
-        apart. The words that were ``asked`` about, and words two choices share, choose
-        nothing: asked "which bread?", "add some bread" is asked again, not taken as rye
-        bread."""
-        if intent.intent not in _MAY_ANSWER_WHICH:
-            return None  # another request: "how much is the third one"
-        for item in intent.items:
-            if item.sku in choices and not set(item.alternatives) & set(choices):
-                return item.sku
-        if intent.choice is not None:
-            if any(item.sku and item.sku not in choices for item in intent.items):
-                return None  # "add the bananas first" names its own product
-            return _offered(choices, intent.choice)
-        words = normalize(intent.text).split()
-        names = {sku: set(normalize(self.shop.product(sku).name).split()) for sku in choices}
-        shared = {w for w, n in Counter(w for n in names.values() for w in n).items() if n > 1}
-        shared |= set(normalize(asked).split())
-        spoken = " ".join(w for w in words if w not in shared)
-        telling = {sku: " ".join(sorted(n - shared)) for sku, n in names.items()}
-        named = [sku for sku in choices if telling[sku]]
-        if not spoken or not named:
-            return None
-        best = max(named, key=lambda sku: fuzz.partial_ratio(telling[sku], spoken))
-        return best if fuzz.token_set_ratio(telling[best], spoken) >= 60 else None
 
     def _confirm(self, intent: Intent, state: _State, speaker: str | None) -> str:
         pending, state.pending = state.pending, None
         if pending is None:
             return say.NOTHING_TO_CONFIRM
         if isinstance(pending, ConfirmCheckout):
-            return self._place_order(pending, intent, state, speaker)
+            return self.orders.place_order(pending, intent, state, speaker)
         if isinstance(pending, OfferSubstitute):
             return self._add_one(self.shop.product(pending.sku), pending.quantity,
                                  pending.options, state, speaker)
         if isinstance(pending, ConfirmCancel):
-            order = self.shop.set_order_status(pending.order_id, OrderStatus.CANCELLED, speaker)
-            self._order_id = order.id
-            return say.order_cancelled(order.id)
+            return self.orders.cancel_confirmed(pending, speaker)
         if isinstance(pending, ApproveOrder):
-            try:  # the voice that was asked said yes: no PIN, as for the operator's CLI
-                order = self.shop.approve_order(pending.order_id, speaker or "",
-                                                needs_pin=False)
-            except OrderError as exc:
-                if exc.code == "not_adult":
-                    return say.ONLY_ADULTS_APPROVE
-                return say.could_not_approve(exc.message)
-            self._order_id = order.id
-            return say.approved(order.id)
+            return self.orders.approve(pending, speaker)
         state.pending = pending  # "yes" to "which one?" answers nothing
         return pending.question
 
@@ -360,20 +241,12 @@ class Dialog:
             if isinstance(pending, ConfirmCheckout):
                 return say.ORDER_NOT_PLACED
             return say.CANCELLED
-        if re.search(r"\border\b", normalize(intent.text)):
-            return self._ask_cancel_order(state, speaker)
-        if state.just_changed and _THAT.search(normalize(intent.text)):
-            return self._undo(intent, state, speaker)  # "add bananas", "cancel that"
+        if intent.aspect == "order":  # "cancel my order"
+            return self.orders.ask_cancel_order(state, speaker)
+        if (state.just_changed and intent.aspect == "take_back") or (
+                state.just_corrected and intent.aspect == "never_mind"):
+            return self._undo(intent, state, speaker)  # "make that three", "never mind"
         return say.OKAY
-
-    def _ask_cancel_order(self, state: _State, speaker: str | None) -> str:
-        open_orders = [o for o in self.shop.orders(5) if o.status in
-                       (OrderStatus.PLACED, OrderStatus.PENDING_APPROVAL)]
-        if not open_orders:
-            return say.NO_OPEN_ORDER
-        order = open_orders[0]
-        state.pending = ConfirmCancel(order.id, say.cancel_question(order))
-        return state.pending.question
 
     # ---- cart changes -----------------------------------------------------------------
     def _remember_cart(self, state: _State) -> None:
@@ -382,20 +255,21 @@ class Dialog:
 
     def _add(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if intent.list_name and not intent.items:
-            intent = self._from_list(intent)
+            intent = self.lists.from_list(intent)
             if not intent.items:
                 return say.list_empty(intent.list_name or "shopping")
-        intent = self._with_last_product(intent, state)
+        intent = with_last_product(self.shop, intent, state)
         if not intent.items:
             return say.WHAT_TO_ADD
         replies: list[str] = []
         added: list[str] = []
         unsure: list[ItemSlot] = []
         for item in intent.items:
+            item = self._buyable(self._by_unit_said(item))
             if item.sku is not None and item.alternatives and (item.quantity or 1) >= 1:
                 unsure.append(item)  # asked about below, one at a time
                 continue
-            reply = self._add_item(item, state, speaker, added)
+            reply = self._add_item(item, state, speaker, added, unsure)
             if reply:
                 replies.append(reply)
         if unsure and state.pending is None:
@@ -409,22 +283,53 @@ class Dialog:
                 replies.append(suggestion)
         return " ".join(replies)
 
+    def _buyable(self, item: ItemSlot) -> ItemSlot:
+        """The choices for an item that names several products: every product the words
+        name as well as the best does, that can be bought now. One left is the item; none
+        left, the item is its best match (sold out: a substitute is offered)."""
+        if item.sku is None or not item.alternatives:
+            return item
+        named = [item.sku, *item.alternatives]
+        ranked = self.parser.index.search(item.query, limit=MAX_CHOICES * 3)
+        if ranked:
+            top = ranked[0][0]
+            said = {singular(w) for w in normalize(item.query).split()} - GLUE_WORDS
+            named += [p.sku for score, p in ranked if score >= top - CHOICE_MARGIN
+                      or said <= {singular(w) for w in normalize(p.name).split()}]
+        choices = [sku for sku in dict.fromkeys(named) if self.shop.product(sku).is_in_stock]
+        if len(choices) > 1:
+            return dataclasses.replace(item, sku=choices[0], alternatives=choices[1:])
+        product = self.shop.product(choices[0] if choices else item.sku)
+        return dataclasses.replace(item, sku=product.sku, name=product.name, alternatives=[])
+
+    def _by_unit_said(self, item: ItemSlot) -> ItemSlot:
+        """"a can of paint" when one of the paints is sold by the can: that one, not a
+        question about the roller."""
+        if not item.alternatives or item.unit is None or item.sku is None:
+            return item
+        sold = [sku for sku in (item.sku, *item.alternatives)
+                if unit_named(self.shop.product(sku).unit) == item.unit
+                or singular(normalize(self.shop.product(sku).unit)) == item.unit]
+        if len(sold) != 1:
+            return item
+        product = self.shop.product(sold[0])
+        return dataclasses.replace(item, sku=product.sku, name=product.name, alternatives=[])
+
     def _change_options(self, intent: Intent, state: _State, speaker: str | None) -> str:
         """"make that a large", "make it oat milk", "change it to two large ones": other
         options (and maybe a count) for the line the talk is about. "" when the utterance is
         not that: it names no option of that product, names another product, or does not
         refer back at all ("oat milk please" is an order of oat milk)."""
-        said = normalize(intent.text)
         # Never an add: "another large one" is a new line (``_with_last_product``).
         is_change = intent.intent is IntentName.SET_QUANTITY or (
-            intent.intent is IntentName.UNKNOWN and _CHANGE.search(said) is not None)
-        if not is_change or state.last_sku is None or not _REFERS_BACK.search(said):
+            intent.intent is IntentName.UNKNOWN and intent.is_change)
+        if not is_change or state.last_sku is None or not intent.refers_back:
             return ""
         product = self.shop.product(state.last_sku)
-        found = _options_said(said.split(), product.options)
+        found = options_said(intent.text, product.options)
         option_words = {w for value in found.values() for w in value.split()}
         if not found or any(i.sku != product.sku and set(i.query.split()) - option_words
-                            - _BACK_WORDS - {"a", "an"} for i in intent.items):
+                            - BACK_WORDS - {"a", "an"} for i in intent.items):
             return ""
         line = next((ln for ln in self.shop.lines_for(product.sku)
                      if ln.options == state.last_options), None)
@@ -444,53 +349,10 @@ class Dialog:
         state.last_options = dict(line.options)
         return say.now_have(describe(product.name, line.quantity, line.options, product.unit))
 
-    def _from_list(self, intent: Intent) -> Intent:
-        """"add everything from my shopping list": the list's items as an order (the list
-        stays as it is)."""
-        entries = self.shop.list_items(ListName(intent.list_name or "shopping"))
-        items = tuple(ItemSlot(query=entry.label.lower(), sku=entry.sku,
-                               quantity=entry.quantity, score=1.0) if entry.sku
-                      else self._listed_words(entry.label, entry.quantity) for entry in entries)
-        return dataclasses.replace(intent, items=items)
-
-    def _listed_words(self, label: str, quantity: int) -> ItemSlot:
-        """A list entry kept as the shopper's words ("milk"), read as an order now: one
-        product, or several to ask about."""
-        found = self.parser.parse(f"add {label}").items
-        item = found[0] if len(found) == 1 else ItemSlot(query=label.lower())
-        return dataclasses.replace(item, quantity=quantity)
-
-    def _with_last_product(self, intent: Intent, state: _State) -> Intent:
-        """"another one", "take it off", "two more of those", "another large one": an item
-        named only by a pronoun (or not at all), perhaps with options of its own, is the
-        product the conversation was last about, in the options of its last line."""
-        if _REFERS_BACK.search(normalize(intent.text)) is None or state.last_sku is None:
-            return intent
-        product = self.shop.find_product(state.last_sku)
-        if product is None:
-            return intent
-        options = dict(state.last_options)
-        for item in intent.items:
-            words = set(item.query.split()) - _BACK_WORDS - {"a", "an"}
-            found = _options_said(item.query.split(), product.options) if words else {}
-            if words and words <= {w for v in found.values() for w in normalize(v).split()}:
-                options.update(found)  # "another large one": only options of that product
-            elif item.sku is not None or words:
-                return intent  # another product is named
-            # Options heard without a product come without their group: find it.
-            for value in item.options.values():
-                group = next((g for g, values in product.options.items() if value in values),
-                             None)
-                if group is None:
-                    return intent
-                options[group] = value
-        quantity = next((i.quantity for i in intent.items if i.quantity is not None), None)
-        slot = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
-                        quantity=quantity, options=options, score=1.0)
-        return dataclasses.replace(intent, items=(slot,))
-
     def _add_item(self, item: ItemSlot, state: _State, speaker: str | None,
-                  added: list[str]) -> str:
+                  added: list[str], unsure: list[ItemSlot] | None = None) -> str:
+        """Add one item, or say why not; an item whose product needs an option it was not
+        given goes to ``unsure``, to be asked about."""
         if item.sku is None:
             return say.not_found(item.query)
         quantity = 1 if item.quantity is None else item.quantity
@@ -512,9 +374,13 @@ class Dialog:
         if product.stock is not None and product.stock < quantity + self.shop.in_cart(
                 product.sku):
             return say.over_stock(product.stock, product, self.shop.in_cart(product.sku))
-        reply = self._add_product(product, quantity, item.options, state, speaker)
+        if product.missing_options(item.options) and unsure is not None:
+            unsure.append(item)
+            return ""
+        options = product.with_defaults(item.options)
+        reply = self._add_product(product, quantity, options, state, speaker)
         if not reply:
-            added.append(describe(product.name, quantity, item.options, product.unit))
+            added.append(describe(product.name, quantity, options, product.unit))
         return reply
 
     def _add_product(self, product: Product, quantity: int, options: dict[str, str],
@@ -536,12 +402,27 @@ class Dialog:
 
     def _ask_which(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
         assert item.sku is not None
+        if not item.alternatives:
+            return self._ask_options(item, then, state)
         choices = (item.sku, *item.alternatives)
         names = [self.shop.product(sku).name.lower() for sku in choices]
-        state.pending = ChooseProduct(item, choices, say.which(item.query, names), then)
+        shown = names if len(names) <= MAX_CHOICES else names[:MAX_CHOICES - 1]
+        state.pending = ChooseProduct(item, choices, say.which(item.query, shown,
+                                                               len(names) - len(shown)), then)
+        return state.pending.question
+
+    def _ask_options(self, item: ItemSlot, then: tuple[ItemSlot, ...], state: _State) -> str:
+        """"Which colour: bright white, eggshell or sage green?": the groups the order left
+        out that have no default, asked together."""
+        product = self.shop.product(item.sku or "")
+        groups = product.missing_options(item.options)
+        state.pending = ChooseOptions(item, groups, say.which_options(
+            [(g, product.options[g]) for g in groups]), then)
+        state.last_sku, state.last_options = product.sku, dict(item.options)
         return state.pending.question
 
     def _offer_substitute(self, product: Product, quantity: int, state: _State) -> str:
+        talk_about(product.sku, state)  # "actually make that three" is about it
         substitute = self.shop.substitute_for(product)
         if substitute is None:
             return say.out_of_stock(product.name)
@@ -578,7 +459,7 @@ class Dialog:
                             state: _State) -> str:
         """"half a dozen eggs" when eggs come by the dozen: never one dozen, never six dozen,
         without asking."""
-        dozens = _whole_dozens(singles)
+        dozens = whole_dozens(singles)
         offer = describe(product.name, dozens, options, product.unit)
         state.pending = OfferSubstitute(product.sku, dozens, say.shall_i_add(offer),
                                         options)
@@ -591,12 +472,12 @@ class Dialog:
                        if "bought with" in r.reason]
         if not suggestions:
             return ""
-        return say.goes_with(suggestions[0].product.name)
+        return say.goes_with(suggestions[0].product)
 
     def _remove(self, intent: Intent, state: _State, speaker: str | None) -> str:
         if intent.list_name:
-            return self._remove_from_list(intent, speaker)
-        resolved = self._with_last_product(intent, state)
+            return self.lists.remove_from_list(intent, speaker)
+        resolved = with_last_product(self.shop, intent, state)
         is_reference = resolved is not intent  # "take it off": the line the talk is about
         if not resolved.items:
             return say.WHAT_TO_REMOVE
@@ -672,7 +553,8 @@ class Dialog:
             targets = [(self._cart_sku(i) or i.sku, i.quantity, i.options or None)
                        for i in intent.items]
         else:  # "make it three": the line the talk is about
-            targets = [(state.last_sku, intent.quantity, state.last_options)]
+            targets = [(state.last_sku, self._in_its_unit(state.last_sku, intent),
+                        state.last_options)]
         replies = []
         for (sku, quantity, options), item in zip(targets, (*intent.items, None), strict=False):
             if (quantity is None and options and item is not None and sku is not None
@@ -688,9 +570,12 @@ class Dialog:
             if quantity < 0:
                 replies.append(say.not_a_positive_amount(quantity))
                 continue
-            stock = self.shop.product(sku).stock
-            if stock is not None and quantity > stock:
-                replies.append(say.over_stock(stock, self.shop.product(sku), 0))
+            product = self.shop.product(sku)
+            if not product.is_in_stock:  # "add ground beef" (sold out), "make that three"
+                replies.append(self._offer_substitute(product, quantity, state))
+                continue
+            if product.stock is not None and quantity > product.stock:
+                replies.append(say.over_stock(product.stock, product, 0))
                 continue
             line = self._line_meant(sku, options if options is not None or sku != state.last_sku
                                     else state.last_options)
@@ -716,6 +601,15 @@ class Dialog:
             replies.append(say.now_have(describe(product.name, quantity, said, product.unit))
                            if quantity else say.removed_all(product.name))
         return " ".join(replies)
+
+    def _in_its_unit(self, sku: str | None, intent: Intent) -> int | None:
+        """A bare amount in the product's own unit: "two dozen" of eggs sold by the dozen
+        is two."""
+        if sku is None or intent.quantity is None or intent.unit != "dozen":
+            return intent.quantity
+        if self.shop.product(sku).unit == BY_THE_DOZEN:
+            return intent.quantity // 12
+        return intent.quantity
 
     def _restyle(self, sku: str, options: dict[str, str], item: ItemSlot, state: _State,
                  speaker: str | None) -> str:
@@ -762,22 +656,8 @@ class Dialog:
         self.shop.restore_cart(state.undo.pop(), speaker)
         return say.undone(self._read_cart(self.shop.cart()))
 
-    def _usual_order(self, speaker: str | None) -> Order | None:
-        """The speaker's own lines of the latest order they took part in; for an unknown
-        voice, the household's latest order."""
-        for order in self.shop.orders(50):
-            if order.status is OrderStatus.CANCELLED:
-                continue
-            if speaker is None:
-                return order
-            mine = tuple(ln for ln in order.lines if ln.added_by == speaker or (
-                ln.added_by is None and order.placed_by == speaker))
-            if mine:
-                return dataclasses.replace(order, lines=mine)
-        return None
-
     def _reorder(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        order = self._usual_order(speaker)
+        order = self.orders.usual_order(speaker)
         if order is None:
             return say.NOTHING_TO_REORDER
         self._remember_cart(state)
@@ -785,174 +665,19 @@ class Dialog:
         if not added:
             state.undo.pop()
             return say.NONE_TO_REORDER
-        return say.usual_added(speaker, _spoken_lines(added, self.shop))
+        return say.usual_added(speaker, spoken_lines(added, self.shop))
 
     # ---- reading things out -------------------------------------------------------------
     def _read_cart(self, cart: Cart) -> str:
         if cart.is_empty:
             return say.CART_EMPTY
-        return say.cart_reading(_spoken_lines(cart.lines, self.shop), cart.total_cents)
+        return say.cart_reading(spoken_lines(cart.lines, self.shop), cart.total_cents)
 
     def _view_cart(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        return self._read_cart(self.shop.cart())
-
-    def _price(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        intent = self._with_last_product(intent, state)  # "how much is it?"
-        known = [i for i in intent.items if i.sku]
-        if not known:
-            return say.WHICH_PRICE
-        if len(known) == 1 and known[0].alternatives:  # "how much is the paint": which?
-            skus = [known[0].sku or "", *known[0].alternatives][:MAX_PRICES_SAID]
-            return " ".join(self._price_of(self.shop.product(sku), None) for sku in skus)
-        if len(known) == 1:
-            self._talk_about(known[0].sku, state)
-        return " ".join(self._price_of(self.shop.product(i.sku or ""), i.quantity)
-                        for i in known)
-
-    @staticmethod
-    def _talk_about(sku: str | None, state: _State) -> None:
-        """A product asked about becomes what "it" means ("how much is the oat milk?" ...
-        "add it")."""
-        if sku is not None and sku != state.last_sku:
-            state.last_sku, state.last_options = sku, {}
-
-    def _price_of(self, product: Product, quantity: int | None) -> str:
-        return say.price(product, self.shop.unit_price_cents(product), quantity)
-
-    def _info(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        intent = self._with_last_product(intent, state)  # "tell me about it"
-        known = [i for i in intent.items if i.sku]
-        if not known:
-            return say.WHICH_INFO
-        product = self.shop.product(known[0].sku or "")
-        self._talk_about(product.sku, state)
-        if intent.tags:  # "is the rye bread gluten free": that, and only what the catalog says
-            return " ".join(say.is_tagged(product.name, tag, tag in product.tags)
-                            for tag in intent.tags)
-        parts = [say.product_sentence(product)]
-        if product.tags:
-            parts.append(say.tags(product.tags))
-        parts.append(self._price_of(product, None))
-        if not product.is_in_stock:
-            parts.append(say.OUT_OF_STOCK_NOW)
-        return " ".join(parts)
-
-    def _search(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        found = self._search_products(intent)
-        named = [self.shop.product(i.sku) for i in intent.items
-                 if i.sku and i.score >= WHOLE_NAME_SCORE]
-        if named and not any(p.is_in_stock for p in named):  # in the catalog, sold out
-            return say.out_of_stock(named[0].name)
-        what = " ".join([*intent.tags, *(i.query for i in intent.items),
-                         intent.category or ""]).strip()  # "white bread"
-        if not found and intent.category and intent.items:  # others of the kind asked for
-            found = [p for p in self.parser.index.products
-                     if p.category == intent.category and p.is_in_stock]
-        if not found:
-            return say.we_have_none(what)
-        if intent.items and not named:  # "white bread": not that, but others like it
-            return say.none_but(what, [p.name.lower() for p in found[:3]])
-        if len(found) == 1:
-            self._talk_about(found[0].sku, state)
-        return say.we_have([p.name.lower() for p in found[:3]], len(found) - 3)
-
-    def _search_products(self, intent: Intent) -> list[Product]:
-        candidates: list[Product] = []
-        for item in intent.items:
-            candidates += [p for _, p in self.parser.index.search(item.query, limit=20)]
-        if not intent.items:
-            candidates = self.parser.index.products
-        found = [p for p in candidates
-                 if (not intent.category or p.category == intent.category)
-                 and all(t in p.tags for t in intent.tags)]
-        unique = {p.sku: p for p in found}
-        return [p for p in unique.values() if p.is_in_stock]
-
-    def _recommend(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        suggestions = recommend(self.shop, speaker, limit=2)
-        if not suggestions:
-            return say.NO_SUGGESTION
-        return say.how_about([f"{s.product.name.lower()}, since {s.reason}" for s in suggestions])
-
-    def _deals(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        promotions = self.shop.active_promotions()
-        if intent.items:
-            skus = {i.sku for i in intent.items} | {a for i in intent.items for a in i.alternatives}
-            promotions = [p for p in promotions if p.sku in skus] or promotions
-        if not promotions:
-            return say.NO_DEALS
-        return say.deals([p.description for p in promotions[:3]])
-
-    def _order_status(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        orders = self.shop.orders(1)
-        if not orders:
-            return say.NO_ORDERS
-        order = orders[0]
-        profile = self.shop.find_profile(speaker)
-        if order.status is OrderStatus.PENDING_APPROVAL and profile \
-                and profile.role is Role.ADULT:
-            lines = _spoken_lines(order.lines, self.shop)
-            state.pending = ApproveOrder(order.id, say.approve_question(order, lines))
-            return state.pending.question
-        delivery = (self.shop.delivery_state(order.id)
-                    if order.status is OrderStatus.PLACED else None)
-        return say.last_order(order, delivery)
-
-    def _add_to_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        list_name = ListName(intent.list_name or "shopping")
-        if not intent.items:
-            return say.what_to_list(list_name)
-        names = []
-        for item in intent.items:
-            if item.quantity is not None and item.quantity < 1:
-                return say.not_a_positive_amount(item.quantity)
-            # "milk" names several products: the list keeps the shopper's word, and which
-            # milk is asked when the list is ordered.
-            label = item.query if item.alternatives or not item.name else item.name
-            sku = None if item.alternatives else item.sku
-            quantity = min(item.quantity or 1, MAX_LINE_QUANTITY)
-            if (sku is not None and item.unit == SINGLE_UNIT
-                    and self.shop.product(sku).unit == BY_THE_DOZEN):
-                quantity = _whole_dozens(quantity)  # "half a dozen eggs": a dozen, said so
-            try:
-                self.shop.add_to_list(list_name, label, sku, quantity, speaker)
-            except CartError as exc:  # more than a line can hold
-                return say.sorry(exc.message)
-            names.append(self._listed_as(label, sku, quantity))
-        return say.listed(names, list_name)
-
-    def _listed_as(self, label: str, sku: str | None, quantity: int) -> str:
-        """A list entry as said aloud: "two bags of rice", "a dozen large eggs"; an entry
-        kept as the shopper's word ("milk") is that word, counted when more than one."""
-        if sku is not None:
-            return describe(label, quantity, {}, self.shop.product(sku).unit)
-        return label.lower() if quantity == 1 else describe(label, quantity)
-
-    def _remove_from_list(self, intent: Intent, speaker: str | None) -> str:
-        """"take milk off my shopping list" (the entries that are that product, or were
-        kept as those words); "clear my shopping list" (every entry)."""
-        list_name = ListName(intent.list_name or "shopping")
-        entries = self.shop.list_items(list_name)
-        if not intent.items:
-            for entry in entries:
-                self.shop.remove_from_list(entry.id, speaker)
-            return say.list_cleared(list_name) if entries else say.list_empty(list_name)
-        replies = []
-        for item in intent.items:
-            meant = [e for e in entries if _is_listed_as(e, item)]
-            for entry in meant:
-                self.shop.remove_from_list(entry.id, speaker)
-            replies.append(say.unlisted(meant[0].label.lower(), list_name) if meant
-                           else say.not_listed(item.query, list_name))
-        return " ".join(replies)
-
-    def _view_list(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        list_name = ListName(intent.list_name or "shopping")
-        items = self.shop.list_items(list_name)
-        if not items:
-            return say.list_empty(list_name)
-        return say.list_reading(list_name, [self._listed_as(i.label, i.sku, i.quantity)
-                                             for i in items])
+        cart = self.shop.cart()
+        if intent.aspect == "total" and not cart.is_empty:
+            return say.cart_total(sum(ln.quantity for ln in cart.lines), cart.total_cents)
+        return self._read_cart(cart)
 
     def _feedback(self, intent: Intent, state: _State, speaker: str | None) -> str:
         self.shop.add_feedback(intent.text, intent.rating, speaker)
@@ -975,7 +700,7 @@ class Dialog:
         return describe(first.name, 2, {}, first.unit), second.name.lower()
 
     def _unknown(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        friendly = say.small_talk(intent.text)
+        friendly = say.small_talk(intent.social)
         if friendly:
             return friendly
         if state.pending:
@@ -986,82 +711,27 @@ class Dialog:
         return state.last_reply or say.NOTHING_SAID
 
     # ---- checkout ---------------------------------------------------------------------
-    def _checkout(self, intent: Intent, state: _State, speaker: str | None) -> str:
-        cart = self.shop.cart()
-        if cart.is_empty:
-            return say.NOTHING_TO_CHECK_OUT
-        refusal = self._checkout_refusal(speaker, cart)
-        if refusal:
-            return refusal
-        question = say.readback(_spoken_lines(cart.lines, self.shop), cart.total_cents,
-                                self._confirm_prompt(speaker))
-        state.pending = ConfirmCheckout(cart.total_cents, speaker, question)
-        return question
-
-    def _confirm_prompt(self, speaker: str | None) -> str:
-        profile = self.shop.find_profile(speaker)
-        return say.SAY_PIN if profile and profile.has_pin else say.SHALL_I_PLACE
-
-    def _checkout_refusal(self, speaker: str | None, cart: Cart) -> str:
-        profiles = self.shop.profiles()
-        profile = self.shop.find_profile(speaker)
-        allow_unknown = (self.settings.allow_unknown_checkout
-                         or self.shop.setting("allow_unknown_checkout") == "1")
-        if profiles and profile is None and not allow_unknown:
-            return say.UNKNOWN_VOICE
-        limit = profile.spending_limit_cents if profile else None
-        if limit is not None and cart.total_cents > limit:
-            return say.over_limit(cart.total_cents, limit)
-        return ""
-
-    def _place_order(self, pending: ConfirmCheckout, intent: Intent, state: _State,
-                     speaker: str | None) -> str:
-        cart = self.shop.cart()
-        if cart.total_cents != pending.total_cents:
-            return say.CART_CHANGED
-        if pending.speaker != speaker:
-            return say.NOT_YOUR_CHECKOUT
-        profile = self.shop.find_profile(speaker)
-        if profile and profile.has_pin and not self._pin_matches(speaker, intent.digits):
-            return say.WRONG_PIN
-        is_child = profile is not None and profile.role is Role.CHILD
-        status = OrderStatus.PENDING_APPROVAL if is_child else OrderStatus.PLACED
-        try:
-            order = self.shop.checkout(speaker, status)
-        except OrderError as exc:
-            return say.could_not_place(exc.message)
-        state.undo.clear()
-        self._order_id = order.id
-        return say.placed(order)
-
-    def _pin_matches(self, speaker: str | None, digits: str | None) -> bool:
-        stored = self.shop.pin_hash(speaker or "")
-        return bool(stored and digits and check_pin(digits, stored))
-
 
 _ANSWERS = frozenset({IntentName.CONFIRM, IntentName.DENY, IntentName.CANCEL,
                       IntentName.REPEAT, IntentName.UNKNOWN, IntentName.HELP})
-WHOLE_NAME_SCORE = 0.99
-"""A match this good names the product itself, not one of its words ("large" of eggs)."""
-MAX_PRICES_SAID = 3
-"""Asked the price of a word several products share ("the paint"), the first this many."""
-_THAT = re.compile(r"\b(that|it|this)\b")
-"""What "cancel that" points back to: the change just made."""
-_ASKS_ABOUT = frozenset({IntentName.PRICE_QUERY, IntentName.PRODUCT_INFO})
-_MAY_ANSWER_WHICH = frozenset({IntentName.UNKNOWN, IntentName.ADD_ITEM, IntentName.CONFIRM,
-                               IntentName.SET_QUANTITY})
-"""What an answer to "which one?" can be: a place or a name said alone or as an order ("the
-oat one", "add the second one"); a question or a removal that says "the third one" is not."""
-
-
-_REFERS_BACK = re.compile(r"\b(it|that|them|they|those|this|these|another|one more|(the )?same "
-                          r"again|more)\b")
-_GLUE_WORDS = frozenset({"a", "an", "the", "of", "and", "with", "some", "in", "for", "on",
-                         "first", "last", "then", "too", "also", "please", "now", "again",
-                         "one", "ones", "more", "my", "our", "to", "size"})
+MAX_CHOICES = 4
+"""At most this many products are named in "which one?"; more are counted ("and two
+more")."""
+CHOICE_MARGIN = 0.06
+"""A product the words name within this much of the best match is one of the choices."""
+_CORRECTIONS = frozenset({IntentName.SET_QUANTITY, IntentName.UNKNOWN})
+"""Turns that change what was said before ("make that three", "make it a large")."""
 MIN_WORD_LIKENESS = 85
 """A word said counts as a word of the product's name at this likeness (0-100), so a typo
 ("croisants") names it and another word ("boots" for belts, "aaa" for AA) does not."""
+
+
+def _refused_amount(intent: Intent) -> str:
+    """"add minus five bananas", "add 99999999999999999999 eggs": refused as said; "" when
+    every amount can be had."""
+    said = intent.amount_said or next((i.amount_said for i in intent.items if i.amount_said),
+                                      None)
+    return say.unusable_amount(said, MAX_LINE_QUANTITY) if said else ""
 
 
 def _unexplained_words(query: str, product: Product) -> bool:
@@ -1071,49 +741,11 @@ def _unexplained_words(query: str, product: Product) -> bool:
               *(v for values in product.options.values() for v in values)]
     known = {singular(w) for label in labels for w in normalize(label).split()}
     for word in normalize(query).split():
-        if word in _GLUE_WORDS or singular(word) in known:
+        if word in GLUE_WORDS or singular(word) in known:
             continue
         if max((fuzz.ratio(singular(word), k) for k in known), default=0) < MIN_WORD_LIKENESS:
             return True
     return False
-
-
-def _offered(choices: Sequence[str], place: int) -> str | None:
-    """The choice at a place said ("the second one" 2, "the last one" -1); None past the
-    end."""
-    index = place - 1 if place > 0 else place
-    return choices[index] if -len(choices) <= index < len(choices) else None
-
-
-def _leading_count(text: str) -> int | None:
-    """A count said with the answer to "which one?": "two of the interior one"."""
-    words = normalize(text).split()
-    if not words or words[0] not in NUMBER_WORDS:
-        return None
-    return leading_quantity(words)[0]
-
-
-def _options_said(words: Sequence[str], options: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """Per option group, the longest of its values said as a phrase in ``words``."""
-    found: dict[str, str] = {}
-    padded = f" {' '.join(words)} "
-    for group, values in options.items():
-        heard = [v for v in values if f" {normalize(v)} " in padded]
-        if heard:
-            found[group] = max(heard, key=len)
-    return found
-
-
-def _whole_dozens(singles: int) -> int:
-    """The dozens that hold this many single items, rounded up (never fewer)."""
-    return -(-singles // 12)
-
-
-def _is_listed_as(entry: ListItem, item: ItemSlot) -> bool:
-    """The list entry is the item said: the same product, or the same words."""
-    said = {normalize(item.query), singular(normalize(item.query))}
-    return ((entry.sku is not None and entry.sku == item.sku)
-            or normalize(entry.label) in said or singular(normalize(entry.label)) in said)
 
 
 def _said_in_plural(query: str, name: str) -> bool:
@@ -1122,6 +754,4 @@ def _said_in_plural(query: str, name: str) -> bool:
     return bool(said and named) and said[-1] != named[-1] and singular(said[-1]) == named[-1]
 
 
-_CHANGE = re.compile(r"\b(make|change|switch|instead)\b")
-_BACK_WORDS = frozenset({"same", "again", "the", "one", "ones", "more", "it", "that", "them",
-                         "those", "these", "this", "of", "they"})
+

@@ -29,6 +29,21 @@ class ChooseProduct:
 
 
 @dataclass(frozen=True)
+class ChooseOptions:
+    """"Which colour: bright white, eggshell or sage green?" for a product ordered without a
+    value of a group that has no default."""
+
+    kind: ClassVar[str] = "options"
+    item: ItemSlot
+    """The order as said, with the product and the options heard so far."""
+    groups: tuple[str, ...]
+    """The groups still to be named, in the catalog's order."""
+    question: str
+    then: tuple[ItemSlot, ...] = ()
+    """Items of the same request still to be added (or asked about)."""
+
+
+@dataclass(frozen=True)
 class ConfirmCheckout:
     """The order read back, waiting for "yes" or the speaker's PIN."""
 
@@ -69,13 +84,18 @@ class ApproveOrder:
     question: str
 
 
-Question = ChooseProduct | ConfirmCheckout | OfferSubstitute | ConfirmCancel | ApproveOrder
+Question = (ChooseProduct | ChooseOptions | ConfirmCheckout | OfferSubstitute | ConfirmCancel
+            | ApproveOrder)
 
 
 def to_dict(question: Question) -> dict[str, Any]:
     if isinstance(question, ChooseProduct):
         return {"kind": question.kind, "item": question.item.to_dict(),
                 "choices": list(question.choices), "question": question.question,
+                "then": [i.to_dict() for i in question.then]}
+    if isinstance(question, ChooseOptions):
+        return {"kind": question.kind, "item": question.item.to_dict(),
+                "groups": list(question.groups), "question": question.question,
                 "then": [i.to_dict() for i in question.then]}
     if isinstance(question, ConfirmCheckout):
         return {"kind": question.kind, "total_cents": question.total_cents,
@@ -96,6 +116,10 @@ def from_dict(data: Any) -> Question | None:
         if kind == ChooseProduct.kind:
             return ChooseProduct(ItemSlot.from_dict(data["item"]),
                                  tuple(str(s) for s in data["choices"]), question,
+                                 tuple(ItemSlot.from_dict(i) for i in data.get("then", ())))
+        if kind == ChooseOptions.kind:
+            return ChooseOptions(ItemSlot.from_dict(data["item"]),
+                                 tuple(str(g) for g in data["groups"]), question,
                                  tuple(ItemSlot.from_dict(i) for i in data.get("then", ())))
         if kind == ConfirmCheckout.kind:
             return ConfirmCheckout(int(data["total_cents"]), data.get("speaker"), question)

@@ -8,13 +8,11 @@ nothing that decides. Products and lines are described by ``replies.describe`` (
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..money import number_to_words, speak_cents
-from ..replies import comes_by, describe, is_plural_name, join
+from ..replies import COUNTED_BY_NAME, comes_by, describe, is_plural_name, join, spoken_unit
 from ..shop.models import DeliveryState, Order, OrderStatus, Product
-from ..text import normalize
 
 
 def not_caught(example: str) -> str:
@@ -83,6 +81,14 @@ def not_a_positive_amount(quantity: int) -> str:
     return f"Sorry, I can't do {amount}; say how many, like two."
 
 
+def unusable_amount(said: str, most: int) -> str:
+    """A negative or absurd amount, refused in the words it was said."""
+    if said.startswith("minus"):
+        return not_a_positive_amount(-1)
+    return f"{said.capitalize()} is more than I can add at once; the most is " \
+        f"{quantity_words(most)}."
+
+
 def only_whole(name: str, unit: str | None) -> str:
     """Part of one asked for ("half a gallon of whole milk")."""
     return f"Sorry, {comes_by(name, unit)}; I can only add whole ones."
@@ -121,8 +127,17 @@ def product_sentence(product: Product) -> str:
     return text if text[-1] in ".!?" else f"{text}."
 
 
-def which(query: str, names: Sequence[str]) -> str:
+def which(query: str, names: Sequence[str], more: int = 0) -> str:
+    """"Which bread: rye or sourdough?"; past the few named, "and two more"."""
+    if more > 0:
+        return f"Which {query or 'one'}: {', '.join(names)} and {quantity_words(more)} more?"
     return f"Which {query or 'one'}: {join(names, 'or')}?"
+
+
+def which_options(groups: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """"Which colour: bright white, eggshell or sage green?", one sentence per group."""
+    asked = [f"which {group}: {join(values, 'or')}?" for group, values in groups]
+    return " And ".join(asked)[:1].upper() + " And ".join(asked)[1:]
 
 
 def several_to_choose(queries: Sequence[str]) -> str:
@@ -162,8 +177,9 @@ def whole_dozens_offer(name: str, offer: str) -> str:
     return f"{comes_by(name, 'dozen').capitalize()}. {shall_i_add(offer)}"
 
 
-def goes_with(name: str) -> str:
-    return f"People often get {name.lower()} with that."
+def goes_with(product: Product) -> str:
+    """"People often get a latte with that", "... a box of penne ..."."""
+    return f"People often get {describe(product.name, 1, {}, product.unit)} with that."
 
 
 def not_in_cart(query: str) -> str:
@@ -200,9 +216,44 @@ def cart_reading(lines: str, total_cents: int) -> str:
     return f"Your cart has {lines}. The total is {speak_cents(total_cents)}."
 
 
-def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
+def cart_total(count: int, total_cents: int) -> str:
+    """"How much is everything": the cart's total, and how many things make it."""
+    things = "one thing" if count == 1 else f"{quantity_words(count)} things"
+    return f"Everything in your cart, {things}, comes to {speak_cents(total_cents)}."
+
+
+def last_order_lines(order: Order, lines: str) -> str:
+    return (f"Your last order, number {order.id}, was {lines}, for "
+            f"{speak_cents(order.total_cents)}.")
+
+
+def for_need(need: str, names: Sequence[str], more: int) -> str:
+    """"For a headache we have pain reliever." """
+    extra = f", and {quantity_words(more)} more" if more > 0 else ""
+    return f"For {need}, we have {join(names)}{extra}."
+
+
+def cheapest(product: Product, unit_price_cents: int) -> str:
     per = f" a {product.unit}" if product.unit and product.unit != "each" else " each"
-    text = f"{product.name} {_is_are(product.name)} {speak_cents(unit_price_cents)}{per}"
+    return (f"The cheapest is {product.name.lower()}, at {speak_cents(unit_price_cents)}"
+            f"{per}.")
+
+
+def sentence_start(words: str) -> str:
+    """``words`` opening a sentence: its first letter a capital, the rest as they are."""
+    return words[:1].upper() + words[1:]
+
+
+def price(product: Product, unit_price_cents: int, quantity: int | None) -> str:
+    """"A latte is three dollars", "Bananas are ... a bunch", "Dish soap is ... a bottle"."""
+    if spoken_unit(product.unit) in COUNTED_BY_NAME and not is_plural_name(product.name):
+        subject, per = describe(product.name, 1), ""  # "a latte", "an americano"
+    else:
+        per = f" a {spoken_unit(product.unit)}" if spoken_unit(product.unit) not in \
+            COUNTED_BY_NAME else " each"
+        subject = product.name.lower()
+    text = (f"{sentence_start(subject)} {_is_are(product.name)} "
+            f"{speak_cents(unit_price_cents)}{per}")
     if unit_price_cents != product.price_cents:
         text += f", on sale from {speak_cents(product.price_cents)}"
     if quantity and quantity > 1:
@@ -351,15 +402,7 @@ def welcome_back(speaker: str, count: int) -> str:
             f"item{'s' if count != 1 else ''} waiting in your cart. ")
 
 
-_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|hi there|hello there)$")
-_THANKS = re.compile(r"^(thanks|thank you|thank you very much|thanks a lot|cheers|great thanks)$")
-
-
-def small_talk(text: str) -> str | None:
-    """A short friendly answer to a greeting or thanks, else None."""
-    said = normalize(text)
-    if _GREETING.match(said):
-        return "Hello! What can I get you?"
-    if _THANKS.match(said):
-        return "You're welcome."
-    return None
+def small_talk(social: str | None) -> str | None:
+    """A short friendly answer to a greeting or thanks said alone, else None."""
+    return {"greeting": "Hello! What can I get you?", "thanks": "You're welcome."}.get(
+        social or "")

@@ -57,10 +57,15 @@ class ItemSlot:
     half"); ``quantity`` is then its whole part or None. Never rounded: the dialog says the
     product comes in whole units."""
 
+    amount_said: str | None = None
+    """An amount no order can have, as said: a negative one ("minus five") or an absurd one
+    ("99999999999999999999"); ``quantity`` is then None, and the dialog refuses it."""
+
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "sku": self.sku, "name": self.name,
                 "quantity": self.quantity, "unit": self.unit, "options": dict(self.options),
-                "alternatives": list(self.alternatives), "fraction": self.fraction}
+                "alternatives": list(self.alternatives), "fraction": self.fraction,
+                "amount_said": self.amount_said}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ItemSlot:
@@ -68,7 +73,8 @@ class ItemSlot:
                    quantity=data.get("quantity"), unit=data.get("unit"),
                    options=dict(data.get("options") or {}),
                    alternatives=list(data.get("alternatives") or []),
-                   fraction=data.get("fraction"))
+                   fraction=data.get("fraction"),
+                   amount_said=data.get("amount_said"))
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,36 @@ class Intent:
     one" -1."""
     digits: str | None = None
     """A code said digit by digit ("four oh oh seven" "4007"), such as a purchase PIN."""
+    amount_said: str | None = None
+    """A bare amount no order can have, as said ("make it minus three"): ``quantity`` is then
+    None."""
+    unit: str | None = None
+    """The pack word said with a bare ``quantity``: "no wait, two dozen" is 24, "dozen"."""
+    refers_back: bool = False
+    """The utterance points back at what the talk is about: "it", "that", "them",
+    "another", "one more", "the same again"."""
+    is_change: bool = False
+    """It asks to change something said before: "make", "change", "switch", "instead"."""
+    social: str | None = None
+    """A greeting or thanks said alone: ``"greeting"`` or ``"thanks"``."""
+    need: str | None = None
+    """What a search asks for by use rather than name: "headache" in "anything for a
+    headache", "energy saving"."""
+    aspect: str | None = None
+    """What a question asks of its subject: ``"cheapest"`` ("the cheapest pasta"),
+    ``"total"`` ("how much is everything"), ``"lines"`` ("what did I order last time"),
+    ``"take_back"`` ("cancel that" said of the change just made), ``"never_mind"``,
+    ``"order"`` ("cancel my order")."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": str(self.intent), "items": [i.to_dict() for i in self.items],
                 "category": self.category, "tags": list(self.tags), "rating": self.rating,
                 "text": self.text, "confidence": round(self.confidence, 3),
                 "list": self.list_name, "quantity": self.quantity, "choice": self.choice,
-                "digits": self.digits}
+                "digits": self.digits, "need": self.need, "aspect": self.aspect,
+                "unit": self.unit, "amount_said": self.amount_said,
+                "refers_back": self.refers_back, "is_change": self.is_change,
+                "social": self.social}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Intent:
@@ -112,4 +141,8 @@ class Intent:
                    rating=data.get("rating"), text=data.get("text", ""),
                    confidence=float(data.get("confidence", 0.0)), list_name=data.get("list"),
                    quantity=data.get("quantity"), choice=data.get("choice"),
-                   digits=data.get("digits"))
+                   digits=data.get("digits"), need=data.get("need"),
+                   aspect=data.get("aspect"), unit=data.get("unit"),
+                   amount_said=data.get("amount_said"),
+                   refers_back=bool(data.get("refers_back", False)),
+                   is_change=bool(data.get("is_change", False)), social=data.get("social"))

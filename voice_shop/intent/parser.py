@@ -14,12 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..language.compiler import default_templates, rule_phrases
+from ..language.lexicon import lexicon
+from ..money import number_to_words
 from ..replies import PLURAL_ONLY
 from ..shop.models import Product
 from ..text import normalize, singular
 from .matcher import MATCH_THRESHOLD, CatalogIndex, Match
 from .model import Intent, IntentName, ItemSlot
 from .quantities import (
+    MAX_SPOKEN_QUANTITY,
     MIN_SPOKEN_DIGITS,
     NUMBER_WORDS,
     has_negative_amount,
@@ -39,29 +42,22 @@ _NUMBER = "(" + "|".join(sorted(NUMBER_WORDS)) + ")"
 _TYPED_CODE = re.compile(rf"((?:[a-z']+ )*)(\d{{{MIN_SPOKEN_DIGITS},}})")
 """A code typed as digits, alone or after a lead-in ("my pin is 4007": ``is_code_lead_in``)."""
 
-# Politeness, hesitations and hedges that carry no meaning for the shop.
-_FILLERS = re.compile(
-    r"\b(um+|uh+|er+|erm+|hmm+|ah+|oh|okay so|so|well|like um|please|pls|thanks|thank you|"
-    r"kindly|could you|can you|would you|will you|would you mind|do me a favou?r and|"
-    r"i was wondering if you could|i wonder if you could|go ahead and|just|actually|also|"
-    r"i('ve)? changed my mind|i changed my mind|no wait|wait a (second|minute)|"
-    r"hey there|hi|hello|for me|real quick|if you can|if you could|right now)\b")
+_WORDS = lexicon()
+_LANGUAGE = default_templates()
 
-_CONFIRM = re.compile(
-    r"^(yes|yeah|yea|yep|yup|sure|ok|okay|correct|confirm(ed)?|right|absolutely|definitely|"
-    r"affirmative|of course|certainly|fine|perfect|great|sounds good|that's right|"
-    r"that is right|that's correct|do it|go ahead|yes place (it|the order)|"
-    r"i confirm|i do|go for it|that's fine|looks good|alright|all right)"
-    r"( (yes|please|do it|go ahead|place (it|the order)|that's (right|correct)|"
-    r"order it|buy it|sure|thanks|confirm))*$")
-_DENY = re.compile(
-    r"^(no|nope|nah|no thanks|no thank you|not now|negative|don't|do not|wrong|"
-    r"that's wrong|that's not right|that is not right|not really|i don't think so|"
-    r"no way|don't do it|do not do it|don't place it|not yet|hold on|wait|"
-    r"wait a (second|minute|sec)|i('ve)? changed my mind)"
-    r"( (no|thanks|don't|not now|that's wrong|do not|please|wait|a (second|minute|sec)|"
-    r"hold on))*$")
-_HESITATION = re.compile(r"^((um+|uh+|er+|erm+|hmm+|ah+|oh|so|well|actually|okay so) )+")
+
+def _rule_pattern(rule: str) -> str:
+    """An expansion rule of the shop's language as a regex alternation, longest first."""
+    phrases = sorted(rule_phrases(_LANGUAGE, rule), key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(p) for p in phrases) + ")"
+
+
+# Politeness, hesitations and hedges that carry no meaning for the shop; yes and no: rules
+# of the shop's language. "so" is a filler, but not in "so far".
+_FILLERS = re.compile(rf"\b({_rule_pattern('filler')}|so(?! far\b))\b")
+_CONFIRM = re.compile(rf"^{_rule_pattern('yes_words')}( {_rule_pattern('yes_more')})*$")
+_DENY = re.compile(rf"^{_rule_pattern('no_words')}( {_rule_pattern('no_more')})*$")
+_HESITATION = re.compile(rf"^({_rule_pattern('hesitation')} )+")
 
 _FROM_LIST = re.compile(
     r"^(add|buy|order|get|put)( me)? (everything|all|all the (items|things)|the (items|"
@@ -117,7 +113,7 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                      r"everything|my order))?|i'm (done|ready to (pay|order))|that's "
                      r"(all|everything|it)|proceed to checkout|order now|ready to (pay|check "
                      r"out|order)|place order|complete purchase)\b|^place it$"),
-        (I.DEALS, r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|"
+        (I.DEALS, r"\b(deals?|on sale|on offer|sales|specials?|special offers?|promotions?|promos?|"
                   r"discounts?|discounted|coupons?|offers|bargains?|what's cheap)\b"),
         (I.FEEDBACK, r"\b(feedback|rate|rating|stars?|review|complain(t)?|(loved|hated|enjoyed"
                      r"|liked|disliked) (it|the (service|delivery|app|shopping))|the (service|"
@@ -129,7 +125,8 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
                       r"surprise me)\b"),
         (I.PRICE_QUERY, r"\b(how much (is|are|does|do|for|would|will|'s)|how much|price|"
                         r"prices|cost|costs|how expensive|what do .* go for)\b"),
-        (I.PRODUCT_INFO, r"\b(tell me (more )?about|what is in|what's in|ingredients|"
+        (I.PRODUCT_INFO, r"\bwhat about\b|"
+                         r"\b(tell me (more )?about|what is in|what's in|ingredients|"
                          r"describe|information (on|about)|info (on|about)|details (on|about|"
                          r"of)|what brand|who makes|how big is|what size is|is (it|the|that|"
                          r"your)( .*)? (vegan|gluten free|organic|dairy free|kosher|halal))\b"),
@@ -158,7 +155,6 @@ _RULES: tuple[tuple[IntentName, re.Pattern[str]], ...] = tuple(
 
 # The ways of asking for something, from the shop's language (the recogniser's grammar says
 # the same): "make me a large latte", "can i please get", "i'll go with".
-_LANGUAGE = default_templates()
 _ASK_PHRASES = tuple(rule_phrases(_LANGUAGE, "ask") + rule_phrases(_LANGUAGE, "add"))
 _OPENING_WORDS = frozenset(w for p in rule_phrases(_LANGUAGE, "opening") for w in p.split())
 _CLOSING_PHRASES = sorted(rule_phrases(_LANGUAGE, "closing"), key=len, reverse=True)
@@ -167,39 +163,81 @@ _ASK_PATTERN = re.compile(r"\b(" + "|".join(
 _RULES = (*_RULES[:-1], (_RULES[-1][0], re.compile(
     _ASK_PATTERN.pattern + "|" + _RULES[-1][1].pattern)))
 _AMOUNT_WORDS = frozenset({"a", "an", "some", "another", *NUMBER_WORDS})
+
+
+def _with_pointers(intent: Intent) -> Intent:
+    """The slots that say how an utterance points at the conversation: back at what it is
+    about ("it", "another"), at a change ("make", "instead"), at the order ("cancel my
+    order"), or at nothing (a greeting, thanks)."""
+    said = normalize(intent.text)
+    social = "greeting" if _HELLO.match(said) else "thanks" if _THANKS.match(said) else None
+    aspect = intent.aspect
+    if intent.intent is IntentName.CANCEL and aspect is None and re.search(r"\border\b", said):
+        aspect = "order"
+    return dataclasses.replace(intent, refers_back=_REFERENCE.search(said) is not None,
+                               is_change=_CHANGE.search(said) is not None, social=social,
+                               aspect=aspect)
+
+
+def _unusable(quantity: int | None, text: str, negative: bool) -> str | None:
+    """The amount as said when no order can have it: negative, or at the parser's cap."""
+    if quantity and negative:
+        return f"minus {number_to_words(quantity)}"
+    if quantity is not None and quantity >= MAX_SPOKEN_QUANTITY:
+        digits = max(re.findall(r"\d[\d,]*", text), key=len, default="")
+        if not digits:
+            return number_to_words(quantity)  # "a million"
+        return digits if len(digits) <= MAX_DIGITS_SAID else "that many"
+    return None
+
+
+def _without_unusable_amounts(intent: Intent, negative: bool) -> Intent:
+    """A negative or absurd amount is never reported as a quantity: it is ``amount_said``
+    ("add minus five bananas", "add 99999999999999999999 eggs"), for the dialog to refuse."""
+    text = intent.text
+    items = tuple(dataclasses.replace(i, quantity=None, amount_said=said)
+                  if (said := _unusable(i.quantity, text, negative)) else i
+                  for i in intent.items)
+    said = _unusable(intent.quantity, text, negative)
+    if said is None and items == intent.items:
+        return intent
+    return dataclasses.replace(intent, items=items, quantity=None if said else intent.quantity,
+                               amount_said=said)
+
+
+def _amount_correction(text: str) -> Intent | None:
+    """"no wait, two dozen", "actually, three": a new amount for what was just said."""
+    said = _CORRECTION.match(normalize(text.replace(",", " ")))
+    if said is None:
+        return None
+    words = said.group("amount").split()
+    while words and words[-1] in ("please", "instead", "then"):
+        words = words[:-1]
+    value, used = leading_quantity(words) if words else (None, 0)
+    if value is None or used != len(words):
+        return None
+    unit = "dozen" if words[-1] == "dozen" else None
+    return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=value, unit=unit)
+
+
+_NEED = re.compile(rf"^{_rule_pattern('need_lead')} {_rule_pattern('need_link')} "
+                   r"(?:(?:a|an|my|the|some|your|our) )?(?P<need>[a-z0-9][a-z0-9' ]*)$")
+_CHEAPEST = re.compile(rf"^(?:{_rule_pattern('cheapest')}|the cheapest) (?P<rest>.+)$")
+_CORRECTION = re.compile(rf"^{_rule_pattern('correction')} (?P<amount>.+)$")
+_TAKE_BACK = re.compile(rf"^{_rule_pattern('take_back')}$")
+_NEVER_MIND = re.compile(rf"^{_rule_pattern('never_mind')}$")
+_REFERENCE = re.compile(rf"\b{_rule_pattern('reference')}\b")
+_CHANGE = re.compile(rf"\b{_rule_pattern('change')}\b")
+_HELLO = re.compile(rf"^{_rule_pattern('hello')}$")
+_THANKS = re.compile(rf"^{_rule_pattern('thanks')}$")
+_WHOLE_TOTAL = re.compile(rf"^{_rule_pattern('whole_total')}$")
+_LAST_ORDER_LINES = re.compile(rf"^{_rule_pattern('last_order_lines')}$")
 MAX_UNKNOWN_LEAD_WORDS = 2
 """A bare product order may start with this many words the shop does not know ("brew a dark
 roast coffee"); more, and it is not understood."""
 
 # Words that name the action rather than the product; removed before slots are read.
-_TRIGGER_PHRASES = (
-    "what is the price of", "what goes well with", "how many", "what's the price of",
-    "tell me more about",
-    "how expensive are", "information about", "how expensive is", "remind me to buy",
-    "remind me to get", "how much would", "information on", "ingredients in", "ingredients of",
-    "no longer need", "no longer want", "never mind", "nevermind", "what goes with",
-    "are there any", "details about",
-    "how expensive", "how much does", "how much will", "tell me about", "what brand is",
-    "what kinds of", "what types of", "could i have", "do you carry", "do you stock",
-    "have you got", "how much are", "how much for", "i would like", "i would love",
-    "is there any", "remind me to", "what kind of", "what sort of", "what type of",
-    "could i get", "do not want", "do you have", "do you sell", "how much do", "how much is",
-    "i only need", "i only want", "ingredients", "let me have", "looking for", "you got any",
-    "can i have", "details of", "details on", "do you got", "don't need", "don't want",
-    "get rid of", "info about", "let me get", "make those", "may i have", "search for",
-    "what is in", "available", "can i get", "cross off", "for later", "i'll have", "i'll take",
-    "make that", "make them", "only need", "only want", "price for", "prices of", "recommend",
-    "take away", "what's in", "who makes", "describe", "how much", "i'd like", "i'd love",
-    "i'll get", "in stock", "look for", "price of", "quantity", "remember", "take off",
-    "take out", "as well", "find me", "give me", "go with", "got any", "include", "info on",
-    "instead", "is that", "make it", "no more", "pick up", "show me", "suggest", "we need",
-    "we want", "what is", "adjust", "amount", "cancel", "change", "delete", "do you", "get me",
-    "i need", "i want", "is the", "number", "prices", "remove", "search", "switch", "update",
-    "what's", "bring", "carry", "costs", "is it", "minus", "order", "price", "stock", "there",
-    "throw", "which", "also", "cost", "does", "drop", "find", "grab", "have", "keep", "lose",
-    "make", "need", "only", "save", "sell", "take", "toss", "want", "what", "add", "any", "are",
-    "buy", "get", "off", "out", "back", "put", "set", "too", "do", "is",
-)
+_TRIGGER_PHRASES = _WORDS.trigger_phrases
 _TRIGGER_WORDS = re.compile(
     r"\b(" + "|".join(sorted({*_TRIGGER_PHRASES, *_ASK_PHRASES}, key=len, reverse=True))
     + r")\b")
@@ -207,19 +245,14 @@ _CART_WORDS = re.compile(
     r"\b(to|in|into|on|onto|from|off|out of) (my|the|our) (shopping |grocery |wish )?"
     r"(cart|basket|trolley|order|list|wish ?list)\b|\b(my|the|our) (shopping |grocery |wish )?"
     r"(cart|basket|trolley|list)\b")
-_SPLIT_WORDS = {"and", "plus", "then", "along", "as well as"}
-_EDGE_WORDS = {"the", "some", "my", "our", "of", "with", "and", "those", "these", "that", "this",
-               "a", "an", "them", "it", "in", "on", "for", "to", "more", "extra", "please",
-               "one", "ones", "any", "your", "you", "i", "me", "we", "us", "have", "got",
-               "again", "instead", "too", "also", "now", "today", "just", "anymore",
-               "anything", "something", "size"}
+_SPLIT_WORDS = _WORDS.split_words
+_EDGE_WORDS = _WORDS.edge_words
 _NON_PRODUCT_WORDS = re.compile(
-    r"\b(deals?|on sale|sales|specials?|special offers?|promotions?|promos?|discounts?|"
+    r"\b(deals?|on sale|on offer|sales|specials?|special offers?|promotions?|promos?|discounts?|"
     r"discounted|coupons?|offers|bargains?|today|this week|right now|tonight|recommendations?|"
     r"suggestions?|what should i (buy|get|cook|make|eat|order)|ideas|anything else|"
     r"what else|should i|might like)\b")
-_LEADING_WORDS = {"in", "the", "some", "of", "with", "my", "our", "those", "these", "that",
-                  "this", "for", "to", "on", "too", "me", "us"}  # "grab me two bananas"
+_LEADING_WORDS = _WORDS.leading_words  # "grab me two bananas"
 _STAR_RATING = re.compile(
     r"\b(one|two|three|four|five|1|2|3|4|5)( out of (five|5))? stars?\b|"
     r"\b(one|two|three|four|five) out of (five|5)\b")
@@ -227,8 +260,11 @@ _WORD_VALUES = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 SINGLE_UNIT = "each"
 """The unit of an amount counted in single pieces of a product sold in packs ("half a
 dozen" of eggs sold by the dozen)."""
-_PLURAL_PRONOUNS = frozenset({"them", "those", "these"})
+_PLURAL_PRONOUNS = _WORDS.plural_pronouns
 _TO_NUMBER = re.compile(r"\b(to|at|be|is|into|with|have|want|need|just) ([a-z ]+?)$")
+_TAG_QUESTION_SUBJECTS = _WORDS.tag_question_subjects
+MAX_DIGITS_SAID = 24
+"""A longer run of digits is read back as "that many", not digit by digit."""
 FALLBACK_THRESHOLD = 0.8
 """A bare product name with no verb must match this well to count as an order."""
 
@@ -386,14 +422,12 @@ class IntentParser:
         choice = spoken_place(words)
         if digits is not None or choice is not None:
             intent = dataclasses.replace(intent, digits=digits, choice=choice)
-        if not has_negative_amount(words):
-            return intent
-        items = tuple(dataclasses.replace(i, quantity=-i.quantity) if i.quantity else i
-                      for i in intent.items)
-        quantity = -intent.quantity if intent.quantity else intent.quantity
-        return dataclasses.replace(intent, items=items, quantity=quantity)
+        return _with_pointers(_without_unusable_amounts(intent, has_negative_amount(words)))
 
     def _parse(self, text: str) -> Intent:
+        corrected = _amount_correction(text)
+        if corrected is not None:
+            return corrected
         words = self._clean(text)
         sentence = " ".join(words)
         # Fillers that take back are a no: "no wait", "um, I changed my mind".
@@ -421,12 +455,22 @@ class IntentParser:
         count = self._count_of_them(words)
         if count is not None:
             return Intent(IntentName.SET_QUANTITY, text=text, confidence=0.9, quantity=count)
+        asked = self._asked_of(core, text)
+        if asked is not None:
+            return asked
         shielded = " ".join(self._shield(words))  # "add a set of mixing bowls" sets nothing
+        if self._asks_of_a_tag(core):  # "is the wet cat food grain free": any catalog tag
+            return self._with_slots(IntentName.PRODUCT_INFO, shielded, text)
         for intent, pattern in _RULES:
             if pattern.search(shielded):
                 if intent is IntentName.CLEAR_CART and _EXCEPT.search(shielded):
                     break  # "remove everything except the bagels": not a clear, not understood
-                return self._with_slots(intent, shielded, text)
+                found = self._with_slots(intent, shielded, text)
+                if intent is IntentName.CANCEL and _TAKE_BACK.match(core):
+                    found = dataclasses.replace(found, aspect="take_back")
+                elif intent is IntentName.CANCEL and _NEVER_MIND.match(core):
+                    found = dataclasses.replace(found, aspect="never_mind")
+                return found
         else:
             found = self._fallback(sentence, text)
             if found.intent is IntentName.ADD_ITEM and text.rstrip().endswith("?"):
@@ -474,6 +518,23 @@ class IntentParser:
                 return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,
                               confidence=(0.75 - 0.1 * skip) * min(i.score for i in items))
         return Intent(IntentName.UNKNOWN, text=text, confidence=0.3)
+
+    def _asked_of(self, core: str, text: str) -> Intent | None:
+        """Questions the shop's language names whole: a need ("anything for a headache"),
+        the cheapest of a kind, the cart's total, the last order's lines."""
+        if _WHOLE_TOTAL.match(core):
+            return Intent(IntentName.VIEW_CART, text=text, confidence=0.95, aspect="total")
+        if _LAST_ORDER_LINES.match(core):
+            return Intent(IntentName.ORDER_STATUS, text=text, confidence=0.95, aspect="lines")
+        need = _NEED.match(core)
+        if need:
+            return Intent(IntentName.SEARCH, text=text, confidence=0.9,
+                          need=need.group("need").strip())
+        cheapest = _CHEAPEST.match(core)
+        if cheapest:
+            found = self._with_slots(IntentName.SEARCH, cheapest.group("rest"), text)
+            return dataclasses.replace(found, aspect="cheapest")
+        return None
 
     def _with_slots(self, intent: IntentName, sentence: str, text: str,
                     is_list: bool = False) -> Intent:
@@ -571,6 +632,15 @@ class IntentParser:
         return Intent(IntentName.SET_QUANTITY, items=tuple(items), text=text,
                       confidence=self._confidence(items, 0.9),
                       quantity=quantity if not items else None)
+
+    def _asks_of_a_tag(self, core: str) -> bool:
+        """"is the X <tag>", "are they <tag>": a yes-or-no question about a tag of this
+        catalog (the rules know only the common ones)."""
+        words = core.split()
+        if len(words) < 3 or words[0] not in ("is", "are") \
+                or words[1] not in _TAG_QUESTION_SUBJECTS:
+            return False
+        return bool(self._tag_asked(words[2:])[0])
 
     def _tag_asked(self, words: list[str]) -> tuple[list[str], list[str]]:
         """A catalog tag said after the product ("is the rye bread gluten free") and the

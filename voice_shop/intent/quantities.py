@@ -1,7 +1,7 @@
 """Spoken quantities and pack words: "a couple of", "half a dozen", "two bags of".
 
 Plain number words ("twenty four") are read by the text2num library; the phrases people use
-instead of numbers are listed here.
+instead of numbers, the pack words and the rest are listed in ``language/lexicon.yaml``.
 """
 
 from __future__ import annotations
@@ -11,43 +11,22 @@ from collections.abc import Sequence
 
 from text_to_num import text2num
 
+from ..language.lexicon import lexicon
 from ..replies import COUNTED_BY_NAME, spoken_unit
 
-NUMBER_WORDS = frozenset({
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
-    "hundred", "thousand", "million",
-})
+_WORDS = lexicon()
+
+NUMBER_WORDS = _WORDS.number_words
 
 # Longest first; each maps a leading word sequence to a quantity.
-_PHRASES: tuple[tuple[tuple[str, ...], int], ...] = tuple(sorted(
-    ((tuple(k.split()), v) for k, v in {
-        "a couple of": 2, "a couple": 2, "couple of": 2,
-        "a few": 3, "a few of": 3, "few": 3, "half a dozen": 6, "a half dozen": 6,
-        "half dozen": 6, "a dozen": 12, "dozen": 12, "a": 1, "an": 1, "a single": 1,
-        "single": 1, "another": 1, "one more": 1, "a baker's dozen": 13, "both": 2,
-    }.items()),
-    key=lambda kv: -len(kv[0])))
+_PHRASES = _WORDS.amount_phrases
 
-UNITS = {
-    "bag": "bag", "box": "box", "bottle": "bottle", "can": "can", "tin": "can",
-    "carton": "carton", "pack": "pack", "packet": "pack", "package": "pack", "jar": "jar",
-    "loaf": "loaf", "bunch": "bunch", "head": "head", "tub": "tub", "cup": "cup",
-    "bar": "bar", "roll": "roll", "case": "case", "crate": "case", "block": "block",
-    "pint": "pint", "quart": "quart", "gallon": "gallon", "liter": "liter", "litre": "liter",
-    "pound": "pound", "lb": "pound", "lbs": "pound", "kilo": "kilogram", "kilogram": "kilogram",
-    "kg": "kilogram", "gram": "gram", "ounce": "ounce", "oz": "ounce", "dozen": "dozen",
-    "piece": "piece", "slice": "slice", "tube": "tube", "wedge": "wedge", "canister": "canister",
-    "container": "container", "punnet": "punnet", "sack": "bag", "six pack": "six pack",
-    "twelve pack": "twelve pack", "each": "each", "pair": "pair",
-}
-MEASURES = frozenset({"pint", "quart", "gallon", "liter", "pound", "kilogram", "gram",
-                      "ounce"})
+UNITS = _WORDS.units
+MEASURES = _WORDS.measures
 """Units that weigh or measure an amount: said of a product sold by another unit ("three
 gallons" of paint sold by the litre) they are not a count of the product's units."""
 MAX_SPOKEN_QUANTITY = 1_000_000
-SIGN_WORDS = frozenset({"minus", "negative"})
+SIGN_WORDS = _WORDS.sign_words
 """Said right before a number, they make the amount negative (refused by the dialog)."""
 
 
@@ -123,12 +102,7 @@ def unit_named(unit: str | None) -> str | None:
     return UNITS.get(word) or UNITS.get(_singular_unit(word))
 
 
-_FRACTIONS = tuple(tuple(f.split()) for f in sorted((
-    "half of a", "half of an", "half a", "half an", "a half", "half", "a quarter of a",
-    "a quarter of an", "quarter of a", "quarter of an", "a quarter", "quarter",
-    "three quarters of a", "three quarters of an", "three quarters", "a third of a",
-    "a third of an", "and a half", "and a quarter", "and three quarters",
-    "and a third"), key=lambda f: -len(f.split())))
+_FRACTIONS = _WORDS.fractions
 _AFTER_A_BARE_FRACTION = frozenset({"of", *UNITS})
 
 
@@ -163,9 +137,8 @@ def _singular_unit(word: str) -> str:
 
 # Recognisers hear "add two eggs" as "add to eggs"; a number word is what was meant when one of
 # these starts an item and a product follows (a name starting with it wins: "free range eggs").
-_HOMOPHONES = {"to": 2, "too": 2, "for": 4, "free": 3, "won": 1}
-_NOT_AFTER_HOMOPHONE = {"my", "the", "a", "an", "your", "our", "me", "us", "later", "cart"}
-
+_HOMOPHONES = _WORDS.homophones
+_NOT_AFTER_HOMOPHONE = _WORDS.not_after_homophone
 
 def spoken_homophone_quantity(tokens: Sequence[str]) -> tuple[int | None, int]:
     if len(tokens) >= 2 and tokens[0] in _HOMOPHONES and tokens[1] not in _NOT_AFTER_HOMOPHONE:
@@ -187,10 +160,10 @@ def without_signs(tokens: Sequence[str]) -> list[str]:
     return [t for i, t in enumerate(tokens) if not _is_sign_at(tokens, i)]
 
 
-PLACES = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+PLACES = _WORDS.places
 """The shop language's ``{ordinal}`` words as places in a list that was offered ("the
 second one"); "other" names no place. ``test_language.py`` checks the two agree."""
-_PLACE_NOUNS = frozenset({"number", "option", "choice"})
+_PLACE_NOUNS = _WORDS.place_nouns
 
 
 def spoken_place(tokens: Sequence[str]) -> int | None:
@@ -206,10 +179,7 @@ def spoken_place(tokens: Sequence[str]) -> int | None:
     return None
 
 
-DIGITS = {"zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-          "six": 6, "seven": 7, "eight": 8, "nine": 9,
-          # what recognisers write for digits said one by one
-          "won": 1, "to": 2, "too": 2, "for": 4, "free": 3, "tree": 3, "ate": 8}
+DIGITS = _WORDS.digits
 """The shop language's ``{digit}`` words, and their homophones."""
 MIN_SPOKEN_DIGITS = 4
 

@@ -46,9 +46,22 @@ class CatalogRow:
     has_price: bool
 
 
-def parse_options(text: str) -> dict[str, tuple[str, ...]]:
-    """``"size: small|large; milk: oat milk"`` -> ``{"size": ("small", "large"), ...}``."""
+@dataclass(frozen=True)
+class OptionGroups:
+    """The ``options`` cell of a row: each group's values, the defaults, the optional groups."""
+
+    values: dict[str, tuple[str, ...]]
+    defaults: dict[str, str]
+    optional: tuple[str, ...]
+
+
+def parse_option_groups(text: str) -> OptionGroups:
+    """``"size: small|medium|large = medium; milk?: oat milk|soy milk"``: a value after ``=``
+    is the group's default, a ``?`` after its name makes it optional (docs/catalog-options.md);
+    any other group is asked about when an order leaves it out."""
     groups: dict[str, tuple[str, ...]] = {}
+    defaults: dict[str, str] = {}
+    optional: list[str] = []
     for part in text.split(";"):
         if not part.strip():
             continue
@@ -56,13 +69,28 @@ def parse_options(text: str) -> dict[str, tuple[str, ...]]:
             raise CatalogError(f"option group {part.strip()!r} needs 'group: value|value'")
         group, _, values = part.partition(":")
         group = group.strip().lower()
+        if group.endswith("?"):
+            group = group[:-1].strip()
+            optional.append(group)
+        values, _, default = values.partition("=")
         spoken = tuple(v.strip().lower() for v in values.split("|") if v.strip())
         if not group or not spoken:
             raise CatalogError(f"option group {part.strip()!r} has no name or no values")
         if group in groups:
             raise CatalogError(f"option group {group!r} appears twice")
+        default = default.strip().lower()
+        if default and default not in spoken:
+            raise CatalogError(f"option group {group!r}: default {default!r} is not one of "
+                               "its values")
+        if default:
+            defaults[group] = default
         groups[group] = spoken
-    return groups
+    return OptionGroups(groups, defaults, tuple(optional))
+
+
+def parse_options(text: str) -> dict[str, tuple[str, ...]]:
+    """``"size: small|large; milk: oat milk"`` -> ``{"size": ("small", "large"), ...}``."""
+    return parse_option_groups(text).values
 
 
 def _split_list(text: str) -> tuple[str, ...]:
@@ -91,6 +119,7 @@ def product_from_row(row: dict[str, str], options: ImportOptions | None = None,
     if not name:
         raise CatalogError("name is empty")
     price = row.get("price", "").strip()
+    groups = parse_option_groups(row.get("options", ""))
     if not price and not (options and options.allow_missing_price):
         raise CatalogError("price is empty (use --allow-missing-price to import it at $0.00)")
     product = Product(
@@ -103,7 +132,8 @@ def product_from_row(row: dict[str, str], options: ImportOptions | None = None,
         stock=_parse_stock(row.get("stock", "")),
         brand=row.get("brand", "").strip(),
         description=row.get("description", "").strip(),
-        options=parse_options(row.get("options", "")),
+        options=groups.values, option_defaults=groups.defaults,
+        optional_options=groups.optional,
     )
     return product, bool(price)
 

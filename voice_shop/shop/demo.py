@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from .engine import Shop
-from .models import ImportReport
+from .models import DailyHours, ImportReport
 
 
 def demo_file(name: str) -> Path:
@@ -20,5 +20,7 @@ def load_demo(shop: Shop) -> ImportReport:
     if not shop.active_promotions():
         with demo_file("demo_promotions.csv").open(newline="") as f:
             for row in csv.DictReader(f):
-                shop.add_promotion(row["sku"], int(row["percent_off"]), row["description"])
+                hours = (row.get("hours") or "").strip()
+                shop.add_promotion(row["sku"], int(row["percent_off"]), row["description"],
+                                   hours=DailyHours.from_text(hours) if hours else None)
     return report

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from .models import (
     SHOP_REPORTED_STATUSES,
     Cart,
     CartLine,
+    DailyHours,
     DeliveryState,
     ImportReport,
     ListItem,
@@ -45,6 +46,8 @@ from .models import (
     Promotion,
     Role,
     TurnRecord,
+    options_from_json,
+    options_to_json,
 )
 from .outbox import delivery_state, enqueue_order
 
@@ -53,6 +56,9 @@ MAX_LINE_QUANTITY = 99
 HOUSEHOLD = "home"
 TURNS_KEPT = 1000
 """Conversation turns kept for the household page (which shows the latest 20)."""
+
+
+_HOURS_KEY = "promotion_hours:"
 
 
 def _options_key(options: dict[str, str]) -> str:
@@ -83,17 +89,18 @@ def _stage_values(row: CatalogRow) -> tuple[Any, ...]:
     return (p.sku, row.line, p.name, p.category, p.unit,
             p.price_cents if row.has_price else None, json.dumps(list(p.aliases)),
             json.dumps(list(p.tags)), p.stock, p.brand, p.description,
-            json.dumps({k: list(v) for k, v in p.options.items()}))
+            options_to_json(p))
 
 
 def _product_from_row(row: sqlite3.Row) -> Product:
+    options, defaults, optional = options_from_json(row["options"])
     return Product(
         sku=row["sku"], name=row["name"], category=row["category"] or "",
         unit=row["unit"] or "", price_cents=row["price_cents"],
         aliases=tuple(json.loads(row["aliases"] or "[]")),
         tags=tuple(json.loads(row["tags"] or "[]")), stock=row["stock"],
         brand=row["brand"] or "", description=row["description"] or "",
-        options={k: tuple(v) for k, v in json.loads(row["options"] or "{}").items()},
+        options=options, option_defaults=defaults, optional_options=optional,
     )
 
 
@@ -163,12 +170,17 @@ class Recommendation:
 class Shop:
     """All shop state of one household, in one SQLite file."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path,
+                 clock: Callable[[], float] = time.time) -> None:
         self.conn = conn
         self.path = path
+        self.clock = clock
+        """Seconds since the epoch, now: passed in so tests (and promotions' hours) can move
+        time; every timestamp the shop writes comes from it."""
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = False) -> Shop:
+    def open(cls, path: Path, *, create: bool = False,
+             clock: Callable[[], float] = time.time) -> Shop:
         if not create and not path.exists():
             raise DatabaseError(
                 f"no database at {path}: run 'voice-shop init --demo' (or pass --db)")
@@ -180,7 +192,7 @@ class Shop:
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise DatabaseError(f"{path} is not a voice-shop database: {exc}") from exc
-        return cls(conn, path)
+        return cls(conn, path, clock)
 
     def close(self) -> None:
         self.conn.close()
@@ -193,7 +205,7 @@ class Shop:
     def log_event(self, kind: str, speaker: str | None, data: dict[str, Any]) -> None:
         """Audit trail; never holds a PIN."""
         self.conn.execute("INSERT INTO events (t, kind, speaker, data) VALUES (?, ?, ?, ?)",
-                          (time.time(), kind, speaker, json.dumps(data)))
+                          (self.clock(), kind, speaker, json.dumps(data)))
 
     def events(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,))
@@ -207,7 +219,7 @@ class Shop:
     def _bump_catalog_version(self) -> None:
         self.conn.execute(
             "INSERT INTO meta (key, value) VALUES ('catalog_version', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{time.time():.6f}",))
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (f"{self.clock():.6f}",))
 
     # ---- catalog ------------------------------------------------------------------------
     def import_catalog(self, path: Path, options: ImportOptions | None = None) -> ImportReport:
@@ -250,7 +262,7 @@ class Shop:
         """Inside the import transaction: upsert the staged rows into ``products``."""
         added = self.conn.execute("SELECT COUNT(*) FROM import_stage s WHERE NOT EXISTS "
                                   "(SELECT 1 FROM products p WHERE p.sku = s.sku)").fetchone()[0]
-        self.conn.execute(_STAGE_APPLY, (time.time(),))
+        self.conn.execute(_STAGE_APPLY, (self.clock(),))
         self._bump_catalog_version()
         self.log_event("catalog_import", None, {"products": staged})
         total = self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0]
@@ -260,7 +272,7 @@ class Shop:
     def upsert_products(self, products: Sequence[Product], started: float | None = None,
                         ) -> ImportReport:
         started = started or time.perf_counter()
-        now = time.time()
+        now = self.clock()
         with transaction(self.conn):
             existing = {r[0] for r in self.conn.execute("SELECT sku FROM products")}
             self.conn.executemany(
@@ -273,7 +285,7 @@ class Shop:
                 "options=excluded.options, updated_at=excluded.updated_at",
                 [(p.sku, p.name, p.category, p.unit, p.price_cents, json.dumps(list(p.aliases)),
                   json.dumps(list(p.tags)), p.stock, p.brand, p.description,
-                  json.dumps({k: list(v) for k, v in p.options.items()}), now)
+                  options_to_json(p), now)
                  for p in products])
             self._bump_catalog_version()
             self.log_event("catalog_import", None, {"products": len(products)})
@@ -310,21 +322,33 @@ class Shop:
         return best[1] if best else None
 
     # ---- promotions ------------------------------------------------------------------
-    def add_promotion(self, sku: str, percent_off: int, description: str) -> None:
+    def add_promotion(self, sku: str, percent_off: int, description: str, *,
+                      hours: DailyHours | None = None, ends_at: float | None = None) -> None:
+        """A discount from now on (until ``ends_at``), only within ``hours`` of each day when
+        given ("lattes are 10 percent off before noon")."""
         if not 0 < percent_off < 100:
             raise ValueError("percent_off must be between 1 and 99")
         self.product(sku)
         with transaction(self.conn):
-            self.conn.execute(
+            cursor = self.conn.execute(
                 "INSERT INTO promotions (sku, percent_off, description, starts_at, ends_at) "
-                "VALUES (?, ?, ?, ?, NULL)", (sku, percent_off, description, time.time()))
+                "VALUES (?, ?, ?, ?, ?)", (sku, percent_off, description, self.clock(), ends_at))
+            if hours is not None:  # kept in meta until the promotions table has a column
+                self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                                  (f"{_HOURS_KEY}{cursor.lastrowid}", hours.to_text()))
 
     def active_promotions(self) -> list[Promotion]:
-        now = time.time()
+        """The promotions that hold now, by the shop's clock: started, not ended, and within
+        their hours of the day."""
+        now = self.clock()
         rows = self.conn.execute(
             "SELECT * FROM promotions WHERE (starts_at IS NULL OR starts_at <= ?) "
             "AND (ends_at IS NULL OR ends_at > ?) ORDER BY percent_off DESC, id", (now, now))
-        return [Promotion(r["id"], r["sku"], r["percent_off"], r["description"]) for r in rows]
+        hours = {key[len(_HOURS_KEY):]: DailyHours.from_text(value) for key, value in
+                 self.conn.execute("SELECT key, value FROM meta WHERE key LIKE ?",
+                                   (f"{_HOURS_KEY}%",))}
+        return [Promotion(r["id"], r["sku"], r["percent_off"], r["description"]) for r in rows
+                if str(r["id"]) not in hours or hours[str(r["id"])].holds_at(now)]
 
     def unit_price_cents(self, product: Product) -> int:
         best = max((p.percent_off for p in self.active_promotions() if p.sku == product.sku),
@@ -388,7 +412,7 @@ class Shop:
             else:
                 self.conn.execute(
                     "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
-                    "VALUES (?, ?, ?, ?, ?)", (sku, quantity, key, added_by, time.time()))
+                    "VALUES (?, ?, ?, ?, ?)", (sku, quantity, key, added_by, self.clock()))
             self.log_event("cart_add", added_by, {"sku": sku, "quantity": quantity,
                                                   "options": options})
         return next(line for line in self.cart().lines
@@ -525,7 +549,7 @@ class Shop:
             if cart.is_empty:
                 raise OrderError("the cart is empty", code="empty_cart")
             self._take_stock(cart)
-            now = placed_at if placed_at is not None else time.time()
+            now = placed_at if placed_at is not None else self.clock()
             cur = self.conn.execute(
                 "INSERT INTO orders (status, placed_by, total_cents, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)", (str(status), placed_by, cart.total_cents, now, now))
@@ -585,9 +609,9 @@ class Shop:
             self.order(order_id)
             self.conn.execute("UPDATE orders SET status = ?, approved_by = COALESCE(?, "
                               "approved_by), updated_at = ? WHERE id = ?",
-                              (str(status), approved_by, time.time(), order_id))
+                              (str(status), approved_by, self.clock(), order_id))
             if status is OrderStatus.PLACED:
-                enqueue_order(self.conn, self.order(order_id), time.time())
+                enqueue_order(self.conn, self.order(order_id), self.clock())
             self.log_event("order_status", approved_by, {"order_id": order_id,
                                                           "status": str(status)})
         return self.order(order_id)
@@ -628,7 +652,7 @@ class Shop:
                 raise OrderError(f"order {order_id} is already {order.status}",
                                  code="stale_status")
             self.conn.execute("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?",
-                              (str(status), time.time(), order_id))
+                              (str(status), self.clock(), order_id))
             self.log_event("order_status", None, {"order_id": order_id, "status": str(status),
                                                   "by": "shop"})
         return self.order(order_id)
@@ -657,7 +681,7 @@ class Shop:
                     "INSERT INTO cart_lines (sku, quantity, options, added_by, added_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sku, options) DO UPDATE SET "
                     "quantity = MIN(quantity + excluded.quantity, ?)",
-                    (line.sku, quantity, key, added_by, time.time(), MAX_LINE_QUANTITY))
+                    (line.sku, quantity, key, added_by, self.clock(), MAX_LINE_QUANTITY))
                 added.append(dataclasses.replace(line, quantity=quantity))
             self.log_event("reorder", added_by, {"order_id": order.id, "lines": len(added)})
         return added
@@ -681,7 +705,7 @@ class Shop:
                 self.conn.execute(
                     "INSERT INTO list_items (list_name, sku, label, quantity, added_by, "
                     "added_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (str(list_name), sku, label, quantity, added_by, time.time()))
+                    (str(list_name), sku, label, quantity, added_by, self.clock()))
             self.log_event("list_add", added_by, {"list": str(list_name), "sku": sku})
 
     def remove_from_list(self, item_id: int, by: str | None = None) -> None:
@@ -704,7 +728,7 @@ class Shop:
             raise ValueError("rating must be 1 to 5 stars")
         with transaction(self.conn):
             self.conn.execute("INSERT INTO feedback (rating, text, speaker, created_at) "
-                              "VALUES (?, ?, ?, ?)", (rating, text, speaker, time.time()))
+                              "VALUES (?, ?, ?, ?)", (rating, text, speaker, self.clock()))
             self.log_event("feedback", speaker, {"rating": rating})
 
     # ---- profiles and settings --------------------------------------------------------
@@ -715,7 +739,7 @@ class Shop:
         self.conn.execute(
             "INSERT INTO profiles (name, role, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET role = excluded.role",
-            (name, str(role), time.time()))
+            (name, str(role), self.clock()))
 
     def add_profile(self, name: str, role: Role = Role.ADULT) -> Profile:
         with transaction(self.conn):
@@ -754,7 +778,7 @@ class Shop:
             self.conn.execute("DELETE FROM voiceprints WHERE profile = ?", (name,))
             self.conn.executemany(
                 "INSERT INTO voiceprints (profile, embedding, created_at) VALUES (?, ?, ?)",
-                [(name, e, time.time()) for e in embeddings])
+                [(name, e, self.clock()) for e in embeddings])
             self.log_event("enroll", name, {"prints": len(embeddings)})
         return self.profile(name)
 
@@ -809,7 +833,7 @@ class Shop:
         with transaction(self.conn):
             cur = self.conn.execute("INSERT INTO turns (t, speaker, text, reply, intent) "
                                     "VALUES (?, ?, ?, ?, ?)",
-                                    (time.time(), speaker, text, reply, intent))
+                                    (self.clock(), speaker, text, reply, intent))
             self.conn.execute("DELETE FROM turns WHERE id <= ?",
                               (int(cur.lastrowid or 0) - TURNS_KEPT,))
 
@@ -830,7 +854,7 @@ class Shop:
             self.conn.execute(
                 "INSERT INTO dialog_state (household, state, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(household) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at", (household, json.dumps(state), time.time()))
+                "updated_at = excluded.updated_at", (household, json.dumps(state), self.clock()))
 
     def forget_dialog_states(self, prefix: str, before: float) -> int:
         """Delete the conversations whose key starts with ``prefix`` that nobody continued

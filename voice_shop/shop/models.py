@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +69,21 @@ class Product:
     description: str = ""
     options: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Option groups, each with its spoken values as spelled in the catalog."""
+    option_defaults: dict[str, str] = field(default_factory=dict)
+    """The value a group takes when the shopper names none ("size: small|medium|large =
+    medium")."""
+    optional_options: tuple[str, ...] = ()
+    """Groups a line may go without ("milk?: oat milk|soy milk"): never asked about."""
+
+    def missing_options(self, said: dict[str, str]) -> tuple[str, ...]:
+        """The groups that must be asked about before a line with ``said`` options is added:
+        the groups with no value said, no default, and not optional."""
+        return tuple(g for g in self.options if g not in said
+                     and g not in self.option_defaults and g not in self.optional_options)
+
+    def with_defaults(self, said: dict[str, str]) -> dict[str, str]:
+        """``said`` completed by the defaults of the groups it leaves out."""
+        return {**{g: v for g, v in self.option_defaults.items() if g not in said}, **said}
 
     @property
     def is_in_stock(self) -> bool:
@@ -84,7 +100,74 @@ class Product:
         data["aliases"] = list(self.aliases)
         data["tags"] = list(self.tags)
         data["options"] = {k: list(v) for k, v in self.options.items()}
+        data["optional_options"] = list(self.optional_options)
         return data
+
+
+def options_to_json(product: Product) -> str:
+    """How a product's option groups are kept in the database: a group is its list of values,
+    or ``{"values": [...], "default": ..., "optional": ...}`` when the catalog marked it."""
+    groups: dict[str, Any] = {}
+    for group, values in product.options.items():
+        default = product.option_defaults.get(group)
+        optional = group in product.optional_options
+        groups[group] = ({"values": list(values), "default": default, "optional": optional}
+                         if default or optional else list(values))
+    return json.dumps(groups)
+
+
+def options_from_json(text: str | None,
+                      ) -> tuple[dict[str, tuple[str, ...]], dict[str, str], tuple[str, ...]]:
+    """The option groups, defaults and optional groups ``options_to_json`` wrote."""
+    options: dict[str, tuple[str, ...]] = {}
+    defaults: dict[str, str] = {}
+    optional: list[str] = []
+    for group, kept in json.loads(text or "{}").items():
+        if isinstance(kept, dict):
+            options[group] = tuple(kept.get("values", ()))
+            if kept.get("default"):
+                defaults[group] = str(kept["default"])
+            if kept.get("optional"):
+                optional.append(group)
+        else:
+            options[group] = tuple(kept)
+    return options, defaults, tuple(optional)
+
+
+@dataclass(frozen=True)
+class DailyHours:
+    """The hours of each day a promotion holds, local time: "06:00-12:00" is before noon."""
+
+    start_minute: int
+    """Minutes after midnight it starts."""
+    end_minute: int
+    """Minutes after midnight it ends (before ``start_minute``: it runs past midnight)."""
+
+    @classmethod
+    def from_text(cls, text: str) -> DailyHours:
+        """``"06:00-12:00"``; ``ValueError`` when it is not that."""
+        start, _, end = text.strip().partition("-")
+        return cls(_minute_of(start), _minute_of(end))
+
+    def to_text(self) -> str:
+        return (f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}-"
+                f"{self.end_minute // 60:02d}:{self.end_minute % 60:02d}")
+
+    def holds_at(self, t: float) -> bool:
+        """True when the local time of ``t`` (seconds since the epoch) is within the hours."""
+        moment = datetime.fromtimestamp(t)
+        minute = moment.hour * 60 + moment.minute
+        if self.start_minute <= self.end_minute:
+            return self.start_minute <= minute < self.end_minute
+        return minute >= self.start_minute or minute < self.end_minute
+
+
+def _minute_of(text: str) -> int:
+    hour, _, minute = text.strip().partition(":")
+    value = int(hour) * 60 + int(minute or 0)
+    if not 0 <= value <= 24 * 60:
+        raise ValueError(f"no time of day: {text!r}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ Each suggestion says why it is made. Scores add up three signals:
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from ..replies import is_plural_name
 from .engine import Recommendation, Shop
 from .models import Product
 
@@ -34,9 +34,9 @@ def _repeat_scores(history: Sequence[tuple[float, list[str]]], now: float,
             interval = (seen[-1] - seen[0]) / (count - 1)
             due = (now - seen[-1]) / interval if interval > 0 else 1.0
             every = _spoken_interval(interval)
-            scores[sku] = (1.0 + frequency + min(due, 2.0), f"you usually buy it {every}")
+            scores[sku] = (1.0 + frequency + min(due, 2.0), f"you usually buy {{it}} {every}")
         else:
-            scores[sku] = (0.5 * frequency, "you bought it before")
+            scores[sku] = (0.5 * frequency, "you bought {it} before")
     return scores
 
 
@@ -69,7 +69,7 @@ def _together_scores(history: Sequence[tuple[float, list[str]]], cart_skus: set[
             lift = (together / base[anchor]) / (base[sku] / total)
             score = min(together / base[anchor], 1.0) * min(lift, 3.0) / 3.0 + 0.2
             if together >= 1 and score > scores.get(sku, (0.0, ""))[0]:
-                scores[sku] = (score, f"it is often bought with {names.get(anchor, anchor)}")
+                scores[sku] = (score, "{it_is} often bought with " + names.get(anchor, anchor))
     return scores
 
 
@@ -77,14 +77,14 @@ def recommend(shop: Shop, speaker: str | None = None, limit: int = 3,
               now: float | None = None) -> list[Recommendation]:
     """Up to ``limit`` in-stock products not already in the cart, best first. Only the
     products that have a score are read, so the cost follows the history, not the catalog."""
-    now = now or time.time()
+    now = now or shop.clock()
     cart = shop.cart()
     cart_skus = {line.sku for line in cart.lines}
     own = shop.purchase_history(speaker) if speaker else shop.purchase_history()
     household = shop.purchase_history()
     names = {line.sku: line.name.lower() for line in cart.lines}
     signals = [_repeat_scores(own, now), _together_scores(household, cart_skus, names),
-               {p.sku: (0.3 + p.percent_off / 100, f"it is {p.percent_off} percent off")
+               {p.sku: (0.3 + p.percent_off / 100, f"{{it_is}} {p.percent_off} percent off")
                 for p in shop.active_promotions()}]
     combined: dict[str, tuple[float, str]] = {}
     for signal in signals:
@@ -99,7 +99,10 @@ def recommend(shop: Shop, speaker: str | None = None, limit: int = 3,
         product: Product | None = shop.find_product(sku)
         if product is None or not product.is_in_stock:
             continue
-        result.append(Recommendation(product, reason, score))
+        plural = is_plural_name(product.name)  # "bananas: you usually buy them every day"
+        said = reason.replace("{it_is}", "they are" if plural else "it is").replace(
+            "{it}", "them" if plural else "it")
+        result.append(Recommendation(product, said, score))
         if len(result) == limit:
             break
     return result

@@ -4,7 +4,7 @@ what the words could have been, and the model itself scores each proposal agains
 One utterance: the encoder runs once; the decoder writes what it heard (greedy, capped by
 the audio's length); the words are normalised and every stretch of them that sounds like a
 phrase of the shop's language (products, options, units, counts, the templates' words) is
-swapped for it (``Lexicon``), alone and together; the readings that are complete commands
+swapped for it (``SoundIndex``), alone and together; the readings that are complete commands
 are scored by forced decoding, log P(reading | audio), in batches. The transcript carries
 what was heard, the complete readings and every score; ``understand`` decides.
 """
@@ -23,8 +23,8 @@ from ..audio import SAMPLE_RATE_HZ
 from ..text import normalize
 from .base import Transcript
 from .domain import Domain
-from .lexicon import Lexicon, Substitution
 from .moonshine_model import MoonshineModel
+from .sounds import SoundIndex, Substitution
 
 MeaningOf = Callable[[str, bool], Hashable | None]
 """What a text means as a complete command of the shop (the parser's judgement: equal for
@@ -65,7 +65,7 @@ class MoonshineSTT:
         self.model = MoonshineModel(prepared_dir(settings.models_dir), settings.threads)
         self.domain = domain
         self.meaning_of = meaning_of
-        self.lexicon = Lexicon(_phrases(domain), _counts(domain)) if domain is not None else None
+        self.sounds = SoundIndex(_phrases(domain), _counts(domain)) if domain is not None else None
 
     def stream(self) -> MoonshineStream:
         return MoonshineStream(self)
@@ -97,20 +97,20 @@ class MoonshineSTT:
     def _in_language(self, text: str) -> bool:
         """Said in the shop's language: a whole sentence of its grammar, or words that are
         all the shop's words ("what are your specials today")."""
-        if self.domain is None or self.lexicon is None:
+        if self.domain is None or self.sounds is None:
             return True
-        return self.domain.is_command(text) or all(w in self.lexicon for w in text.split())
+        return self.domain.is_command(text) or all(w in self.sounds for w in text.split())
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the
         closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
         words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
         likeliest meaning also its closest-sounding reading; each count also read as "a"."""
-        if self.lexicon is None or self.meaning_of is None or not text:
+        if self.sounds is None or self.meaning_of is None or not text:
             return []
         heard = text.split()
         groups: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
+        for reading, _ in _proposals(heard, self.sounds)[:PROPOSALS_READ]:
             meaning = self.meaning_of(reading, self._in_language(reading)) \
                 if reading != text else None
             if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
@@ -120,7 +120,7 @@ class MoonshineSTT:
         if groups:
             chosen.insert(1, next(iter(groups.values()))[0])
         readings = list(dict.fromkeys(chosen))
-        counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
+        counted = [c for c in (_without_counts(r, self.sounds) for r in readings[:4])
                    if c and c not in readings
                    and self.meaning_of(c, self._in_language(c)) is not None]
         return readings + counted
@@ -193,13 +193,13 @@ def _counts(domain: Domain) -> set[str]:
             for w in n.split()} - {"a", "an", "one"}
 
 
-def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
-    """Readings of the heard words with phrases of the lexicon swapped in, the likeliest by
+def _proposals(words: list[str], sounds: SoundIndex) -> list[tuple[str, float]]:
+    """Readings of the heard words with phrases of the shop's language swapped in, the likeliest by
     sound first: a beam search left to right in which each word is kept (a word the shop's
     language does not know costs ``UNKNOWN_WORD_COST``) or a stretch of words is swapped for
     a phrase (costing how far it sounds from them)."""
     swaps: dict[int, list[Substitution]] = {}
-    for swap in lexicon.substitutions(words):
+    for swap in sounds.substitutions(words):
         swaps.setdefault(swap.start, []).append(swap)
     beam: list[tuple[float, int, tuple[str, ...]]] = [(0.0, 0, ())]
     done: list[tuple[float, tuple[str, ...]]] = []
@@ -209,7 +209,7 @@ def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
             if at == len(words):
                 done.append((prior, said))
                 continue
-            keep = 0.0 if words[at] in lexicon else -UNKNOWN_WORD_COST
+            keep = 0.0 if words[at] in sounds else -UNKNOWN_WORD_COST
             grown.append((prior + keep, at + 1, (*said, words[at])))
             grown.extend((prior + s.similarity - 1.0, s.end, (*said, *s.phrase))
                          for s in swaps.get(at, ()))
@@ -219,12 +219,12 @@ def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
     return [(" ".join(said), prior) for prior, said in done]
 
 
-def _without_counts(text: str, lexicon: Lexicon) -> str:
+def _without_counts(text: str, sounds: SoundIndex) -> str:
     """The reading with each count said ("eight", "twenty four") heard as "a" instead;
     empty when it says none."""
     out: list[str] = []
     for word in text.split():
-        if word in lexicon.counts:
+        if word in sounds.counts:
             if not out or out[-1] != COUNT_STANDIN:
                 out.append(COUNT_STANDIN)
         else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -138,16 +138,17 @@ class Heard:
 
 
 class MoonshineStream:
-    """Audio of one utterance. At a pause the audio so far is heard freely (the early-end
-    check); when the utterance ends right there, that hearing is kept, so only the readings
-    are scored after the pause."""
+    """Audio of one utterance. At a pause the audio so far is heard and its readings scored
+    (the early-end check asks what was heard); when the utterance ends right there, that
+    transcript stands, so nothing is left to decode after the pause."""
 
     def __init__(self, stt: MoonshineSTT) -> None:
         self.stt = stt
         self._chunks: list[np.ndarray] = []
         self._fed = 0
         self._end: int | None = None
-        self._at_pause: Heard | None = None
+        self._at_pause: tuple[int, Transcript] | None = None
+        """(samples heard, the transcript of them) at the last pause."""
 
     def feed(self, samples: np.ndarray) -> None:
         chunk = np.asarray(samples, np.int16)
@@ -159,19 +160,20 @@ class MoonshineStream:
         return audio[:self._end] if self._end is not None else audio
 
     def partial(self) -> str:
-        self._at_pause = self.stt.listen(self._audio()) if self._fed else None
-        return self._at_pause.text if self._at_pause else ""
+        if not self._fed:
+            return ""
+        audio = self._audio()
+        self._at_pause = (len(audio), self.stt.transcribe(audio))
+        return self._at_pause[1].text
 
     def end_at_partial(self) -> None:
-        self._end = self._at_pause.samples if self._at_pause is not None else None
+        self._end = self._at_pause[0] if self._at_pause is not None else None
 
     def finish(self) -> Transcript:
-        started = time.perf_counter()
         audio = self._audio()
-        heard = self._at_pause
-        if heard is None or heard.samples != len(audio):
-            heard = self.stt.listen(audio)
-        return self.stt.hear(heard, started)
+        if self._at_pause is not None and self._at_pause[0] == len(audio):
+            return replace(self._at_pause[1], decode_s=0.0)
+        return self.stt.transcribe(audio)
 
 
 ARTICLES = ("a", "an")

@@ -2,11 +2,12 @@
 what the words could have been, and the model itself scores each proposal against the audio.
 
 One utterance: the encoder runs once; the decoder writes what it heard (greedy, capped by
-the audio's length); the words are normalised and every stretch of them that sounds like a
-phrase of the shop's language (products, options, units, counts, the templates' words) is
-swapped for it (``SoundIndex``), alone and together; the readings that are complete commands
-are scored by forced decoding, log P(reading | audio), in batches. The transcript carries
-what was heard, the complete readings and every score; ``understand`` decides.
+the audio's length); the words are normalised, and stretches of them that sound like phrases
+of the shop's language (products, options, units, counts, the templates' words;
+``SoundIndex``) are swapped for those phrases in a small beam search by sound; of the
+readings that are complete commands, one per meaning is scored by forced decoding, log
+P(reading | audio), in one batch. The transcript carries what was heard, the readings and
+every score; ``understand`` decides.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ UNKNOWN_WORD_COST = 0.5
 """What keeping a word the shop's language does not know costs a reading's sound score: as
 much as swapping it for a phrase that sounds half like it."""
 COUNT_STANDIN = "a"
-"""What a count word is heard against: "eight lattes" is also scored as "a lattes", so a
-count stands only when the model hears it clearly over no count at all."""
+"""What a count is heard against: "add eight lattes" is also scored as "add a lattes", so a
+count stands only when the model hears it clearly over a single one."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class MoonshineSettings:
 
 
 class MoonshineSTT:
-    """The recogniser; ``is_command`` comes from the parser of the same catalog."""
+    """The recogniser; ``meaning_of`` comes from the parser of the same catalog."""
 
     name = "moonshine"
 

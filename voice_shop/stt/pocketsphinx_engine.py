@@ -226,8 +226,8 @@ STEADY_NOISE_DB = 5.0
 """Background noise counts as steady (a fan, hiss, a hum) when the quiet frames' band
 energies move less than this (``noise_modulation_db``) (docs/measurements.md)."""
 DIGITAL_SILENCE_POWER = 1.0
-"""A 25 ms frame whose mean square (int16 units) is under this is digital silence.
-(docs/measurements.md."""
+"""A 25 ms frame whose mean square (int16 units) is under this is digital silence;
+see docs/measurements.md."""
 _QUIET_SHARE = 30
 """The quietest 30% of frames stand for the background."""
 _BAND_EDGES_HZ = np.geomspace(200.0, 7000.0, 17)
@@ -276,8 +276,8 @@ def dynamic_range_db(energies: np.ndarray) -> float:
 
 
 FOREGROUND_DB = 20.0
-"""Under other voices, the words of the one person speaking to the device.
-(docs/measurements.md."""
+"""Under other voices, the words of the one person speaking to the device;
+see docs/measurements.md."""
 FOREGROUND_OVER_OTHERS_DB = 8.0
 """With others talking 10 dB under an order (babble at 10 dB), their words reach within 20
 dB of its loud frames and the cut kept nearly all of them (docs/measurements.md)."""
@@ -771,8 +771,8 @@ class _Stream:
 
 
 VTLN_WARPS = (0.9, 1.1)
-"""Frequency warps (PocketSphinx's inverse-linear VTLN) of clear audio's cross-check.
-(docs/measurements.md."""
+"""Frequency warps (PocketSphinx's inverse-linear VTLN) of clear audio's cross-check;
+see docs/measurements.md."""
 LOUD_DB = 12.0
 """Audio the words leave uncovered counts as unexplained when it is this loud: within this
 many dB of the median 10 ms frame of the words themselves. Speech the grammar passed over

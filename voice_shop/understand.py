@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from .intent.model import Intent, IntentName
 from .intent.parser import IntentParser
 from .stt.base import Transcript
+from .text import normalize, singular
 from .understand_grammar import is_cross_check_due
 from .understand_grammar import understand as understand_grammar
 from .understanding import Understanding, is_complete, meaning_of
@@ -46,9 +47,15 @@ class Weighed:
     """Its log-likelihood minus that of the best reading meaning something else; inf when
     none does."""
 
+    unexplained: frozenset[str] = frozenset()
+    """Words of the reading that name part of a product or option of the catalog but are no
+    part of what the parse took ("alight roast" left over beside a cappuccino with no
+    roast): the order may lack something that was said."""
+
     @property
     def is_sure(self) -> bool:
-        return self.bend_nats >= -MAX_BEND_NATS and self.margin_nats >= MIN_MARGIN_NATS
+        return (self.bend_nats >= -MAX_BEND_NATS and self.margin_nats >= MIN_MARGIN_NATS
+                and not self.unexplained)
 
 
 def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
@@ -68,7 +75,15 @@ def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
     others = [score for _, score, _, m in complete if m != meaning]
     return Weighed(text, intent,
                    best - max(not_commands) if not_commands else float("inf"),
-                   best - max(others) if others else float("inf"))
+                   best - max(others) if others else float("inf"),
+                   _unexplained(intent, text, parser))
+
+
+def _unexplained(intent: Intent, text: str, parser: IntentParser) -> frozenset[str]:
+    used = {singular(w) for item in intent.items
+            for phrase in (item.query, *item.options.values()) for w in normalize(phrase).split()}
+    said = {singular(w) for w in text.split()}
+    return frozenset((said - used) & parser.slot_words) if intent.items else frozenset()
 
 
 def _understand_scored(transcript: Transcript, parser: IntentParser) -> Understanding:

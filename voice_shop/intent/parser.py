@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..language.compiler import default_templates, rule_phrases
 from ..language.lexicon import lexicon
@@ -313,6 +314,13 @@ class IntentParser:
                 table[words] = value
                 table[tuple(singular(w) for w in words)] = value
         return table
+
+    @cached_property
+    def slot_words(self) -> frozenset[str]:
+        """Words (singular) that name part of a product or of an option value of the
+        catalog: not glue words, nor counts."""
+        words = set(self.index.vocabulary) | {w for phrase in self._options for w in phrase}
+        return frozenset(words - lexicon().glue_words - lexicon().number_words)
 
     @staticmethod
     def _option_phrases(products: Sequence[Product]) -> dict[tuple[str, ...], set[str]]:

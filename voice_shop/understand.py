@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .intent.model import Intent, IntentName
 from .intent.parser import IntentParser
+from .money import number_to_words
 from .stt.base import Transcript
 from .text import normalize, singular
 from .understand_grammar import is_cross_check_due
@@ -81,9 +82,14 @@ def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
 
 def _unexplained(intent: Intent, text: str, parser: IntentParser) -> frozenset[str]:
     used = {singular(w) for item in intent.items
-            for phrase in (item.query, *item.options.values()) for w in normalize(phrase).split()}
+            for phrase in (item.query, *item.options.values(), _count_words(item.quantity))
+            for w in normalize(phrase).split()}
     said = {singular(w) for w in text.split()}
     return frozenset((said - used) & parser.slot_words) if intent.items else frozenset()
+
+
+def _count_words(quantity: int | None) -> str:
+    return number_to_words(quantity) if quantity is not None and quantity >= 0 else ""
 
 
 def _understand_scored(transcript: Transcript, parser: IntentParser) -> Understanding:

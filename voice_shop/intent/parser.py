@@ -318,9 +318,9 @@ class IntentParser:
     @cached_property
     def slot_words(self) -> frozenset[str]:
         """Words (singular) that name part of a product or of an option value of the
-        catalog: not glue words, nor counts."""
+        catalog ("twelve" of "twelve ounce" too), glue words aside."""
         words = set(self.index.vocabulary) | {w for phrase in self._options for w in phrase}
-        return frozenset(words - lexicon().glue_words - lexicon().number_words)
+        return frozenset(words - lexicon().glue_words)
 
     @staticmethod
     def _option_phrases(products: Sequence[Product]) -> dict[tuple[str, ...], set[str]]:

@@ -12,6 +12,7 @@ PocketSphinx transcripts carry no such scores; their evidence is weighed in
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from .intent.model import Intent, IntentName
@@ -81,11 +82,14 @@ def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:
 
 
 def _unexplained(intent: Intent, text: str, parser: IntentParser) -> frozenset[str]:
-    used = {singular(w) for item in intent.items
-            for phrase in (item.query, *item.options.values(), _count_words(item.quantity))
-            for w in normalize(phrase).split()}
-    said = {singular(w) for w in text.split()}
-    return frozenset((said - used) & parser.slot_words) if intent.items else frozenset()
+    if not intent.items:
+        return frozenset()
+    used = Counter(singular(w) for item in intent.items
+                   for phrase in (item.query, *item.options.values(),
+                                  _count_words(item.quantity))
+                   for w in normalize(phrase).split())
+    said = Counter(singular(w) for w in text.split() if singular(w) in parser.slot_words)
+    return frozenset(said - used)
 
 
 def _count_words(quantity: int | None) -> str:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: set up when needed, create the demo shop, speak a
 # shopper's lines into WAV files, and run them through the whole listen loop (the default
-# wake word "Okay Nabu" on microWakeWord, Silero VAD, PocketSphinx, dialog, cart, Piper).
+# wake word "Okay Nabu" on microWakeWord, Silero VAD, Moonshine, dialog, cart, Piper).
 # Spoken replies land in demo/replies/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

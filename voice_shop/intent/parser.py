@@ -318,9 +318,12 @@ class IntentParser:
     @cached_property
     def slot_words(self) -> frozenset[str]:
         """Words (singular) that name part of a product or of an option value of the
-        catalog ("twelve" of "twelve ounce" too), glue words aside."""
+        catalog ("twelve" of "twelve ounce" too), glue words and words of amounts and units
+        ("dozen", "pack") aside."""
         words = set(self.index.vocabulary) | {w for phrase in self._options for w in phrase}
-        return frozenset(words - lexicon().glue_words)
+        amounts = {w for phrase, _ in lexicon().amount_phrases for w in phrase}
+        units = {w for unit in lexicon().units for w in unit.split()}
+        return frozenset(words - lexicon().glue_words - amounts - units)
 
     @staticmethod
     def _option_phrases(products: Sequence[Product]) -> dict[tuple[str, ...], set[str]]:

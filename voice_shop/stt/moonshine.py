@@ -42,6 +42,9 @@ PROPOSAL_BEAM = 96
 UNKNOWN_WORD_COST = 0.5
 """What keeping a word the shop's language does not know costs a reading's sound score: as
 much as swapping it for a phrase that sounds half like it."""
+SWAP_COST = 0.1
+"""What any swap costs a reading's sound score beyond how far apart the sounds are: of two
+readings that sound alike, the one keeping more heard words comes first."""
 COUNT_STANDIN = "a"
 """What a count is heard against: "add eight lattes" is also scored as "add a lattes", so a
 count stands only when the model hears it clearly over a single one."""
@@ -214,7 +217,7 @@ def _proposals(words: list[str], sounds: SoundIndex) -> list[tuple[str, float]]:
                 continue
             keep = 0.0 if words[at] in sounds else -UNKNOWN_WORD_COST
             grown.append((prior + keep, at + 1, (*said, words[at])))
-            grown.extend((prior + s.similarity - 1.0, s.end, (*said, *s.phrase))
+            grown.extend((prior + s.similarity - 1.0 - SWAP_COST, s.end, (*said, *s.phrase))
                          for s in swaps.get(at, ()))
         grown.sort(key=lambda state: -state[0])
         beam = grown[:PROPOSAL_BEAM]

@@ -372,3 +372,14 @@ def test_so_far_and_what_it_all_comes_to(grocery: Dialog, hardware: Dialog) -> N
     hardware.handle_text("add a claw hammer")
     assert hardware.handle_text("how much does it all come to").reply == \
         "Everything in your cart, one thing, comes to twelve dollars and fifty cents."
+
+
+def test_an_offer_accepted_still_asks_the_options(hardware: Dialog) -> None:
+    """"a gallon of paint" sold by the can: "shall I add a can?" - "yes" asks the colour
+    before the line is added (it went in with none)."""
+    reply = hardware.handle_text("add a gallon of interior paint").reply
+    assert reply.endswith("Shall I add a can of interior paint?")
+    assert hardware.handle_text("yes").reply == \
+        "Which colour: bright white, eggshell, dove grey or sage green?"
+    hardware.handle_text("eggshell")
+    assert _lines(hardware) == [("H-1", 1, {"colour": "eggshell", "finish": "matte"})]

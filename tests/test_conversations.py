@@ -383,3 +383,16 @@ def test_an_offer_accepted_still_asks_the_options(hardware: Dialog) -> None:
         "Which colour: bright white, eggshell, dove grey or sage green?"
     hardware.handle_text("eggshell")
     assert _lines(hardware) == [("H-1", 1, {"colour": "eggshell", "finish": "matte"})]
+
+
+def test_an_option_named_before_a_shared_word_and_a_number_of_a_value(
+        hardware: Dialog) -> None:
+    """"sage green paint" is the interior paint (the roller has no colours; it was not
+    found); "forty" answering "which wattage?" is forty watt, not forty bulbs."""
+    assert hardware.handle_text("add sage green paint").reply == \
+        "Added a can of matte sage green interior paint."
+    hardware.handle_text("add a bulb")
+    hardware.handle_text("forty")
+    hardware.handle_text("warm white")
+    assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
+                                ("H-4", 1, {"wattage": "forty watt", "colour": "warm white"})]

@@ -2,13 +2,15 @@
 through Debian's chromedriver (no browser or driver download; Selenium Manager never runs).
 
 Load the page, approve a child's order with the adult's PIN, upload a bad and a good catalog,
-change a cart quantity, and check the database after each step. ``UPDATE_SCREENSHOT=1`` also
-writes the page's picture to docs/household-page.png (the README's).
+change a cart quantity, and check the database after each step; at a phone's width and a
+desktop's, nothing overflows sideways, orders show their options and dates are whole.
+``UPDATE_SCREENSHOT=1`` also writes the page's pictures to docs/ (the README's).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from .live_server import LiveServer
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "household-page.png"
+PHONE_SCREENSHOT = SCREENSHOT.with_name("household-page-phone.png")
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
@@ -160,3 +163,76 @@ def test_approve_upload_and_change_the_cart_in_a_browser(
         assert next(ln.quantity for ln in shop.cart().lines if ln.id == line.id) == 3
         total = browser.find_element(By.ID, "cart-total").text
         assert total == f"${shop.cart().total_cents // 100}.{shop.cart().total_cents % 100:02d}"
+
+
+PHONE_PX, DESKTOP_PX = 390, 1200
+READABLE_DATE = r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}, \d\d:\d\d$"
+
+
+def widest_right_edge(driver: WebDriver) -> float:
+    """How far right anything on the page reaches, in CSS pixels."""
+    return float(driver.execute_script(
+        "return Math.max(...Array.from(document.querySelectorAll('body *'), "
+        "e => e.getBoundingClientRect().right))"))
+
+
+@pytest.mark.parametrize("width", [PHONE_PX, DESKTOP_PX])
+def test_the_page_fits_a_phone_and_a_desktop(shop: Shop, dialog: Dialog, browser: WebDriver,
+                                             width: int) -> None:
+    """A household checks the cart on a phone: nothing is cut off sideways (the document is
+    exactly as wide as the viewport), orders show their options, dates are whole."""
+    household(shop, dialog)
+    shop.add_to_cart("C2101", 2, {"size": "medium", "milk": "oat milk"}, added_by="Tom")
+    latte_order = shop.checkout("Tom").id
+    shop.add_to_cart("C2101", 1, {"milk": "almond milk", "size": "large"}, added_by="Tom")
+    browser.set_window_size(width, 900)
+    with LiveServer(create_app(shop.path)) as server:
+        browser.get(server.url + "/")
+        viewport = browser.execute_script("return document.documentElement.clientWidth")
+        assert abs(viewport - width) <= 20  # the window is what was asked for (no scrollbar)
+        document = browser.execute_script("return document.documentElement.scrollWidth")
+        assert document == viewport
+        assert widest_right_edge(browser) <= viewport
+        for button in browser.find_elements(By.CSS_SELECTOR, "#cart button"):
+            assert button.rect["x"] + button.rect["width"] <= viewport, button.text
+        assert browser.find_element(By.ID, "cart-total").is_displayed()
+
+        order = browser.find_element(By.ID, f"order-{latte_order}")
+        assert "2 × Latte, medium, oat milk" in order.text
+        cart_line = next(ln for ln in shop.cart().lines if ln.sku == "C2101")
+        assert "Latte, large, almond milk" in browser.find_element(By.ID,
+                                                                    f"line-{cart_line.id}").text
+        dates = browser.find_elements(By.CSS_SELECTOR, "#orders time, #turns time")
+        assert len(dates) >= 3
+        for date in dates:
+            assert re.match(READABLE_DATE, date.text), date.text
+            lines = browser.execute_script("return arguments[0].getClientRects().length", date)
+            assert lines == 1, f"{date.text!r} wraps"  # "2026-12-" / "05 23:46" no more
+        if width == PHONE_PX and os.environ.get("UPDATE_SCREENSHOT") == "1":
+            browser.save_screenshot(str(PHONE_SCREENSHOT))
+
+
+def test_the_week_chart_shows_what_was_spent(shop: Shop, browser: WebDriver) -> None:
+    """Spending per week: placed orders count, cancelled ones and a child's unapproved one
+    do not; the longest bar is the dearest week."""
+    import time
+    week_s = 7 * 24 * 3600.0
+    for weeks_ago, sku, status in ((0, "P108", OrderStatus.PLACED),
+                                   (0, "P107", OrderStatus.CANCELLED),
+                                   (2, "Y104", OrderStatus.PLACED),
+                                   (2, "P102", OrderStatus.PENDING_APPROVAL)):
+        shop.add_to_cart(sku, 3)
+        order = shop.checkout(placed_at=time.time() - weeks_ago * week_s)
+        if status is not OrderStatus.PLACED:
+            shop.set_order_status(order.id, status)
+    browser.set_window_size(PHONE_PX, 900)
+    with LiveServer(create_app(shop.path)) as server:
+        browser.get(server.url + "/")
+        bars = browser.find_elements(By.CSS_SELECTOR, "#spending meter")
+        assert len(bars) == 8
+        values = [int(bar.get_attribute("value") or 0) for bar in bars]
+        three = {sku: 3 * shop.product(sku).price_cents for sku in ("P108", "Y104")}
+        assert values[-1] == three["P108"] and values[-3] == three["Y104"]
+        assert sum(values) == sum(three.values())
+        assert browser.execute_script("return document.documentElement.scrollWidth") == \
+            browser.execute_script("return document.documentElement.clientWidth")

@@ -95,6 +95,17 @@ def _check_file(path: Path) -> None:
     _check_wav_complete(path)
 
 
+def check_audio_file(path: Path) -> None:
+    """One clear AudioInputError when ``path`` is no readable audio file, from its header
+    alone (cheap: callers check every input before loading any model)."""
+    _check_file(path)
+    try:
+        sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioInputError(f"{path}: not a readable audio file ({exc})",
+                              code="bad_audio") from exc
+
+
 def read_audio(path: Path) -> np.ndarray:
     """Read a WAV/FLAC/OGG file into pipeline format, or raise one clear AudioInputError."""
     _check_file(path)

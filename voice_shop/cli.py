@@ -1,4 +1,4 @@
-"""The ``voice-shop`` command line (the public interface in DESIGN.md).
+"""The ``voice-shop`` command line (docs/cli.md).
 
 One convention for every command:
 - ``--json`` prints one JSON object per line; ``--db`` picks the database wherever one is used;
@@ -12,14 +12,17 @@ One convention for every command:
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import HAS_RICH, TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
 from .errors import ModelError, ProfileError, VoiceShopError
@@ -33,23 +36,78 @@ if TYPE_CHECKING:
     from .shop.models import Role
     from .wake import WakeSettings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="An offline voice shopping assistant.")
-catalog_app = typer.Typer(no_args_is_help=True, help="Products: import and search.")
-cart_app = typer.Typer(no_args_is_help=True, help="The household cart.")
-orders_app = typer.Typer(no_args_is_help=True, help="Order history.")
-profiles_app = typer.Typer(no_args_is_help=True, help="Household profiles, PINs and limits.")
+_DEFAULT_NOTE = re.compile(r"(?<!\\)\[default: ")
+
+
+def _reflow(text: str | None) -> str | None:
+    """A docstring as help: each paragraph one line (the terminal wraps it), so a
+    description never breaks where the source line did."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _tidy_params(params: list[Any]) -> None:
+    """Options as typer's own help shows them elsewhere: a flag shows no ``<bool>`` type, and
+    a "[default: ...]" written in a help text is text, not Rich markup (Rich dropped it)."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        if HAS_RICH and getattr(param, "help", None):
+            param.help = _DEFAULT_NOTE.sub(r"\\[default: ", param.help)
+
+
+class _TidyHelp:
+    """Mixed into typer's command and group classes: reflowed docstrings, tidied options."""
+
+    help: str | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _reflow(self.help)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _tidy_params(self.get_params(ctx))  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)  # type: ignore[misc]
+
+
+class _Command(_TidyHelp, TyperCommand):
+    pass
+
+
+class _Group(_TidyHelp, TyperGroup):
+    pass
+
+
+class _Typer(typer.Typer):
+    """A command group whose commands use the tidied help above."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=_Group, no_args_is_help=True, add_completion=False,
+                         pretty_exceptions_enable=False, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(help="An offline voice shopping assistant.")
+catalog_app = _Typer(help="Products: import and search.")
+cart_app = _Typer(help="The household cart: show, clear.")
+orders_app = _Typer(help="Orders: list, show, approve, cancel.")
+profiles_app = _Typer(help="Household profiles, PINs and limits.")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(cart_app, name="cart")
 app.add_typer(orders_app, name="orders")
 app.add_typer(profiles_app, name="profiles")
-models_app = typer.Typer(no_args_is_help=True, help="Speech models on this device.")
+models_app = _Typer(help="Speech models on this device.")
 app.add_typer(models_app, name="models")
-speakers_app = typer.Typer(no_args_is_help=True, help="Household voices: enroll, identify.")
+speakers_app = _Typer(help="Household voices: enroll, identify.")
 app.add_typer(speakers_app, name="speakers")
-config_app = typer.Typer(no_args_is_help=True, help="The TOML config file.")
+config_app = _Typer(help="The TOML config file.")
 app.add_typer(config_app, name="config")
-service_app = typer.Typer(no_args_is_help=True, help="Run serve or listen under systemd.")
+service_app = _Typer(help="Run serve or listen under systemd.")
 app.add_typer(service_app, name="service")
 
 DbOption = Annotated[Path, typer.Option("--db", envvar="VOICE_SHOP_DB",
@@ -137,11 +195,11 @@ def _models_dir(explicit: Path | None) -> Path:
 
 
 ConfigOption = Annotated[Path | None, typer.Option(
-    "--config", help="TOML config file [default: $VOICE_SHOP_CONFIG, else "
-    "~/.config/voice-shop/config.toml when it exists].")]
+    "--config", help="TOML config file. [default: $VOICE_SHOP_CONFIG, else "
+    "~/.config/voice-shop/config.toml when it exists]")]
 ConfigDbOption = Annotated[Path | None, typer.Option(
-    "--db", envvar="VOICE_SHOP_DB", help="SQLite database file [default: the config file's, "
-    "else ./catalog.db].")]
+    "--db", envvar="VOICE_SHOP_DB", help="SQLite database file. [default: the config file's, "
+    "else ./catalog.db]")]
 LogLevelOption = Annotated[str, typer.Option(
     "--log-level", help="debug | info | warning | error")]
 
@@ -197,10 +255,13 @@ def init(db: DbOption = DEFAULT_DB,
 def catalog_import(file: Annotated[Path, typer.Argument(help="Catalog CSV.")],
                    db: DbOption = DEFAULT_DB, as_json: JsonOption = False,
                    allow_missing_price: Annotated[bool, typer.Option(
+                       "--allow-missing-price",
                        help="Import rows without a price ($0.00 when new, else unchanged).")]
                    = False) -> None:
-    """Load or refresh products from CSV; re-import updates by sku. Streams the file, checks
-    every row, writes all of it in one transaction or nothing."""
+    """Load or refresh products from a CSV file (docs/catalog-csv.md).
+
+    Re-import updates by sku. Every row is checked first; all of it is written in one
+    transaction, or nothing."""
     from .shop.catalog_csv import ImportOptions
     from .shop.engine import import_catalog_file
     report = import_catalog_file(db, file, ImportOptions(allow_missing_price))
@@ -231,7 +292,9 @@ def catalog_search(query: str, db: DbOption = DEFAULT_DB, as_json: JsonOption = 
 def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin lines if omitted.")]
           = None, db: ConfigDbOption = None, config: ConfigOption = None,
           as_json: JsonOption = False) -> None:
-    """Text to intent JSON, one line per utterance (JSON with or without --json)."""
+    """Text to intent JSON, one line per utterance.
+
+    The output is JSON with or without --json (docs/cli.md, "Intent JSON")."""
     from .assistant import Assistant
     parser = Assistant(_file_settings(config, db)).parser
     failed = 0
@@ -250,8 +313,10 @@ def parse(text: Annotated[str | None, typer.Argument(help="Utterance; stdin line
 def chat(db: ConfigDbOption = None, speaker: Annotated[str | None, typer.Option(
         help="Who is talking (a profile name).")] = None, config: ConfigOption = None,
         as_json: JsonOption = False) -> None:
-    """Text conversation over the real cart; reads stdin lines when not a terminal. The
-    household's settings (config file) apply as they do to listen and serve."""
+    """A typed conversation with the assistant, over the real cart.
+
+    Reads stdin lines when stdin is not a terminal. The household's settings (config file)
+    apply as they do to listen and serve."""
     from .assistant import Assistant
     assistant = Assistant(_file_settings(config, db))
     speaker = _known_speaker(assistant.shop, speaker)
@@ -304,12 +369,23 @@ def cart_show(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
         return
     if cart.is_empty:
         nothing_found("the cart is empty")
+    from .replies import written_line
     for line in cart.lines:
-        options = ", ".join(line.options.values())
-        typer.echo(f"{line.quantity:3} x {line.name}{' (' + options + ')' if options else ''}"
+        typer.echo(f"  {written_line(line.quantity, line.name, line.options)}"
                    f"  {format_cents(line.line_total_cents)}"
                    f"{'  [' + line.added_by + ']' if line.added_by else ''}")
     typer.echo(f"total {format_cents(cart.total_cents)}")
+
+
+@cart_app.command("clear")
+def cart_clear(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Empty the cart; the shopping and wish lists and the orders stay."""
+    shop = _open_shop(db)
+    removed = len(shop.cart().lines)
+    shop.clear_cart()
+    emit({**shop.cart().to_dict(), "lines_removed": removed}, as_json,
+         f"cart cleared ({removed} line{'s' if removed != 1 else ''} removed)" if removed
+         else "the cart was already empty")
 
 
 @orders_app.command("list")
@@ -324,6 +400,56 @@ def orders_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False, limit: i
              f"{' by ' + order.placed_by if order.placed_by else ''}")
     if not orders:
         nothing_found("no orders yet")
+
+
+@orders_app.command("show")
+def orders_show(order_id: Annotated[int, typer.Argument(metavar="ID", help="Order number.")],
+                db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """One order: its lines with their options, total, status and whether the shop has it."""
+    from .replies import written_line
+    shop = _open_shop(db)
+    order = shop.order(order_id)
+    delivery = shop.delivery_state(order_id)
+    if as_json:
+        emit({**order.to_dict(), "delivery": str(delivery) if delivery else None}, True, "")
+        return
+    data = order.to_dict()
+    by = f" by {order.placed_by}" if order.placed_by else ""
+    approved = f", approved by {order.approved_by}" if order.approved_by else ""
+    typer.echo(f"order #{order.id}  {data['created_at']}  {order.status}{by}{approved}")
+    for line in order.lines:
+        typer.echo(f"  {written_line(line.quantity, line.name, line.options)}  "
+                   f"{format_cents(line.quantity * line.unit_price_cents)}")
+    typer.echo(f"total {format_cents(order.total_cents)}")
+    if delivery is not None:
+        typer.echo(f"sent to the shop: {_DELIVERY_TEXT[delivery]}")
+
+
+_DELIVERY_TEXT = {"queued": "not yet (the outbox keeps trying)", "sent": "yes",
+                  "failed": "refused by the shop"}
+_CANCELLABLE = ("placed", "pending_approval")
+"""The orders a household may still cancel, as by voice ("cancel my order")."""
+
+
+@orders_app.command("cancel")
+def orders_cancel(order_id: Annotated[int, typer.Argument(metavar="ID", help="Order number.")],
+                  db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> None:
+    """Cancel an order that is placed or waiting for approval.
+
+    An order cancelled before it reached the shop is never sent; one the shop already has is
+    cancelled here, and the shop must be told."""
+    from .errors import OrderError
+    from .shop.models import OrderStatus
+    shop = _open_shop(db)
+    order = shop.order(order_id)
+    if order.status not in _CANCELLABLE:
+        raise OrderError(f"order {order_id} is {order.status}; only a placed order or one "
+                         "waiting for approval can be cancelled", code="not_cancellable")
+    order = shop.set_order_status(order_id, OrderStatus.CANCELLED)
+    delivery = shop.delivery_state(order_id)
+    emit({**order.to_dict(), "delivery": str(delivery) if delivery else None}, as_json,
+         f"order #{order.id} cancelled"
+         + ("; the shop already has it: tell the shop too" if delivery == "sent" else ""))
 
 
 @orders_app.command("approve")
@@ -370,8 +496,9 @@ def profiles_list(db: DbOption = DEFAULT_DB, as_json: JsonOption = False) -> Non
 
 
 @profiles_app.command("pin")
-def profiles_pin(name: str, db: DbOption = DEFAULT_DB, clear: bool = False,
-                 as_json: JsonOption = False) -> None:
+def profiles_pin(name: str, db: DbOption = DEFAULT_DB,
+                 clear: Annotated[bool, typer.Option("--clear", help="Remove the PIN.")]
+                 = False, as_json: JsonOption = False) -> None:
     """Set a purchase PIN (asked without echo) or --clear it; only a hash is stored."""
     shop = _open_shop(db)
     _known_speaker(shop, name)
@@ -396,9 +523,10 @@ def profiles_limit(name: str, dollars: Annotated[str | None, typer.Argument()] =
 
 
 @profiles_app.command("allow-unknown")
-def profiles_allow_unknown(allow: bool, db: DbOption = DEFAULT_DB,
+def profiles_allow_unknown(allow: Annotated[bool, typer.Argument(help="true or false.")],
+                           db: DbOption = DEFAULT_DB,
                            as_json: JsonOption = False) -> None:
-    """Household setting: may a voice nobody enrolled check out? (default: no)"""
+    """Household setting: may a voice nobody enrolled check out? The default is no."""
     _open_shop(db).set_setting("allow_unknown_checkout", "1" if allow else "0")
     emit({"allow_unknown_checkout": allow}, as_json,
          f"unknown voices {'may' if allow else 'may not'} check out")
@@ -410,16 +538,19 @@ EngineOption = Annotated[str, typer.Option(
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A Vosk model folder.")]
 ModelsDirOption = Annotated[Path | None, typer.Option(
     "--models-dir", envvar="VOICE_SHOP_MODELS_DIR",
-    help="Installed models [default: ~/.local/share/voice-shop/models if it exists, else the "
-         "source checkout's models/].")]
+    help="Installed models. [default: ~/.local/share/voice-shop/models if it exists, else "
+         "the source checkout's models/]")]
 VoiceOption = Annotated[str, typer.Option("--voice", help="Piper voice name.")]
-WakeOption = Annotated[str, typer.Option("--wake-phrase", help="Wake phrase.")]
+WakeOption = Annotated[str, typer.Option(
+    "--wake-phrase", help="A custom wake phrase the files begin with, cut off before the "
+    "command is read. [default: none: the files hold the command, as the recogniser hears it "
+    "after the wake word]", show_default=False)]
 FilesArgument = Annotated[list[Path], typer.Argument(help="Audio files (WAV, FLAC, ...).")]
 
 
 def _settings(db: Path, engine: str = "auto", model: Path | None = None,
               models_dir: Path | None = None, voice: str | None = None,
-              wake_phrase: str = "hey shop", general: bool = False,
+              wake_phrase: str = "", general: bool = False,
               wake: WakeSettings | None = None) -> AppSettings:
     from .config import AppSettings, SpeechSettings
     from .tts import DEFAULT_VOICE, PiperSettings
@@ -430,6 +561,33 @@ def _settings(db: Path, engine: str = "auto", model: Path | None = None,
         speech=SpeechSettings(engine=engine, vosk_model=model, use_domain=not general),
         wake=wake or WakeSettings(word="", phrase=wake_phrase),
         tts=PiperSettings(voice=voice or DEFAULT_VOICE, models_dir=models_dir))
+
+
+def _found_files(files: list[Path], as_json: bool, failed: list[Path]) -> list[Path]:
+    """The files that can be read as audio; the others are reported now, before any model
+    loads (a missing file is said at once, not after the recogniser is built)."""
+    from .audio import check_audio_file
+    from .errors import AudioInputError
+    found = []
+    for path in files:
+        try:
+            check_audio_file(path)
+        except AudioInputError as exc:
+            failed.append(path)
+            _file_error(path, exc, as_json)
+        else:
+            found.append(path)
+    return found
+
+
+def _is_audio_file(path: Path) -> bool:
+    from .audio import check_audio_file
+    from .errors import AudioInputError
+    try:
+        check_audio_file(path)
+    except AudioInputError:
+        return False
+    return True
 
 
 def _audio_files(files: list[Path], as_json: bool, failed: list[Path]) -> Iterator[Any]:
@@ -478,13 +636,18 @@ def _no_speech(path: Path) -> VoiceShopError:
 def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOption = "auto",
                model: ModelOption = None, models_dir: ModelsDirOption = None,
                general: Annotated[bool, typer.Option(
-                   help="General English instead of the shop's language.")] = False,
+                   "--general", help="General English instead of the shop's language.")] = False,
                as_json: JsonOption = False) -> None:
-    """Speech to text per audio file (models load once for all files)."""
+    """Speech to text, per audio file.
+
+    The models load once for all files, after the files were found."""
+    failed: list[Path] = []
+    files = _found_files(files, as_json, failed)
+    if not files:
+        raise typer.Exit(1)
     from .assistant import Assistant
     assistant = Assistant(_settings(db, engine, model, models_dir, general=general))
     stt = assistant.stt
-    failed: list[Path] = []
     for path, transcript in _transcripts(stt, files, as_json, failed):
         emit({"file": str(path), "text": transcript.text, "engine": stt.name,
               "confidence": round(transcript.confidence, 3),
@@ -497,14 +660,19 @@ def transcribe(files: FilesArgument, db: DbOption = DEFAULT_DB, engine: EngineOp
 def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
                    engine: EngineOption = "auto", model: ModelOption = None,
                    models_dir: ModelsDirOption = None,
-                   wake_phrase: WakeOption = "hey shop", as_json: JsonOption = False) -> None:
-    """Speech to intent per audio file; changes nothing in the cart."""
+                   wake_phrase: WakeOption = "", as_json: JsonOption = False) -> None:
+    """Speech to intent, per audio file; changes nothing in the cart.
+
+    With --wake-phrase, a transcript that begins with that phrase has it cut off first."""
+    failed: list[Path] = []
+    files = _found_files(files, as_json, failed)
+    if not files:
+        raise typer.Exit(1)
     from .assistant import Assistant
     from .understand import understand
     assistant = Assistant(_settings(db, engine, model, models_dir, wake_phrase=wake_phrase))
     stt, parser = assistant.stt, assistant.parser
     phrase = tuple(assistant.settings.wake.phrase.split())
-    failed: list[Path] = []
     for path, transcript in _transcripts(stt, files, as_json, failed):
         if phrase and transcript.text.split()[:len(phrase)] == list(phrase):
             transcript = transcript.without_wake(phrase)
@@ -522,8 +690,11 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
         voice: VoiceOption = "en_US-joe-medium",
         models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
     """Text to speech with Piper."""
-    from .audio import SpeakerSink, write_wav
     from .errors import AudioOutputError
+    if out is not None and not out.absolute().parent.is_dir():  # before the voice loads
+        raise AudioOutputError(f"{out.absolute().parent}: no such folder for {out.name}",
+                               code="no_such_folder")
+    from .audio import SpeakerSink, write_wav
     from .tts import PiperSettings, PiperTTS
     tts = PiperTTS(PiperSettings(voice=voice, models_dir=_models_dir(models_dir)))
     if out is None:
@@ -545,16 +716,17 @@ def say(text: str, out: Annotated[Path | None, typer.Option("-o", "--out",
 @app.command()
 def listen(db: ConfigDbOption = None,
            wav: Annotated[list[Path] | None, typer.Option(
-               "--wav", help="Audio files instead of the microphone (repeatable).")] = None,
+               "--wav", metavar="FILE",
+               help="Audio files instead of the microphone (repeatable).")] = None,
            wake_word: Annotated[str | None, typer.Option(
                "--wake-word", help="A shipped wake-word model (okay_nabu, hey_jarvis, "
-               "hey_mycroft, alexa; openWakeWord also hey_rhasspy) or a model file "
-               "[default: the config file's, else okay_nabu].")] = None,
+               "hey_mycroft, alexa; openWakeWord also hey_rhasspy) or a model file. "
+               "[default: the config file's, else okay_nabu]")] = None,
            wake_engine: Annotated[str | None, typer.Option(
-               "--wake-engine", help="micro (microWakeWord) | open (openWakeWord) "
+               "--wake-engine", help="micro (microWakeWord) | open (openWakeWord). "
                "[default: the config file's, else micro]")] = None,
            wake_cutoff: Annotated[float | None, typer.Option(
-               "--wake-cutoff", help="Wake-word probability cutoff (default: the model's).")]
+               "--wake-cutoff", help="Wake-word probability cutoff. [default: the model's]")]
            = None,
            wake_phrase: Annotated[str | None, typer.Option(
                "--wake-phrase", help="A custom wake phrase, checked in the transcript "
@@ -567,18 +739,24 @@ def listen(db: ConfigDbOption = None,
                "and echo tests).")] = False,
            reply_dir: Annotated[Path | None, typer.Option(
                help="Write spoken replies as WAV files here instead of playing them.")] = None,
-           realtime: Annotated[bool, typer.Option(help="Pace files in real time.")] = False,
+           realtime: Annotated[bool, typer.Option(
+               "--realtime", help="Pace files in real time.")] = False,
            engine: Annotated[str | None, typer.Option(
-               "--engine", help="auto | moonshine | pocketsphinx | vosk [default: the config "
-               "file's, else auto]")] = None, model: ModelOption = None,
+               "--engine", help="auto | moonshine | pocketsphinx | vosk. [default: the "
+               "config file's, else auto]")] = None, model: ModelOption = None,
            models_dir: ModelsDirOption = None,
            voice: Annotated[str | None, typer.Option(
-               "--voice", help="Piper voice name [default: the config file's, else "
-               "en_US-joe-medium].")] = None,
+               "--voice", help="Piper voice name. [default: the config file's, else "
+               "en_US-joe-medium]")] = None,
            config: ConfigOption = None, log_level: LogLevelOption = "warning",
            as_json: JsonOption = False) -> None:
-    """The whole loop: wake word, speech, dialog, spoken reply. Exits 1 when any input file
-    could not be read (each one is an error event; the others are still processed)."""
+    """The whole loop: wake word, speech, dialog, spoken reply.
+
+    From the microphone, or from audio files through the same path. Exits 1 when any input
+    file could not be read (each one is an error event; the others are still processed)."""
+    if wav and not any(_is_audio_file(path) for path in wav):  # nothing to hear: say so now
+        _found_files(wav, as_json, [])
+        raise typer.Exit(1)
     from .audio import MicrophoneSource, SpeakerSink, WavDirectorySink, WavSource
     from .pipeline import Pipeline
     from .wake import WakeGate, load_detector
@@ -717,7 +895,7 @@ def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argumen
         utterances = _record_enrollment(name)
         labels = [f"recording {n + 1}" for n in range(len(utterances))]
     elif files:
-        utterances = [read_audio(path) for path in files]
+        utterances = [read_audio(path) for path in files]  # all read before the encoder
         labels = [str(path) for path in files]
     else:
         raise ValueError("give recordings of the speaker, or --mic")
@@ -727,9 +905,9 @@ def speakers_enroll(name: str, files: Annotated[list[Path] | None, typer.Argumen
          f"enrolled {profile.name} ({profile.role}) from {len(utterances)} utterances")
 
 
-ENROLL_PHRASES = ("hey shop, add two bananas and a pint of oat milk to my cart",
-                  "hey shop, what's in my cart, and how much is the coffee",
-                  "hey shop, check out please, and send my usual order on Friday")
+ENROLL_PHRASES = ("okay nabu, add two bananas and a pint of oat milk to my cart",
+                  "okay nabu, what's in my cart, and how much is the coffee",
+                  "okay nabu, check out please, and send my usual order on Friday")
 """Shop words, as the shopper will say them, with enough voiced speech each (~2 s)."""
 ENROLL_TRIES = 3
 
@@ -774,8 +952,11 @@ def speakers_identify(files: FilesArgument, db: DbOption = DEFAULT_DB,
                       as_json: JsonOption = False) -> None:
     """Who is speaking in each file: {"file","speaker","score"}, speaker null if unknown."""
     from .speaker.quality import require_speech
-    identifier = _speaker_identifier(db, models_dir, threshold)
     failed: list[Path] = []
+    files = _found_files(files, True, failed)
+    if not files:
+        raise typer.Exit(1)
+    identifier = _speaker_identifier(db, models_dir, threshold)
     for path, samples in _audio_files(files, True, failed):
         try:
             require_speech(samples, str(path))  # silence or noise gets no score
@@ -864,7 +1045,9 @@ def models_list(models_dir: ModelsDirOption = None, as_json: JsonOption = False)
 def models_download(name: str, models_dir: ModelsDirOption = None,
                     url: Annotated[str | None, typer.Option(help="Archive URL.")] = None,
                     sha256: Annotated[str | None, typer.Option(help="Archive digest.")] = None,
-                    replace: bool = False, as_json: JsonOption = False) -> None:
+                    replace: Annotated[bool, typer.Option(
+                        "--replace", help="Replace an installed model of that name.")] = False,
+                    as_json: JsonOption = False) -> None:
     """Download, verify (SHA-256) and atomically install a Vosk model."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -904,11 +1087,10 @@ def _download_error(exc: ModelError, name: str, models_dir: Path) -> ModelError:
 def doctor(db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
            engine: Annotated[str | None, typer.Option(
                "--engine",
-               help="auto | moonshine | pocketsphinx | vosk [default: the config file's]")]
+               help="auto | moonshine | pocketsphinx | vosk. [default: the config file's]")]
            = None, model: ModelOption = None, config: ConfigOption = None,
            as_json: JsonOption = False) -> None:
-    """Check the config file, audio devices, every model the assistant needs, and the
-    database."""
+    """Check the config file, audio devices, models and database; say what to fix."""
     from .doctor import Check, run_checks
     from .errors import ConfigError
     problems = 0
@@ -935,17 +1117,19 @@ def doctor(db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
 # ---- serve, config, service --------------------------------------------------------------
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(
-        "--host", help="Address to listen on [default: the config file's, else 127.0.0.1].")]
+        "--host", help="Address to listen on. [default: the config file's, else 127.0.0.1]")]
           = None,
           wyoming_port: Annotated[int | None, typer.Option(
-              "--wyoming-port", help="Wyoming (Home Assistant) port [default: 10700].")] = None,
+              "--wyoming-port", help="Wyoming (Home Assistant) port. [default: 10700]")] = None,
           http_port: Annotated[int | None, typer.Option(
-              "--http-port", help="Household page port; 0 is off [default: 8080].")] = None,
+              "--http-port", help="Household page port; 0 is off. [default: 8080]")] = None,
           db: ConfigDbOption = None, models_dir: ModelsDirOption = None,
           config: ConfigOption = None, log_level: LogLevelOption = "info",
           as_json: JsonOption = False) -> None:
-    """One long-running process: a Wyoming server (asr, handle, tts) for Home Assistant and
-    the household page; the models load once. Stops cleanly on SIGTERM or Ctrl-C."""
+    """Serve Home Assistant (Wyoming) and the household web page.
+
+    One long-running process: a Wyoming server (asr, handle, tts) and the household page; the
+    models load once. Stops cleanly on SIGTERM or Ctrl-C."""
     from dataclasses import replace
 
     from .server import run_server
@@ -970,8 +1154,10 @@ def _check_port(port: int, flag: str, allow_off: bool) -> None:
 @config_app.command("show")
 def config_show(config: ConfigOption = None, db: ConfigDbOption = None,
                 models_dir: ModelsDirOption = None, as_json: JsonOption = False) -> None:
-    """The effective settings: defaults, then the config file, then these flags. As TOML
-    (a starting config file), or one JSON object with --json. The page password is hidden."""
+    """The effective settings, as TOML (a starting config file).
+
+    Defaults, then the config file, then these flags; one JSON object with --json. The page
+    password is hidden."""
     from .settings_file import settings_to_dict, to_toml
     path = _config_file(config)
     data = settings_to_dict(_file_settings(config, db, models_dir))
@@ -994,8 +1180,10 @@ def service_install(
         config: ConfigOption = None, db: ConfigDbOption = None,
         models_dir: ModelsDirOption = None, log_level: LogLevelOption = "info",
         as_json: JsonOption = False) -> None:
-    """Write a systemd unit that runs 'voice-shop serve' (or listen) with the config file.
-    Without a config file the effective settings are written to the default one first."""
+    """Write a systemd unit that runs 'voice-shop serve' (or listen).
+
+    The unit runs with the config file; without one, the effective settings are written to
+    the default config file first."""
     from .service import ServiceCommand, UnitSpec, current_executable, enable_hint, unit_path
     from .service import unit_text as make_unit
     if user and system:
@@ -1051,15 +1239,16 @@ DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"
 
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated: parse, speech, loop, speakers, recommend, wake")]
-        = DEFAULT_SECTIONS,
+        help="Comma-separated, of: parse, speech, loop, speakers, recommend, wake, real. "
+        "[default: all but wake and real]", show_default=False)] = DEFAULT_SECTIONS,
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
-          quick: Annotated[bool, typer.Option(help="Fewer speech conditions.")] = False,
+          quick: Annotated[bool, typer.Option("--quick", help="Fewer speech conditions.")] = False,
           real: Annotated[Path | None, typer.Option(
               help="Real recorded orders: a folder with clips/, labels.json, catalog.csv.")]
           = None,
           ood: Annotated[list[Path] | None, typer.Option(
+              metavar="DIR",
               help="Folders of real speech that is not a command (repeatable).")] = None,
           real_limit: Annotated[int | None, typer.Option(
               help="Use only this many of the real clips (a fixed random sample).")] = None,
@@ -1067,8 +1256,8 @@ def bench(sections: Annotated[str, typer.Option(
               "--speakers", help="Only speaker id, on this folder of voices (one sub-folder "
               "per speaker, or speakers.tsv).")] = None,
           strangers: Annotated[Path | None, typer.Option(
-              "--strangers", help="Recordings of voices outside the household (default: "
-              "the strangers/ sub-folder of --speakers).")] = None,
+              "--strangers", help="Recordings of voices outside the household. [default: "
+              "the strangers/ sub-folder of --speakers]")] = None,
           models_dir: ModelsDirOption = None,
           wake: Annotated[Path | None, typer.Option(
               "--wake", help="Real recordings of the wake word 'alexa' (misses); false "
@@ -1076,14 +1265,46 @@ def bench(sections: Annotated[str, typer.Option(
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
           engine: EngineOption = "auto",
+          plot: Annotated[Path | None, typer.Option(
+              "--plot", metavar="DIR", help="Also write the report (report.txt) and PNG "
+              "charts of its figures into this folder.")] = None,
           as_json: JsonOption = False) -> None:
-    """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
-    from .bench.report import run_report
+    """The benchmark report: accuracy, stage latencies, real-time factors, memory.
+
+    With --plot DIR, charts too: correct / wrong / rejected against noise, latency per stage,
+    memory per process (docs/measurements.md)."""
+    for flag, folder in (("--speakers", speakers), ("--strangers", strangers),
+                         ("--wake", wake), ("--real", real), *(("--ood", f) for f in ood or [])):
+        if folder is not None and not folder.is_dir():
+            raise VoiceShopError(f"{flag} {folder}: no such folder", code="no_such_folder")
+    if plot is not None:
+        from .bench.plots import check_folder
+        check_folder(plot)  # before the run, not after 15 minutes of it
+    lines: list[str] = []
     if speakers is not None:
         from .bench.speaker_bench import run_folder
-        for line in run_folder(speakers, strangers, _models_dir(models_dir)):
-            emit({"event": "bench", "line": line}, as_json, line)
-        return
+        report: Iterator[str] = run_folder(speakers, strangers, _models_dir(models_dir))
+    else:
+        report = _bench_report(sections, large, commands, quick, real, ood or [], real_limit,
+                               wake, tv_minutes, engine, _models_dir(models_dir))
+    for line in report:
+        lines.append(line)
+        emit({"event": "bench", "line": line}, as_json, line)
+    if plot is not None:
+        from .bench.plots import write_charts
+        charts = write_charts(lines, plot)
+        for chart in charts:
+            emit({"event": "chart", "path": str(chart)}, as_json, f"chart: {chart}")
+        if not charts:
+            nothing_found(f"no charts: this report has no real-speech, loop or memory figures "
+                          f"(report in {plot / 'report.txt'})")
+
+
+def _bench_report(sections: str, large: int, commands: int, quick: bool, real: Path | None,
+                  ood: list[Path], real_limit: int | None, wake: Path | None,
+                  tv_minutes: float, engine: str, models_dir: Path) -> Iterator[str]:
+    """The report's lines for the sections asked (``--real`` and ``--wake`` add theirs)."""
+    from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
     if real is not None and not (real / "labels.json").is_file():
         raise VoiceShopError(f"{real}: not a folder of labelled recordings (no labels.json)")
@@ -1092,11 +1313,9 @@ def bench(sections: Annotated[str, typer.Option(
         wanted = ["real"] if sections == DEFAULT_SECTIONS else [*wanted, "real"]
     if wake is not None and sections == DEFAULT_SECTIONS:
         wanted = ["wake"] if real is None else [*wanted, "wake"]
-    for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
-                           ood=ood or [], real_limit=real_limit, wake_dir=wake,
-                           tv_minutes=tv_minutes, engine=engine,
-                           models_dir=_models_dir(models_dir)):
-        emit({"event": "bench", "line": line}, as_json, line)
+    return run_report(wanted, large, commands=commands, quick=quick, real=real, ood=ood,
+                      real_limit=real_limit, wake_dir=wake, tv_minutes=tv_minutes,
+                      engine=engine, models_dir=models_dir)
 
 
 def _usage_error(exc: TyperException, as_json: bool) -> None:

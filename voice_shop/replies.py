@@ -65,6 +65,21 @@ def _count(quantity: int, following: str) -> str:
     return number_to_words(quantity)
 
 
+def written_options(options: dict[str, str] | None) -> list[str]:
+    """Option values in the order they are written and said: the values that describe the
+    product first (size first of all), then the others ("medium", "oat milk")."""
+    options = options or {}
+    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+              if g.lower() in SAID_BEFORE_THE_NAME]
+    extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
+    return [*before, *extras]
+
+
+def written_line(quantity: int, name: str, options: dict[str, str] | None = None) -> str:
+    """One line as written for the household: "2 x Latte, medium, oat milk"."""
+    return ", ".join([f"{quantity} x {name}", *written_options(options)])
+
+
 def describe(name: str, quantity: int, options: dict[str, str] | None = None,
              unit: str | None = None) -> str:
     """One line as said aloud: quantity, size, name (plural when more than one, or the pack

@@ -24,7 +24,7 @@ from .understanding import Understanding, is_complete, meaning_of
 __all__ = ["Understanding", "Weighed", "is_complete", "is_cross_check_due", "meaning_of",
            "understand", "weigh"]
 
-MAX_BEND_NATS = 8.0
+MAX_BEND_NATS = 12.0
 """How much less likely than what the neural recogniser heard a reading of the shop may be,
 in nats of log P(words | audio): the catalog may bend "mocker" into "mocha", not rewrite a
 sentence."""

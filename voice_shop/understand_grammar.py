@@ -34,54 +34,22 @@ MIN_OPTIONS_HEARD = 0.5
 """Share of the grammar's option values the open pass must also have heard."""
 MIN_SLOT_EVIDENCE = -4.25
 """Mean acoustic evidence (``Transcript.word_evidence``) the words naming the products and
-options must reach when the second opinion did not confirm the command. On the 309 real
-orders cut to their speech: -3.5 gave 255 right / 7 wrong, -4.25 264 / 8, -4.5 265 / 8; on
-each half of the clips alone the gain was the same (+6 / +0 and +3 / +1 wrong from -3.5),
-and out-of-domain speech stayed at 1 of 170 down to -4.5."""
+options must reach when the second opinion did not confirm the command (docs/measurements.md)."""
 MIN_SLOT_EVIDENCE_NOISY = -3.0
-"""The evidence asked of audio under ``CLEAR_DYNAMIC_RANGE_DB`` (speech under ~16 dB over
-the noise), where a word fits the audio poorly against a phone loop right or wrong. On 100
-real orders with noise at 10 dB (right / wrong), with the n-best share and the open pass's
-slot word and rival options checked:
--2.5 white 44 / 2, pink 46 / 3; -3.0 51 / 2 and 54 / 5; -3.5 57 / 4 and 63 / 6; -4.25
-61 / 7 and 71 / 6 (on each half of the clips -3.0 gained over -2.5: +8 / +2, +7 / +0).
-At 20 dB the clear threshold is as reliable as on clean speech: white 85 / 1, pink 88 / 0."""
+"""The evidence asked of audio under ``CLEAR_DYNAMIC_RANGE_DB``, where a word fits the audio
+poorly against a phone loop right or wrong."""
 MIN_SLOT_EVIDENCE_CROSS_CHECKED = -4.5
-"""The evidence asked of noisy audio whose cross-check (``Transcript.cross_check``, the
-grammar pass over the audio cleaned by another noise filter) means the same order; the
-n-best share is then not asked either: two noise filters agreeing is the firmer test of
-the same doubt. On 100 real orders at 10 dB (right / wrong): white 51 / 2 -> 63 / 3, pink
-57 / 3 -> 75 / 5; -4.25 gave 61 / 3 and 72 / 5, and keeping the share 61 / 3 and 70 / 4.
-Clear audio's cross-check (the vocal tract warped both ways) stands in for the share only:
-on the 309 real orders 274 / 6 -> 276 / 6, and with -4.5 there too 278 / 8 (the two
-filters on clean audio hear alike: their agreement let 3 more wrong orders through for 5
-right ones)."""
+"""The evidence asked of noisy audio whose cross-check (another noise filter's grammar pass)
+means the same order; the n-best share is then not asked either."""
 MIN_PRODUCT_EVIDENCE = -6.0
 """In clear audio, a product the open pass did not hear must fit the audio on its own: its
-words' mean evidence at least this. The slot words' mean can hide a product word that fits
-badly among option words that fit well ("a sixteen ounce double shot latte with a lot of
-sugar", said "mocha", the open pass hearing "much are"). Replayed on the dumped decodes of
-the 309 real orders under four open-pass language models: wrong 8 -> 5, 6 -> 4, 6 -> 4,
-8 -> 6, right the same (-5 lost 1 right in each, -6.5 kept one wrong more); in noise,
-where words fit worse right or wrong, it cost 1-2 of 100 right for none wrong, so it is
-asked of clear audio only."""
+words' mean evidence at least this."""
 MAX_UNEXPLAINED_S = 2.0
 """Audio as loud as the words that the words of a grammar reading leave uncovered
-(``Transcript.unexplained_s``). A grammar can pass over whole sentences as filler and keep a
-few words that fit ("what is on my wish list" from 11 s of read speech), and an open pass
-rambling over the same speech "confirms" a command that names no product. Counting only
-audio within ``LOUD_DB`` of the words: real orders cut to their speech leave 0.54 s at the
-99th percentile, out-of-domain LibriSpeech 4.3 s at the median; babble at 20 dB, which is
-speech to the cut but quiet, no longer counts (2.16 s at the 90th percentile, when every
-uncovered frame counted 2 s refused 6 of 23 right readings). With 2 s, babble at 20 dB:
-27 / 0 right / wrong of 100 -> 36 / 0 (3 s: 36 / 2); clean and the other noises unchanged,
-0 of 170 out-of-domain clips accepted."""
+(``Transcript.unexplained_s``): more, and the reading is only a part of what was said."""
 MIN_ORDER_SHARE = 0.7
 """Share of the n-best probability (``Transcript.shares``) that sentences meaning the same
-order must hold for a reading to stand without the open pass. On the 309 real orders (with
-``NBEST_SCALE`` 30): requiring every one of the first five runners-up to agree gave 264
-right / 7 wrong, 0.7 274 / 9, 0.8 267 / 8, no check 275 / 11; on each half of the clips
-alone +3 / +1 and +7 / +1 from requiring all."""
+order must hold for a reading to stand without the open pass."""
 
 
 def _same_order(intent: Intent, other: Intent) -> bool:
@@ -156,8 +124,7 @@ def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | No
     one of those words and no rival value for an option. A cross-check whose every view
     means the same order stands in for the n-best share (with others talking around the
     speech, ``Transcript.others_talking_s``, it is needed), and in noise lowers the evidence
-    asked (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``). Measured on real orders, this keeps most
-    right readings that the open pass missed while wrong ones rarely pass all (README)."""
+    asked (``MIN_SLOT_EVIDENCE_CROSS_CHECKED``)."""
     evidence = slot_evidence(intent, transcript)
     range_db = transcript.dynamic_range_db
     is_noisy = range_db is not None and range_db < CLEAR_DYNAMIC_RANGE_DB
@@ -172,8 +139,7 @@ def is_heard_clearly(intent: Intent, transcript: Transcript, second: Intent | No
     if not is_noisy and not _unheard_product_fits(intent, transcript):
         return False
     # With others talking around the speech, the share was high for wrong readings as for
-    # right ones while the views told them apart: under babble at 20 dB, on a dump of 100
-    # real orders with every view decoded, 77 / 7 right / wrong -> 76 / 3.
+    # right ones while the views told them apart (docs/measurements.md).
     is_share_enough = (not transcript.others_talking_s
                        and order_share(intent, transcript, parser) >= MIN_ORDER_SHARE)
     return (_names_a_slot_word(intent, transcript.second_opinion)
@@ -185,8 +151,7 @@ def _rival_option_heard(intent: Intent, other: Intent) -> bool:
     """The open pass heard a rival value for an option of an item: not the same value with a
     word more or less ("some almond milk" for "almond milk", "milk" for "whole milk": a
     pass that missed a word), but another one ("triple shot" for "double shot", "almond
-    milk" for "whole milk"). On the real orders this turned 2 wrong orders into "Sorry",
-    with white noise at 20 dB 2 more and babble 1, for one right one (white, 20 dB)."""
+    milk" for "whole milk")."""
     def is_rival(value: str, heard: str) -> bool:
         words, heard_words = set(value.split()), set(heard.split())
         return not (words <= heard_words or heard_words <= words)
@@ -210,8 +175,7 @@ def _names_a_slot_word(intent: Intent, text: str) -> bool:
     A reading that stands on its own evidence still needs that much of a second opinion:
     1.6 s of LibriSpeech, "the second check out" to the open pass, fit "seven cappuccinos"
     well word by word. A command that names nothing (no items) never meets this, and stands
-    only when the open pass heard it too. On the real orders and their noisy copies this
-    turned away 2 of 170 out-of-domain clips and 2 wrong orders, and no right one."""
+    only when the open pass heard it too."""
     heard = set(text.split())
     return any(word in heard for phrase in _slot_phrases(intent) for word in phrase.split())
 
@@ -243,10 +207,7 @@ def _is_under_voices(transcript: Transcript) -> bool:
     and the views then agree on wrong readings too, hearing the same voices ("i'd like to
     twenty ounce iced mochas" confirmed "two"). Whatever confirms such a reading, its own
     words must fit the audio as well as noisy audio's must (``MIN_SLOT_EVIDENCE_NOISY``).
-    On 100 real orders under babble at 10 dB, right / wrong: in the bench (every view
-    decoded) 30 / 6 without this, 29 / 3 at the clear-speech floor (-4.25), 16 / 1 at
-    -3.0; through ``listen`` 32 / 6 at -4.25, 19 / 1 at -3.0. At 20 dB the speech is
-    clear and this asks nothing."""
+    At 20 dB the speech is clear and this asks nothing."""
     range_db = transcript.dynamic_range_db
     return (transcript.others_talking_s > 0 and range_db is not None
             and range_db < CLEAR_DYNAMIC_RANGE_DB)
@@ -300,8 +261,7 @@ def is_cross_check_due(transcript: Transcript, parser: IntentParser) -> bool:
     no views at all. So they matter only when agreeing views would change the answer: a
     reading that stands without them, or falls even when they agree, needs no second look.
     The recogniser asks this before decoding the views (``PocketSphinxSTT``'s
-    ``is_cross_check_due``): on clean real orders the warped views had been decoded for 262
-    of 309 clips, and 4 could change the answer."""
+    ``is_cross_check_due``), so the views' decodes are paid only where they could decide."""
     if not transcript.text or transcript.cross_check:
         return False
     agreeing = replace(transcript, cross_check=(transcript.text,))

@@ -42,7 +42,8 @@ def meaning_of(intent: Intent, is_sentence: bool = True) -> tuple[object, ...] |
     (``is_sentence``): such a request is found from a keyword anywhere in the words."""
     if not is_complete(intent) or not (intent.items or is_sentence):
         return None
-    return (intent.intent, tuple((i.sku, i.quantity or 1, i.unit, i.fraction,
-                                  tuple(sorted(i.options.items()))) for i in intent.items),
-            intent.category, tuple(intent.tags), intent.rating, intent.quantity, intent.list_name,
-            intent.choice, intent.digits)
+    slots = intent.to_dict()
+    slots["items"] = [(i.sku, i.quantity or 1, i.unit, i.fraction, i.amount_said,
+                       tuple(sorted(i.options.items()))) for i in intent.items]
+    return tuple((name, repr(value)) for name, value in sorted(slots.items())
+                 if name not in ("text", "confidence"))

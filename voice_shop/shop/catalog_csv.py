@@ -1,4 +1,4 @@
-"""Catalog CSV reading and validation (the format is in DESIGN.md).
+"""Catalog CSV reading and validation (the format: docs/catalog-csv.md).
 
 The file is streamed row by row (a million-row catalog never sits in memory); each row is
 checked as it is read. The engine writes the rows inside one transaction and rolls it back when

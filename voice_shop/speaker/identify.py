@@ -6,7 +6,7 @@ is compared with every print; the cosine is S-normalised against a cohort of oth
 (``cohort.py``) and the utterance belongs to the closest profile when that score reaches
 ``threshold``, to nobody (an unknown voice) otherwise. Audio without voiced speech (silence,
 noise) is refused before any score is given. The thresholds were calibrated on real voices
-(``scripts/eval_speakers.py``; figures and which voices in README).
+(``scripts/eval_speakers.py``; figures and which voices in docs/measurements.md).
 """
 
 from __future__ import annotations

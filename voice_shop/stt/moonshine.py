@@ -2,18 +2,19 @@
 what the words could have been, and the model itself scores each proposal against the audio.
 
 One utterance: the encoder runs once; the decoder writes what it heard (greedy, capped by
-the audio's length); the words are normalised and every stretch of them that sounds like a
-phrase of the shop's language (products, options, units, counts, the templates' words) is
-swapped for it (``Lexicon``), alone and together; the readings that are complete commands
-are scored by forced decoding, log P(reading | audio), in batches. The transcript carries
-what was heard, the complete readings and every score; ``understand`` decides.
+the audio's length); the words are normalised, and stretches of them that sound like phrases
+of the shop's language (products, options, units, counts, the templates' words;
+``SoundIndex``) are swapped for those phrases in a small beam search by sound; of the
+readings that are complete commands, one per meaning is scored by forced decoding, log
+P(reading | audio), in one batch. The transcript carries what was heard, the readings and
+every score; ``understand`` decides.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,17 +24,17 @@ from ..audio import SAMPLE_RATE_HZ
 from ..text import normalize
 from .base import Transcript
 from .domain import Domain
-from .lexicon import Lexicon, Substitution
 from .moonshine_model import MoonshineModel
+from .sounds import SoundIndex, Substitution
 
 MeaningOf = Callable[[str, bool], Hashable | None]
 """What a text means as a complete command of the shop (the parser's judgement: equal for
 two texts asking for the same thing), or None when it is none; told whether the text is a
 whole sentence of the shop's language."""
 
-MAX_READINGS = 16
-"""Complete readings scored per utterance (two decoder calls): the closest-sounding reading
-of each of the likeliest meanings, and the runner-up of the likeliest."""
+MAX_READINGS = 11
+"""Meanings whose readings are scored per utterance: with what was heard, one decoder call
+(``SCORE_BATCH``)."""
 PROPOSALS_READ = 64
 """Readings, the closest-sounding first, that the parser reads for their meaning."""
 PROPOSAL_BEAM = 96
@@ -42,8 +43,8 @@ UNKNOWN_WORD_COST = 0.5
 """What keeping a word the shop's language does not know costs a reading's sound score: as
 much as swapping it for a phrase that sounds half like it."""
 COUNT_STANDIN = "a"
-"""What a count word is heard against: "eight lattes" is also scored as "a lattes", so a
-count stands only when the model hears it clearly over no count at all."""
+"""What a count is heard against: "add eight lattes" is also scored as "add a lattes", so a
+count stands only when the model hears it clearly over a single one."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class MoonshineSettings:
 
 
 class MoonshineSTT:
-    """The recogniser; ``is_command`` comes from the parser of the same catalog."""
+    """The recogniser; ``meaning_of`` comes from the parser of the same catalog."""
 
     name = "moonshine"
 
@@ -65,7 +66,7 @@ class MoonshineSTT:
         self.model = MoonshineModel(prepared_dir(settings.models_dir), settings.threads)
         self.domain = domain
         self.meaning_of = meaning_of
-        self.lexicon = Lexicon(_phrases(domain), _counts(domain)) if domain is not None else None
+        self.sounds = SoundIndex(_phrases(domain), _counts(domain)) if domain is not None else None
 
     def stream(self) -> MoonshineStream:
         return MoonshineStream(self)
@@ -97,20 +98,20 @@ class MoonshineSTT:
     def _in_language(self, text: str) -> bool:
         """Said in the shop's language: a whole sentence of its grammar, or words that are
         all the shop's words ("what are your specials today")."""
-        if self.domain is None or self.lexicon is None:
+        if self.domain is None or self.sounds is None:
             return True
-        return self.domain.is_command(text) or all(w in self.lexicon for w in text.split())
+        return self.domain.is_command(text) or all(w in self.sounds for w in text.split())
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the
         closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
         words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
         likeliest meaning also its closest-sounding reading; each count also read as "a"."""
-        if self.lexicon is None or self.meaning_of is None or not text:
+        if self.sounds is None or self.meaning_of is None or not text:
             return []
         heard = text.split()
         groups: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(heard, self.lexicon)[:PROPOSALS_READ]:
+        for reading, _ in _proposals(heard, self.sounds)[:PROPOSALS_READ]:
             meaning = self.meaning_of(reading, self._in_language(reading)) \
                 if reading != text else None
             if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
@@ -120,7 +121,7 @@ class MoonshineSTT:
         if groups:
             chosen.insert(1, next(iter(groups.values()))[0])
         readings = list(dict.fromkeys(chosen))
-        counted = [c for c in (_without_counts(r, self.lexicon) for r in readings[:4])
+        counted = [c for c in (_without_counts(r, self.sounds) for r in readings[:4])
                    if c and c not in readings
                    and self.meaning_of(c, self._in_language(c)) is not None]
         return readings + counted
@@ -138,16 +139,17 @@ class Heard:
 
 
 class MoonshineStream:
-    """Audio of one utterance. At a pause the audio so far is heard freely (the early-end
-    check); when the utterance ends right there, that hearing is kept, so only the readings
-    are scored after the pause."""
+    """Audio of one utterance. At a pause the audio so far is heard and its readings scored
+    (the early-end check asks what was heard); when the utterance ends right there, that
+    transcript stands, so nothing is left to decode after the pause."""
 
     def __init__(self, stt: MoonshineSTT) -> None:
         self.stt = stt
         self._chunks: list[np.ndarray] = []
         self._fed = 0
         self._end: int | None = None
-        self._at_pause: Heard | None = None
+        self._at_pause: tuple[int, Transcript] | None = None
+        """(samples heard, the transcript of them) at the last pause."""
 
     def feed(self, samples: np.ndarray) -> None:
         chunk = np.asarray(samples, np.int16)
@@ -159,19 +161,20 @@ class MoonshineStream:
         return audio[:self._end] if self._end is not None else audio
 
     def partial(self) -> str:
-        self._at_pause = self.stt.listen(self._audio()) if self._fed else None
-        return self._at_pause.text if self._at_pause else ""
+        if not self._fed:
+            return ""
+        audio = self._audio()
+        self._at_pause = (len(audio), self.stt.transcribe(audio))
+        return self._at_pause[1].text
 
     def end_at_partial(self) -> None:
-        self._end = self._at_pause.samples if self._at_pause is not None else None
+        self._end = self._at_pause[0] if self._at_pause is not None else None
 
     def finish(self) -> Transcript:
-        started = time.perf_counter()
         audio = self._audio()
-        heard = self._at_pause
-        if heard is None or heard.samples != len(audio):
-            heard = self.stt.listen(audio)
-        return self.stt.hear(heard, started)
+        if self._at_pause is not None and self._at_pause[0] == len(audio):
+            return replace(self._at_pause[1], decode_s=0.0)
+        return self.stt.transcribe(audio)
 
 
 ARTICLES = ("a", "an")
@@ -193,13 +196,13 @@ def _counts(domain: Domain) -> set[str]:
             for w in n.split()} - {"a", "an", "one"}
 
 
-def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
-    """Readings of the heard words with phrases of the lexicon swapped in, the likeliest by
+def _proposals(words: list[str], sounds: SoundIndex) -> list[tuple[str, float]]:
+    """Readings of the heard words with phrases of the shop's language swapped in, the likeliest by
     sound first: a beam search left to right in which each word is kept (a word the shop's
     language does not know costs ``UNKNOWN_WORD_COST``) or a stretch of words is swapped for
     a phrase (costing how far it sounds from them)."""
     swaps: dict[int, list[Substitution]] = {}
-    for swap in lexicon.substitutions(words):
+    for swap in sounds.substitutions(words):
         swaps.setdefault(swap.start, []).append(swap)
     beam: list[tuple[float, int, tuple[str, ...]]] = [(0.0, 0, ())]
     done: list[tuple[float, tuple[str, ...]]] = []
@@ -209,7 +212,7 @@ def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
             if at == len(words):
                 done.append((prior, said))
                 continue
-            keep = 0.0 if words[at] in lexicon else -UNKNOWN_WORD_COST
+            keep = 0.0 if words[at] in sounds else -UNKNOWN_WORD_COST
             grown.append((prior + keep, at + 1, (*said, words[at])))
             grown.extend((prior + s.similarity - 1.0, s.end, (*said, *s.phrase))
                          for s in swaps.get(at, ()))
@@ -219,12 +222,12 @@ def _proposals(words: list[str], lexicon: Lexicon) -> list[tuple[str, float]]:
     return [(" ".join(said), prior) for prior, said in done]
 
 
-def _without_counts(text: str, lexicon: Lexicon) -> str:
+def _without_counts(text: str, sounds: SoundIndex) -> str:
     """The reading with each count said ("eight", "twenty four") heard as "a" instead;
     empty when it says none."""
     out: list[str] = []
     for word in text.split():
-        if word in lexicon.counts:
+        if word in sounds.counts:
             if not out or out[-1] != COUNT_STANDIN:
                 out.append(COUNT_STANDIN)
         else:

@@ -25,7 +25,7 @@ TOKENS_PER_S = 6.5
 in noise the decoder can otherwise repeat a sentence until it runs out of room."""
 MIN_SAMPLES = 4000
 """The encoder needs a quarter of a second at least; shorter audio is padded with silence."""
-SCORE_BATCH = 8
+SCORE_BATCH = 12
 """Sentences scored per decoder call: the logits of a batch are batch x tokens x 32,768."""
 
 

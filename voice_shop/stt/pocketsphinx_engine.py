@@ -39,34 +39,18 @@ NBEST = 10
 NBEST_SCORED = 40
 """Paths of the n-best list that share out its probability (``Transcript.shares``)."""
 NBEST_SCALE = 30.0
-"""How sharply a path's score sets its share: shares go as exp(NBEST_SCALE * log score),
-the log of PocketSphinx's n-best score being its path score in natural-log units scaled down
-by the decoder. Chosen with ``MIN_ORDER_SHARE`` on the real orders (README): at 10 nearly all
-paths share alike, at 1000 the best one takes everything."""
+"""How sharply a path's score sets its share (docs/measurements.md)."""
 DISCOUNT_MASS = 0.1
 """Little probability for unseen word sequences: the shop's language is narrow."""
 MAX_HMMS_PER_FRAME = "5000"
 """A cap on the paths the search keeps alive per frame (PocketSphinx's ``maxhmmpf``; its
-default is 30,000). Speech it hears words in everywhere (babble) keeps thousands alive; clean
-speech does not reach it. Measured on the real orders, each clip decoded with and without it:
-the same answer for all 309 clean clips (bench and ``listen``) and 100 each at 10 dB white
-and pink noise, one wrong order fewer in 100 at 10 dB babble; babble RTF 0.38 -> 0.37. 2000
-was faster in babble (0.34) but changed clean answers: through ``listen`` one more wrong
-order of 309 (README)."""
+default is 30,000) (docs/measurements.md)."""
 
 WORD_BEAM = 7e-29
 """PocketSphinx's word-exit beam (``wbeam``; its default): how far below the best a path
 may score and still end a word."""
 NOISY_WORD_BEAM = 1e-35
-"""The word-exit beam of the grammar search over noisy audio. In noise the right words
-score further below the best path than in clear speech, and the default beam cut them off
-before the end: of 100 real orders at 10 dB white / pink noise the grammar read 71 / 81
-right with the default, 77 / 83 at 1e-32, 80 / 85 at 1e-35, 84 / 84 at 1e-38 (clean: 284,
-286, 285, 284 of 309, so clear audio keeps the default and its speed). Through
-``understand``: white 62 / 3 -> 66 / 3 right / wrong, pink 75 / 5 -> 80 / 3. It costs: RTF
-at 10 dB about twice the default's; in babble (other voices, where it read nothing more
-right) 0.35 -> 0.93 at 10 dB and 0.40 -> 1.6 at 5 dB, so it is kept for steady noise
-(``STEADY_NOISE_DB``)."""
+"""The word-exit beam of the grammar search over noisy audio (docs/measurements.md)."""
 
 
 @dataclass(frozen=True)
@@ -234,29 +218,16 @@ def _spans(d: Any) -> list[Span]:
 UNDERFLOW_LOG_SCORE = -1e6
 MIN_DYNAMIC_RANGE_DB = 16.0
 """Word evidence is measured only when the loud frames stand this far above the quiet ones
-(95th vs 5th percentile of 25 ms frame energies): speech at roughly 6 dB or more over steady
-noise. Against a phone loop that fits noise as badly as the grammar does, noisier audio
-looks clear, so ``understand`` asks more of the evidence under ``CLEAR_DYNAMIC_RANGE_DB``.
-Real orders cut to their speech, with noise mixed in: clean ones measure 35-72 dB; white,
-pink and babble at 20 dB 26.4-38; at 10 dB 16.5-27.6; at 5 dB white and pink mostly under
-16."""
+(95th vs 5th percentile of 25 ms frame energies) (docs/measurements.md)."""
 QUIET_PERCENTILE = 5
 """Which frames count as quiet: a cut utterance keeps only ~0.5 s of non-speech."""
 _RANGE_FRAME = 400  # 25 ms at 16 kHz
 STEADY_NOISE_DB = 5.0
 """Background noise counts as steady (a fan, hiss, a hum) when the quiet frames' band
-energies move less than this (``noise_modulation_db``). On 100 real orders with noise mixed
-in at 10 dB: white and pink 1.9-3.8 dB, babble (four other voices) 6.9-8.7 dB; at 5 dB
-1.9-3.1 and 7.0-8.5 dB; at 20 dB pink reaches 6.7 dB, but that audio is clear (over
-``CLEAR_DYNAMIC_RANGE_DB``) and keeps the default search anyway."""
+energies move less than this (``noise_modulation_db``) (docs/measurements.md)."""
 DIGITAL_SILENCE_POWER = 1.0
-"""A 25 ms frame whose mean square (int16 units) is under this is digital silence: no
-microphone gives it, but a file's lead-in and the gap after it do (``WavSource``). It is
-left out of the background judgement and the foreground cut: 160 ms of it ahead of real
-orders under white noise at 10 dB made the noise look like other voices (its quiet frames
-no longer steady), so the orders went unenhanced through ``listen``; after orders under
-babble, the gap's silence that ends the utterance made them look clear (a dynamic range of
-100 dB) and hid the others' level from the cut."""
+"""A 25 ms frame whose mean square (int16 units) is under this is digital silence;
+see docs/measurements.md."""
 _QUIET_SHARE = 30
 """The quietest 30% of frames stand for the background."""
 _BAND_EDGES_HZ = np.geomspace(200.0, 7000.0, 17)
@@ -305,30 +276,18 @@ def dynamic_range_db(energies: np.ndarray) -> float:
 
 
 FOREGROUND_DB = 20.0
-"""Under other voices, the words of the one person speaking to the device: the audio from
-the first to the last 25 ms frame within this many dB of the loud ones (the 95th
-percentile) and ``FOREGROUND_OVER_OTHERS_DB`` over the quiet ones, levels smoothed over
-``FOREGROUND_SMOOTH_FRAMES``, with ``FOREGROUND_PAD_S`` either side. Others talking behind
-an order keep the endpointer hearing speech, and the grammar read their words and the
-order as one long sentence: on 100 real orders with babble 20 dB under them the cut ran
-6.8 s on average (clean 3.6 s) and 45 were right."""
+"""Under other voices, the words of the one person speaking to the device;
+see docs/measurements.md."""
 FOREGROUND_OVER_OTHERS_DB = 8.0
-"""With others talking 10 dB under an order (babble at 10 dB), their words reach within
-20 dB of its loud frames and the cut kept nearly all of them: on 100 real orders 5.3 s
-outside the order's speech on average, and the grammar read 7 right. Their level is the
-quiet frames' (the 10th percentile), and the foreground stands this far over it. The cut
-then kept 0.39 s outside the speech and cut more than 0.1 s of it from 1 clip (6 dB: 0.55
-s and none, 10 dB: 0.33 s and 5, 12 dB: 0.26 s and 16), and the grammar read 48 right."""
+"""With others talking 10 dB under an order (babble at 10 dB), their words reach within 20
+dB of its loud frames and the cut kept nearly all of them (docs/measurements.md)."""
 FOREGROUND_SMOOTH_FRAMES = 9
 """Frame levels are averaged over 225 ms first: others' single loud syllables do not
 stretch the cut, nor does a stop inside a word split it."""
 FOREGROUND_PAD_S = 0.25
 MIN_OTHERS_TALKING_S = 1.0
 """Only when more than this of the utterance lies outside its foreground speech (and the
-background is not a steady noise) is it cut to the foreground: others were talking.
-Real orders cut to their speech have at most 0.3 s outside it clean, under babble at 20 dB
-3.6 s (the median); through ``listen`` a clean order also keeps its pre-roll and the pause
-that ended it, and cutting those lost 2 of 281 right orders."""
+background is not a steady noise) is it cut to the foreground (docs/measurements.md)."""
 
 
 def smoothed(values: np.ndarray, width: int) -> np.ndarray:
@@ -812,10 +771,8 @@ class _Stream:
 
 
 VTLN_WARPS = (0.9, 1.1)
-"""Frequency warps (PocketSphinx's inverse-linear VTLN) of clear audio's cross-check: a
-shorter and a longer vocal tract than the acoustic model's. On the 309 real orders the
-grammar reading at 0.9 / 1.0 / 1.1 was right for 282 / 284 / 281; all three meant the
-same order for 222 of 284 right readings and 7 of 15 wrong ones."""
+"""Frequency warps (PocketSphinx's inverse-linear VTLN) of clear audio's cross-check;
+see docs/measurements.md."""
 LOUD_DB = 12.0
 """Audio the words leave uncovered counts as unexplained when it is this loud: within this
 many dB of the median 10 ms frame of the words themselves. Speech the grammar passed over

@@ -25,7 +25,7 @@ class WakeEngineName(StrEnum):
 
 
 DEFAULT_WAKE_WORD = "okay_nabu"
-"""Chosen by measurement (README, "Measured"): no false wake in 1.15 h of real read speech
+"""Chosen by measurement (docs/measurements.md): no false wake in 1.15 h of real read speech
 and coffee orders even at half its cutoff, and Piper's voice triggers it every time."""
 
 WAKE_WORDS: dict[WakeEngineName, tuple[str, ...]] = {

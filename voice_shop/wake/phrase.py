@@ -4,13 +4,10 @@ Used when no trained wake-word model exists for the phrase (``listen --wake-phra
 the phrase is put into the recogniser's language (``WakeSettings.recogniser_phrase``).
 
 Every utterance the endpointer finds is decoded with the shop-biased recogniser (whose
-language model knows "hey shop ..." sentences), and the wake phrase must be its first words.
-Measured on Piper and three espeak-ng voices (see README), PocketSphinx's keyphrase search
-found "hey shop" in only 1-2 of 4 voices even at its loosest threshold and still fired on
-"they shop"; the decode-then-check gate found 19 of 20 and fired on 3 of 32 near-misses,
-which the read-back confirmation then stops from becoming an order. Whatever was said before
-the wake phrase is dropped. After the device asks a question, a short follow-up window lets
-the shopper answer ("yes") without the wake phrase.
+language knows the phrase), and the wake phrase must be its first words: a keyphrase search
+found a phrase in too few voices and fired on near-misses (docs/measurements.md). Whatever was
+said before the wake phrase is dropped. After the device asks a question, a short follow-up
+window lets the shopper answer ("yes") without the wake phrase.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import tempfile
 import time
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import VoiceShopError
 from ..money import format_cents
+from ..replies import written_options
 from ..shop.db import connect
 from ..shop.engine import Shop
 from ..shop.models import SHOP_REPORTED_STATUSES, OrderStatus, Role
@@ -44,6 +45,7 @@ from .guesses import (
     forgive,
     take_guess,
 )
+from .spending import weekly_spending
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,14 @@ _ERROR_STATUS = {"wrong_pin": 403, "not_adult": 403, "pin_locked": 429, "no_such
 
 
 def _when(unix_s: float) -> str:
-    return datetime.fromtimestamp(unix_s).astimezone().strftime("%Y-%m-%d %H:%M")
+    """"5 Dec 2026, 23:46", in the household's time zone."""
+    local = datetime.fromtimestamp(unix_s).astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def _options(options: dict[str, str]) -> str:
+    """"medium, oat milk": a line's options as the replies say them."""
+    return ", ".join(written_options(options))
 
 
 def _session_secret(db_path: Path) -> bytes:
@@ -92,7 +101,7 @@ class HouseholdApp:
         self.sessions = Sessions(_session_secret(db_path), self.password)
         self.with_conn(self.sessions.revoke_other_passwords)
         self.templates = Jinja2Templates(directory=str(_TEMPLATES))
-        self.templates.env.filters.update(money=format_cents, when=_when)
+        self.templates.env.filters.update(money=format_cents, when=_when, options=_options)
         self.flashes: dict[str, str] = {}
         self.seen_reports: dict[str, None] = {}
 
@@ -369,6 +378,7 @@ def _page_data(shop: Shop) -> dict[str, Any]:
         "adults": [p for p in profiles if p.role is Role.ADULT],
         "turns": shop.recent_turns(TURNS_SHOWN),
         "product_count": shop.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0],
+        "spending": weekly_spending(shop.conn, date.today()),
     }
 
 

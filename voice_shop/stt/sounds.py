@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 from .pronounce import pronounce
 
 MAX_SPAN_WORDS = 3
-"""Heard words one phrase may replace, and words in a phrase of the lexicon."""
+"""Heard words one phrase may replace, and words in one phrase of the index."""
 MIN_SIMILARITY = 0.5
 """How alike two phrases must sound to be a reading worth scoring: the mean of their phones
 in common (1 - edit distance / length) and of their broad sounds in common (vowels alike,
@@ -45,7 +45,7 @@ class Substitution:
     similarity: float
 
 
-class Lexicon:
+class SoundIndex:
     """The phrases of the shop's language, indexed by sound."""
 
     def __init__(self, phrases: Iterable[str], counts: Iterable[str] = ()) -> None:

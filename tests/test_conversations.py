@@ -332,6 +332,8 @@ def test_replies_are_english_a_person_would_say(grocery: Dialog, hardware: Dialo
         "an eight pack of aa batteries"
     assert describe("AA Batteries", 3, {"pack size": "eight pack"}, "pack") == \
         "three eight packs of aa batteries"
+    assert describe("Screwdriver", 1, {"size": "large", "head": "flat"}, "each") == \
+        "a large flat screwdriver"  # not "a large screwdriver with flat"
 
 
 def test_a_plural_name_is_them(grocery: Dialog) -> None:

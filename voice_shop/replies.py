@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .language.forms import engine, plural, singular
+from .language.lexicon import lexicon
 from .money import number_to_words
 from .text import singular as match_singular
 
-COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
+_WORDS = lexicon()
+COUNTED_BY_NAME = _WORDS.counted_by_name
 """Units that are not said: "two lattes", not "two cups of lattes"."""
 BY_THE_DOZEN = "dozen"
-SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", "g": "gram",
-                "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet"}
+SPOKEN_UNITS = _WORDS.spoken_units
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
-SAID_BEFORE_THE_NAME = frozenset({
-    "size", "weight", "length", "width", "height", "color", "colour", "finish", "grit",
-    "roast", "strength", "temperature", "material", "grade", "style", "flavor", "flavour",
-    "wattage", "voltage", "capacity", "count", "pack", "pack size", "shade", "scent"})
+SAID_BEFORE_THE_NAME = _WORDS.said_before_the_name
 """Option groups whose values describe the product ("a twenty ounce claw hammer", "satin
 interior paint", "a dark roast coffee"); the others are said after "with" ("a latte with oat
 milk")."""
@@ -114,10 +112,7 @@ def spoken_unit(unit: str | None) -> str:
     return SPOKEN_UNITS.get(word, word)
 
 
-PLURAL_ONLY = frozenset({
-    "glasses", "sunglasses", "spectacles", "goggles", "jeans", "pants", "trousers", "shorts",
-    "tights", "leggings", "pyjamas", "pajamas", "boxers", "briefs", "knickers", "scissors",
-    "pliers", "tongs", "tweezers", "binoculars", "headphones", "earbuds", "clothes"})
+PLURAL_ONLY = _WORDS.plural_only
 """Nouns that are plural though they name one thing ("safety glasses are")."""
 
 

@@ -39,6 +39,10 @@ class Lexicon:
     glue_words: frozenset[str]
     back_words: frozenset[str]
     tag_question_subjects: frozenset[str]
+    counted_by_name: frozenset[str]
+    spoken_units: dict[str, str]
+    said_before_the_name: frozenset[str]
+    plural_only: frozenset[str]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lexicon:
@@ -64,7 +68,11 @@ class Lexicon:
             split_words=words("split_words"), edge_words=words("edge_words"),
             leading_words=words("leading_words"), plural_pronouns=words("plural_pronouns"),
             glue_words=words("glue_words"), back_words=words("back_words"),
-            tag_question_subjects=words("tag_question_subjects"))
+            tag_question_subjects=words("tag_question_subjects"),
+            counted_by_name=words("counted_by_name"),
+            spoken_units={str(k): str(v) for k, v in data["spoken_units"].items()},
+            said_before_the_name=words("said_before_the_name"),
+            plural_only=words("plural_only"))
 
 
 @cache

@@ -334,6 +334,8 @@ def test_replies_are_english_a_person_would_say(grocery: Dialog, hardware: Dialo
         "three eight packs of aa batteries"
     assert describe("Screwdriver", 1, {"size": "large", "head": "flat"}, "each") == \
         "a large flat screwdriver"  # not "a large screwdriver with flat"
+    assert describe("LED Light Bulb", 3, {}, "pack") == "three packs of led light bulbs"
+    assert describe("Bacon", 2, {}, "pack") == "two packs of bacon"
 
 
 def test_a_plural_name_is_them(grocery: Dialog) -> None:

@@ -19,6 +19,9 @@ COUNTED_BY_NAME = _WORDS.counted_by_name
 BY_THE_DOZEN = "dozen"
 SPOKEN_UNITS = _WORDS.spoken_units
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
+COUNTED_IN_PACKS = _WORDS.counted_in_packs
+"""Things a pack holds several of, said in the plural after it ("a pack of light bulbs"),
+whatever the catalog's name; other names stay as they are ("a pack of bacon")."""
 SAID_BEFORE_THE_NAME = _WORDS.said_before_the_name
 """Option groups whose values describe the product ("a twenty ounce claw hammer", "satin
 interior paint", "a dark roast coffee"); the others are said after "with" ("a latte with oat
@@ -102,6 +105,9 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
         head = f"{_count(quantity, said)} {said}"
     else:
         pack = unit_word if quantity == 1 else _plural_phrase(unit_word)
+        held = noun.split()[-1:]
+        if held and singular(held[0]) in COUNTED_IN_PACKS:  # "a pack of light bulbs"
+            noun = _plural_phrase(noun)
         head = f"{_count(quantity, pack)} {pack} of {noun}"
     return head + (f" with {join(extras)}" if extras else "")
 

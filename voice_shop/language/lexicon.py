@@ -43,6 +43,7 @@ class Lexicon:
     spoken_units: dict[str, str]
     said_before_the_name: frozenset[str]
     plural_only: frozenset[str]
+    counted_in_packs: frozenset[str]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lexicon:
@@ -72,7 +73,8 @@ class Lexicon:
             counted_by_name=words("counted_by_name"),
             spoken_units={str(k): str(v) for k, v in data["spoken_units"].items()},
             said_before_the_name=words("said_before_the_name"),
-            plural_only=words("plural_only"))
+            plural_only=words("plural_only"),
+            counted_in_packs=words("counted_in_packs"))
 
 
 @cache

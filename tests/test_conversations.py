@@ -78,7 +78,7 @@ def test_an_option_without_a_default_is_asked_before_the_line_is_added(
     assert reply == "Which colour: bright white, eggshell, dove grey or sage green?"
     assert _lines(hardware) == []
     assert hardware.handle_text("the sage green one").reply == \
-        "Added a can of matte sage green interior paint."
+        "Added a can of sage green matte interior paint."
     hardware.handle_text("add a roller")
     hardware.handle_text("the nine inch one")
     assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
@@ -394,7 +394,7 @@ def test_an_option_named_before_a_shared_word_and_a_number_of_a_value(
     """"sage green paint" is the interior paint (the roller has no colours; it was not
     found); "forty" answering "which wattage?" is forty watt, not forty bulbs."""
     assert hardware.handle_text("add sage green paint").reply == \
-        "Added a can of matte sage green interior paint."
+        "Added a can of sage green matte interior paint."
     hardware.handle_text("add a bulb")
     hardware.handle_text("forty")
     hardware.handle_text("warm white")

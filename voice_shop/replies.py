@@ -70,7 +70,7 @@ def written_options(options: dict[str, str] | None) -> list[str]:
     """Option values in the order they are written and said: the values that describe the
     product first (size first of all), then the others ("medium", "oat milk")."""
     options = options or {}
-    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+    before = [v for g, v in sorted(options.items(), key=lambda gv: (gv[0] != "size", gv[0]))
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     return [*before, *extras]
@@ -92,7 +92,7 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
     pack_value = next((v for v in options.values() if unit_word not in COUNTED_BY_NAME
                        and v.lower().split()[-1:] == [unit_word]), None)
     options = {g: v for g, v in options.items() if v != pack_value}
-    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+    before = [v for g, v in sorted(options.items(), key=lambda gv: (gv[0] != "size", gv[0]))
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     noun = " ".join([*before, name.lower()])

@@ -400,3 +400,19 @@ def test_an_option_named_before_a_shared_word_and_a_number_of_a_value(
     hardware.handle_text("warm white")
     assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
                                 ("H-4", 1, {"wattage": "forty watt", "colour": "warm white"})]
+
+
+def test_a_new_amount_while_options_are_asked_and_another_question(hardware: Dialog,
+                                                                  grocery: Dialog) -> None:
+    """Found by a random walk over these catalogs: "make that five" while "which size?"
+    waits set five rollers with no size; "what did I order last time" answered "which
+    colour?" with the last colour ("last" of "last time" was read as a place)."""
+    hardware.handle_text("add a roller")
+    assert hardware.handle_text("actually make that five").reply == \
+        "Which size: four inch or nine inch?"
+    hardware.handle_text("nine inch")
+    assert _lines(hardware) == [("H-2", 5, {"size": "nine inch"})]
+    grocery.handle_text("add orange juice")
+    assert grocery.handle_text("what did I order last time").reply == \
+        "You haven't placed any orders yet."
+    assert _lines(grocery) == []

@@ -596,6 +596,14 @@ class Dialog:
                 replies.append(say.which_line([describe(product.name, ln.quantity, ln.options,
                                                         product.unit) for ln in lines]))
                 continue
+            if not lines and quantity:
+                # "add a roller" ... "make that five": an order of five, in the options said
+                # (asked about when it lacks some)
+                replies.append(self._add(Intent(IntentName.ADD_ITEM, items=(ItemSlot(
+                    query=product.name.lower(), sku=sku, name=product.name, quantity=quantity,
+                    options=dict(options or {}), score=1.0),), text=intent.text,
+                    confidence=1.0), state, speaker))
+                continue
             self._remember_cart(state)
             said = line.options if line else lines[0].options if lines else {}
             try:

@@ -30,6 +30,7 @@ class Lexicon:
     not_after_homophone: frozenset[str]
     places: dict[str, int]
     place_nouns: frozenset[str]
+    not_a_place_before: frozenset[str]
     digits: dict[str, int]
     trigger_phrases: tuple[str, ...]
     split_words: frozenset[str]
@@ -64,6 +65,7 @@ class Lexicon:
             not_after_homophone=words("not_after_homophone"),
             places={str(k): int(v) for k, v in data["places"].items()},
             place_nouns=words("place_nouns"),
+            not_a_place_before=words("not_a_place_before"),
             digits={str(k): int(v) for k, v in data["digits"].items()},
             trigger_phrases=tuple(str(p) for p in data["trigger_phrases"]),
             split_words=words("split_words"), edge_words=words("edge_words"),

@@ -78,7 +78,7 @@ def test_an_option_without_a_default_is_asked_before_the_line_is_added(
     assert reply == "Which colour: bright white, eggshell, dove grey or sage green?"
     assert _lines(hardware) == []
     assert hardware.handle_text("the sage green one").reply == \
-        "Added a can of matte sage green interior paint."
+        "Added a can of sage green matte interior paint."
     hardware.handle_text("add a roller")
     hardware.handle_text("the nine inch one")
     assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
@@ -332,6 +332,10 @@ def test_replies_are_english_a_person_would_say(grocery: Dialog, hardware: Dialo
         "an eight pack of aa batteries"
     assert describe("AA Batteries", 3, {"pack size": "eight pack"}, "pack") == \
         "three eight packs of aa batteries"
+    assert describe("Screwdriver", 1, {"size": "large", "head": "flat"}, "each") == \
+        "a large flat screwdriver"  # not "a large screwdriver with flat"
+    assert describe("LED Light Bulb", 3, {}, "pack") == "three packs of led light bulbs"
+    assert describe("Bacon", 2, {}, "pack") == "two packs of bacon"
 
 
 def test_a_plural_name_is_them(grocery: Dialog) -> None:
@@ -372,3 +376,43 @@ def test_so_far_and_what_it_all_comes_to(grocery: Dialog, hardware: Dialog) -> N
     hardware.handle_text("add a claw hammer")
     assert hardware.handle_text("how much does it all come to").reply == \
         "Everything in your cart, one thing, comes to twelve dollars and fifty cents."
+
+
+def test_an_offer_accepted_still_asks_the_options(hardware: Dialog) -> None:
+    """"a gallon of paint" sold by the can: "shall I add a can?" - "yes" asks the colour
+    before the line is added (it went in with none)."""
+    reply = hardware.handle_text("add a gallon of interior paint").reply
+    assert reply.endswith("Shall I add a can of interior paint?")
+    assert hardware.handle_text("yes").reply == \
+        "Which colour: bright white, eggshell, dove grey or sage green?"
+    hardware.handle_text("eggshell")
+    assert _lines(hardware) == [("H-1", 1, {"colour": "eggshell", "finish": "matte"})]
+
+
+def test_an_option_named_before_a_shared_word_and_a_number_of_a_value(
+        hardware: Dialog) -> None:
+    """"sage green paint" is the interior paint (the roller has no colours; it was not
+    found); "forty" answering "which wattage?" is forty watt, not forty bulbs."""
+    assert hardware.handle_text("add sage green paint").reply == \
+        "Added a can of sage green matte interior paint."
+    hardware.handle_text("add a bulb")
+    hardware.handle_text("forty")
+    hardware.handle_text("warm white")
+    assert _lines(hardware) == [("H-1", 1, {"colour": "sage green", "finish": "matte"}),
+                                ("H-4", 1, {"wattage": "forty watt", "colour": "warm white"})]
+
+
+def test_a_new_amount_while_options_are_asked_and_another_question(hardware: Dialog,
+                                                                  grocery: Dialog) -> None:
+    """Found by a random walk over these catalogs: "make that five" while "which size?"
+    waits set five rollers with no size; "what did I order last time" answered "which
+    colour?" with the last colour ("last" of "last time" was read as a place)."""
+    hardware.handle_text("add a roller")
+    assert hardware.handle_text("actually make that five").reply == \
+        "Which size: four inch or nine inch?"
+    hardware.handle_text("nine inch")
+    assert _lines(hardware) == [("H-2", 5, {"size": "nine inch"})]
+    grocery.handle_text("add orange juice")
+    assert grocery.handle_text("what did I order last time").reply == \
+        "You haven't placed any orders yet."
+    assert _lines(grocery) == []

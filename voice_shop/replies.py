@@ -9,19 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .language.forms import engine, plural, singular
+from .language.lexicon import lexicon
 from .money import number_to_words
 from .text import singular as match_singular
 
-COUNTED_BY_NAME = frozenset({"", "each", "cup", "piece", "item", "unit", "serving"})
+_WORDS = lexicon()
+COUNTED_BY_NAME = _WORDS.counted_by_name
 """Units that are not said: "two lattes", not "two cups of lattes"."""
 BY_THE_DOZEN = "dozen"
-SPOKEN_UNITS = {"lb": "pound", "lbs": "pound", "oz": "ounce", "kg": "kilogram", "g": "gram",
-                "l": "liter", "ml": "milliliter", "pk": "pack", "pkt": "packet"}
+SPOKEN_UNITS = _WORDS.spoken_units
 """Catalog abbreviations said as words: "three pounds of apples", never "three lbs"."""
-SAID_BEFORE_THE_NAME = frozenset({
-    "size", "weight", "length", "width", "height", "color", "colour", "finish", "grit",
-    "roast", "strength", "temperature", "material", "grade", "style", "flavor", "flavour",
-    "wattage", "voltage", "capacity", "count", "pack", "pack size", "shade", "scent"})
+COUNTED_IN_PACKS = _WORDS.counted_in_packs
+"""Things a pack holds several of, said in the plural after it ("a pack of light bulbs"),
+whatever the catalog's name; other names stay as they are ("a pack of bacon")."""
+SAID_BEFORE_THE_NAME = _WORDS.said_before_the_name
 """Option groups whose values describe the product ("a twenty ounce claw hammer", "satin
 interior paint", "a dark roast coffee"); the others are said after "with" ("a latte with oat
 milk")."""
@@ -69,7 +70,7 @@ def written_options(options: dict[str, str] | None) -> list[str]:
     """Option values in the order they are written and said: the values that describe the
     product first (size first of all), then the others ("medium", "oat milk")."""
     options = options or {}
-    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+    before = [v for g, v in sorted(options.items(), key=lambda gv: (gv[0] != "size", gv[0]))
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     return [*before, *extras]
@@ -91,7 +92,7 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
     pack_value = next((v for v in options.values() if unit_word not in COUNTED_BY_NAME
                        and v.lower().split()[-1:] == [unit_word]), None)
     options = {g: v for g, v in options.items() if v != pack_value}
-    before = [v for g, v in sorted(options.items(), key=lambda gv: gv[0] != "size")
+    before = [v for g, v in sorted(options.items(), key=lambda gv: (gv[0] != "size", gv[0]))
               if g.lower() in SAID_BEFORE_THE_NAME]
     extras = [v for g, v in options.items() if g.lower() not in SAID_BEFORE_THE_NAME]
     noun = " ".join([*before, name.lower()])
@@ -104,6 +105,9 @@ def describe(name: str, quantity: int, options: dict[str, str] | None = None,
         head = f"{_count(quantity, said)} {said}"
     else:
         pack = unit_word if quantity == 1 else _plural_phrase(unit_word)
+        held = noun.split()[-1:]
+        if held and singular(held[0]) in COUNTED_IN_PACKS:  # "a pack of light bulbs"
+            noun = _plural_phrase(noun)
         head = f"{_count(quantity, pack)} {pack} of {noun}"
     return head + (f" with {join(extras)}" if extras else "")
 
@@ -114,10 +118,7 @@ def spoken_unit(unit: str | None) -> str:
     return SPOKEN_UNITS.get(word, word)
 
 
-PLURAL_ONLY = frozenset({
-    "glasses", "sunglasses", "spectacles", "goggles", "jeans", "pants", "trousers", "shorts",
-    "tights", "leggings", "pyjamas", "pajamas", "boxers", "briefs", "knickers", "scissors",
-    "pliers", "tongs", "tweezers", "binoculars", "headphones", "earbuds", "clothes"})
+PLURAL_ONLY = _WORDS.plural_only
 """Nouns that are plural though they name one thing ("safety glasses are")."""
 
 

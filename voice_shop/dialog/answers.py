@@ -97,8 +97,8 @@ class PendingAnswers:
         """"the nine inch one", "sage green", "the second one", "daylight, sixty watt": the
         values of the groups asked about complete the order, which is added (or asked about
         again for the groups still unnamed). Another request leaves the question."""
-        if intent.intent in (IntentName.CANCEL, IntentName.DENY):
-            return intent
+        if intent.intent not in MAY_ANSWER_WHICH:
+            return intent  # another request ("what did I order last time"), or a no
         product = self.shop.product(pending.item.sku or "")
         asked = {g: product.options[g] for g in pending.groups if g in product.options}
         names_other = any(i.sku and i.sku != product.sku and i.score >= WHOLE_NAME_SCORE

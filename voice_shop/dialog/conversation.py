@@ -218,8 +218,7 @@ class Dialog:
         if isinstance(pending, ConfirmCheckout):
             return self.orders.place_order(pending, intent, state, speaker)
         if isinstance(pending, OfferSubstitute):
-            return self._add_one(self.shop.product(pending.sku), pending.quantity,
-                                 pending.options, state, speaker)
+            return self._accept_offer(pending, state, speaker)
         if isinstance(pending, ConfirmCancel):
             return self.orders.cancel_confirmed(pending, speaker)
         if isinstance(pending, ApproveOrder):
@@ -394,6 +393,18 @@ class Dialog:
             return say.sorry(exc.message)
         state.last_sku, state.last_options = product.sku, dict(options)
         return ""
+
+    def _accept_offer(self, pending: OfferSubstitute, state: _State,
+                      speaker: str | None) -> str:
+        """"yes" to "would you like a can of interior paint instead?": added, once the
+        options it still lacks are asked about."""
+        product = self.shop.product(pending.sku)
+        if product.missing_options(pending.options):
+            item = ItemSlot(query=product.name.lower(), sku=product.sku, name=product.name,
+                            quantity=pending.quantity, options=dict(pending.options), score=1.0)
+            return self._ask_options(item, (), state)
+        return self._add_one(product, pending.quantity, product.with_defaults(pending.options),
+                             state, speaker)
 
     def _add_one(self, product: Product, quantity: int, options: dict[str, str],
                  state: _State, speaker: str | None) -> str:
@@ -584,6 +595,14 @@ class Dialog:
                 product = self.shop.product(sku)
                 replies.append(say.which_line([describe(product.name, ln.quantity, ln.options,
                                                         product.unit) for ln in lines]))
+                continue
+            if not lines and quantity:
+                # "add a roller" ... "make that five": an order of five, in the options said
+                # (asked about when it lacks some)
+                replies.append(self._add(Intent(IntentName.ADD_ITEM, items=(ItemSlot(
+                    query=product.name.lower(), sku=sku, name=product.name, quantity=quantity,
+                    options=dict(options or {}), score=1.0),), text=intent.text,
+                    confidence=1.0), state, speaker))
                 continue
             self._remember_cart(state)
             said = line.options if line else lines[0].options if lines else {}

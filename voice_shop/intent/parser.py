@@ -900,8 +900,20 @@ class IntentParser:
 
     @staticmethod
     def _resolve_options(segment: _Segment, found: dict[str, tuple[str, ...]]) -> bool:
-        """Keep the options only if the matched product has every one of them."""
+        """Keep the options only if the matched product has every one of them; when it does
+        not but some of the products the words name as well do ("sage green paint": the
+        interior paint, not the roller), the match is those."""
         assert segment.match is not None
+
+        def has_all(product: Product) -> bool:
+            return all(any(product.option_group_of(v) for v in spellings)
+                       for spellings in found.values())
+        if not has_all(segment.match.product):
+            fitting = [p for p in segment.match.alternatives if has_all(p)]
+            if not fitting:
+                return False
+            segment.match = dataclasses.replace(segment.match, product=fitting[0],
+                                                alternatives=tuple(fitting[1:]))
         product = segment.match.product
         for spellings in found.values():
             for value in spellings:

@@ -170,8 +170,10 @@ def spoken_place(tokens: Sequence[str]) -> int | None:
     """Which of the offered things was chosen: "the second one" -> 2, "the last one" -> -1,
     "number three" -> 3; None when no place is said."""
     for i, token in enumerate(tokens):
-        if token in PLACES and not (i and tokens[i - 1] in {"a", "an"}):  # "wait a second"
-            return PLACES[token]
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in PLACES and not (i and tokens[i - 1] in {"a", "an"}) \
+                and after not in _WORDS.not_a_place_before:
+            return PLACES[token]  # not "wait a second", "what did I order last time"
         if token in _PLACE_NOUNS and i + 1 < len(tokens):
             number = _number_at(tokens, i + 1)
             if number is not None and number[0] >= 1:

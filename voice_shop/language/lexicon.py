@@ -30,6 +30,7 @@ class Lexicon:
     not_after_homophone: frozenset[str]
     places: dict[str, int]
     place_nouns: frozenset[str]
+    not_a_place_before: frozenset[str]
     digits: dict[str, int]
     trigger_phrases: tuple[str, ...]
     split_words: frozenset[str]
@@ -39,6 +40,11 @@ class Lexicon:
     glue_words: frozenset[str]
     back_words: frozenset[str]
     tag_question_subjects: frozenset[str]
+    counted_by_name: frozenset[str]
+    spoken_units: dict[str, str]
+    said_before_the_name: frozenset[str]
+    plural_only: frozenset[str]
+    counted_in_packs: frozenset[str]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lexicon:
@@ -59,12 +65,18 @@ class Lexicon:
             not_after_homophone=words("not_after_homophone"),
             places={str(k): int(v) for k, v in data["places"].items()},
             place_nouns=words("place_nouns"),
+            not_a_place_before=words("not_a_place_before"),
             digits={str(k): int(v) for k, v in data["digits"].items()},
             trigger_phrases=tuple(str(p) for p in data["trigger_phrases"]),
             split_words=words("split_words"), edge_words=words("edge_words"),
             leading_words=words("leading_words"), plural_pronouns=words("plural_pronouns"),
             glue_words=words("glue_words"), back_words=words("back_words"),
-            tag_question_subjects=words("tag_question_subjects"))
+            tag_question_subjects=words("tag_question_subjects"),
+            counted_by_name=words("counted_by_name"),
+            spoken_units={str(k): str(v) for k, v in data["spoken_units"].items()},
+            said_before_the_name=words("said_before_the_name"),
+            plural_only=words("plural_only"),
+            counted_in_packs=words("counted_in_packs"))
 
 
 @cache

@@ -45,14 +45,15 @@ def options_by_word(text: str, options: Mapping[str, Sequence[str]],
 
 
 def leading_count(text: str, values: Sequence[str] = ()) -> int | None:
-    """A count said at the start of an answer ("two of the interior one"); a number that
-    starts one of ``values`` ("nine inch") is no count."""
+    """A count said at the start of an answer ("two of the interior one"); a number of one
+    of ``values`` ("nine inch", "forty" for forty watt) is no count."""
     said = f" {normalize(text)} "
     for value in values:
         said = said.replace(f" {normalize(value)} ", " ")
     words = said.split()
-    if not words or words[0] not in NUMBER_WORDS:
-        return None
+    value_words = {w for value in values for w in normalize(value).split()}
+    if not words or words[0] not in NUMBER_WORDS or words[0] in value_words:
+        return None  # "forty" for "forty watt"
     return leading_quantity(words)[0]
 
 

@@ -1045,7 +1045,7 @@ DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"
 
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated: parse, speech, loop, speakers, recommend, wake")]
+        help="Comma-separated: parse, speech, synthetic, loop, speakers, recommend, wake")]
         = DEFAULT_SECTIONS,
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
@@ -1069,6 +1069,12 @@ def bench(sections: Annotated[str, typer.Option(
               "wakes are counted on the other recordings beside that folder.")] = None,
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
+          engine: Annotated[str, typer.Option(
+              "--engine", help="The recogniser of the synthetic section: auto | moonshine | "
+              "pocketsphinx")] = "auto",
+          failures: Annotated[Path | None, typer.Option(
+              "--failures", help="Write every synthetic command not understood right here "
+              "(TSV: said, heard, readings, verdict).")] = None,
           as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
@@ -1087,7 +1093,8 @@ def bench(sections: Annotated[str, typer.Option(
         wanted = ["wake"] if real is None else [*wanted, "wake"]
     for line in run_report(wanted, large, commands=commands, quick=quick, real=real,
                            ood=ood or [], real_limit=real_limit, wake_dir=wake,
-                           tv_minutes=tv_minutes):
+                           tv_minutes=tv_minutes, engine=engine,
+                           models_dir=_models_dir(models_dir), failures=failures):
         emit({"event": "bench", "line": line}, as_json, line)
 
 

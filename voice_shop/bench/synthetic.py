@@ -5,10 +5,11 @@ groups (eggs by size, paint by colour and finish, bulbs by wattage), are importe
 scratch databases. Commands are generated from everyday phrasings (counts, pack words,
 options before the name or after "with"), each with the order it asks for written down as
 it is generated, never read back from the parser. They are spoken by Piper and by espeak-ng
-voices, cut to the speech as the device would, and run through the chosen recogniser and
-``understand`` exactly as the CLI does. A command is right when intent, products, counts
-(unsaid means one), options and any pack word said are the ones generated; the same
-sentences typed are judged the same way, so the parser's share of the failures shows.
+voices with the room's silence around them, cut to the speech as the device would, and run
+through the chosen recogniser and ``understand`` exactly as the CLI does. A command is
+right when intent, products, counts (unsaid means one), options and pack word (unsaid means
+the product's own) are the ones generated; the same sentences typed are judged the same
+way, so the parser's share of the failures shows.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ OTHER_INTENTS = (IntentName.REMOVE_ITEM, IntentName.REMOVE_ITEM, IntentName.PRIC
                  IntentName.PRODUCT_INFO)
 FIXED = (("what's in my cart", IntentName.VIEW_CART), ("check out", IntentName.CHECKOUT),
          ("clear my cart", IntentName.CLEAR_CART), ("cancel", IntentName.CANCEL))
+ROOM_S = 0.5
+"""Silence around each command, as a microphone hears the room before and after the
+shopper speaks; the endpointer's cut then keeps its usual lead-in (a synthetic voice's
+file starts at its first sound, which no device ever hears)."""
 VOICES = (("piper", 1.0), ("en-us", 160), ("en-us+f3", 160), ("en-gb", 160))
 """Each voice and its rate: Piper's length scale, espeak-ng's words per minute."""
 
@@ -88,8 +93,8 @@ class Expected:
 
     sku: str
     quantity: int
-    unit: str | None
-    """The pack word said, singular ("can"); None when none was said."""
+    unit: str
+    """The product's pack word ("can"), said or not: an unsaid pack word means the same."""
     options: tuple[tuple[str, str], ...]
 
 
@@ -151,8 +156,7 @@ def _phrase(product: _Product, rng: random.Random) -> tuple[str, Expected]:
         said = f"{count} {' '.join([*before, _count_form(product.name, quantity)])}"
     if after is not None:
         said += f" {after}"
-    expected = Expected(product.sku, quantity, product.unit if is_packed else None,
-                        tuple(sorted(chosen.items())))
+    expected = Expected(product.sku, quantity, product.unit, tuple(sorted(chosen.items())))
     return said, expected
 
 
@@ -166,7 +170,7 @@ def commands(products: Sequence[_Product], count: int, seed: int = 5) -> list[Co
             index = rng.randrange(len(OTHERS))
             product = rng.choice(products)
             found.append(Command(OTHERS[index].format(product.name), OTHER_INTENTS[index],
-                                 (Expected(product.sku, 1, None, ()),)))
+                                 (Expected(product.sku, 1, product.unit, ()),)))
             continue
         first, second = rng.sample(list(products), 2)
         said, expected = _phrase(first, rng)
@@ -190,7 +194,7 @@ def verdict(intent: Intent, is_understood: bool, command: Command) -> str:
         if command.intent is IntentName.ADD_ITEM and (
                 (item.quantity or 1) != expected.quantity or item.fraction is not None
                 or tuple(sorted(item.options.items())) != expected.options
-                or (expected.unit is not None and item.unit != expected.unit)):
+                or item.unit not in (None, expected.unit)):
             return "wrong"
     return "correct"
 
@@ -203,6 +207,10 @@ class Speaker:
         self._piper: PiperTTS | None = None
 
     def say(self, text: str, voice: str, rate: float) -> np.ndarray:
+        room = np.zeros(int(ROOM_S * SAMPLE_RATE_HZ), np.int16)
+        return np.concatenate([room, self._voice(text, voice, rate), room])
+
+    def _voice(self, text: str, voice: str, rate: float) -> np.ndarray:
         if voice == "piper":
             if self._piper is None:
                 self._piper = PiperTTS(PiperSettings(length_scale=rate))
@@ -211,6 +219,13 @@ class Speaker:
         subprocess.run(["espeak-ng", "-v", voice, "-s", str(int(rate)), "-w", str(path), text],
                        check=True, capture_output=True)
         return read_audio(path)
+
+
+def _summary(intent: Intent) -> str:
+    """An intent in one line: "add_item G01 x2 bag {size: large}"."""
+    items = [f"{i.sku} x{i.quantity or 1}{f' {i.unit}' if i.unit else ''}"
+             f"{f' {dict(i.options)}' if i.options else ''}" for i in intent.items]
+    return " ; ".join([str(intent.intent), *items])
 
 
 def _readings(transcript: Transcript) -> str:
@@ -260,7 +275,8 @@ def run(engine: str, models_dir: Path, count: int, voices: Sequence[tuple[str, f
                     setattr(tally, judged, getattr(tally, judged) + 1)
                     if judged != "correct":
                         rows.append((stt.name, catalog, voice, judged, command.text,
-                                     transcript.text, result.text, _readings(transcript)))
+                                     transcript.text, result.text, _summary(result.intent),
+                                     _readings(transcript)))
                 total = totals.setdefault(voice, Tally())
                 for name in ("correct", "wrong", "rejected", "audio_s", "decode_s"):
                     setattr(total, name, getattr(total, name) + getattr(tally, name))
@@ -271,6 +287,6 @@ def run(engine: str, models_dir: Path, count: int, voices: Sequence[tuple[str, f
         with failures.open("w", newline="") as f:
             out = csv.writer(f, delimiter="\t")
             out.writerow(("engine", "catalog", "voice", "verdict", "said", "heard",
-                          "understood_from", "readings"))
+                          "understood_from", "understood_as", "readings"))
             out.writerows(rows)
         yield f"  {len(rows)} failing commands written to {failures}"

@@ -1239,8 +1239,9 @@ DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"
 
 @app.command()
 def bench(sections: Annotated[str, typer.Option(
-        help="Comma-separated, of: parse, speech, loop, speakers, recommend, wake, real. "
-        "[default: all but wake and real]", show_default=False)] = DEFAULT_SECTIONS,
+        help="Comma-separated, of: parse, speech, synthetic, loop, speakers, recommend, "
+        "wake, real. [default: all but synthetic, wake and real]",
+        show_default=False)] = DEFAULT_SECTIONS,
           large: Annotated[int, typer.Option(help="Products in the generated catalog.")] = 50_000,
           commands: Annotated[int, typer.Option(help="Spoken commands per condition.")] = 200,
           quick: Annotated[bool, typer.Option("--quick", help="Fewer speech conditions.")] = False,
@@ -1268,6 +1269,9 @@ def bench(sections: Annotated[str, typer.Option(
           plot: Annotated[Path | None, typer.Option(
               "--plot", metavar="DIR", help="Also write the report (report.txt) and PNG "
               "charts of its figures into this folder.")] = None,
+          failures: Annotated[Path | None, typer.Option(
+              "--failures", help="Write every synthetic command not understood right here "
+              "(TSV: said, heard, readings, verdict).")] = None,
           as_json: JsonOption = False) -> None:
     """The benchmark report: accuracy, stage latencies, real-time factors, memory.
 
@@ -1286,7 +1290,7 @@ def bench(sections: Annotated[str, typer.Option(
         report: Iterator[str] = run_folder(speakers, strangers, _models_dir(models_dir))
     else:
         report = _bench_report(sections, large, commands, quick, real, ood or [], real_limit,
-                               wake, tv_minutes, engine, _models_dir(models_dir))
+                               wake, tv_minutes, engine, _models_dir(models_dir), failures)
     for line in report:
         lines.append(line)
         emit({"event": "bench", "line": line}, as_json, line)
@@ -1302,7 +1306,8 @@ def bench(sections: Annotated[str, typer.Option(
 
 def _bench_report(sections: str, large: int, commands: int, quick: bool, real: Path | None,
                   ood: list[Path], real_limit: int | None, wake: Path | None,
-                  tv_minutes: float, engine: str, models_dir: Path) -> Iterator[str]:
+                  tv_minutes: float, engine: str, models_dir: Path,
+                  failures: Path | None) -> Iterator[str]:
     """The report's lines for the sections asked (``--real`` and ``--wake`` add theirs)."""
     from .bench.report import run_report
     wanted = [s.strip() for s in sections.split(",") if s.strip()]
@@ -1315,7 +1320,7 @@ def _bench_report(sections: str, large: int, commands: int, quick: bool, real: P
         wanted = ["wake"] if real is None else [*wanted, "wake"]
     return run_report(wanted, large, commands=commands, quick=quick, real=real, ood=ood,
                       real_limit=real_limit, wake_dir=wake, tv_minutes=tv_minutes,
-                      engine=engine, models_dir=models_dir)
+                      engine=engine, models_dir=models_dir, failures=failures)
 
 
 def _usage_error(exc: TyperException, as_json: bool) -> None:

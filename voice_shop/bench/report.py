@@ -15,10 +15,11 @@ from . import (
     recommend_bench,
     speaker_bench,
     speech_bench,
+    synthetic,
     wake_bench,
 )
 
-SECTIONS = ("parse", "speech", "loop", "speakers", "recommend", "wake", "real")
+SECTIONS = ("parse", "speech", "synthetic", "loop", "speakers", "recommend", "wake", "real")
 SHARED_AUDIO = Path("../shared/audio")
 
 
@@ -54,8 +55,8 @@ def _speech(count: int, quick: bool) -> Iterator[str]:
 def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200,
                quick: bool = False, real: Path | None = None, ood: Sequence[Path] = (),
                real_limit: int | None = None, wake_dir: Path | None = None,
-               tv_minutes: float = 12.0, engine: str = "auto",
-               models_dir: Path = Path("models")) -> Iterator[str]:
+               tv_minutes: float = 12.0, engine: str = "auto", models_dir: Path = Path("models"),
+               failures: Path | None = None) -> Iterator[str]:
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown bench section(s): {', '.join(unknown)}; "
@@ -66,6 +67,9 @@ def run_report(sections: Sequence[str], large_count: int, *, commands: int = 200
             yield from figures.lines()
     if "speech" in sections:
         yield from _speech(commands, quick)
+    if "synthetic" in sections:
+        yield from synthetic.run(engine, models_dir, 20 if quick else max(commands // 4, 20),
+                                 failures=failures)
     if "loop" in sections:
         yield from loop_bench.run(models_dir, engine=engine)
     if "speakers" in sections:

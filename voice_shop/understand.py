@@ -13,9 +13,9 @@ PocketSphinx transcripts carry no such scores; their evidence is weighed in
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .intent.model import Intent, IntentName
+from .intent.model import READ_BACK_COUNT, Intent, IntentName
 from .intent.parser import IntentParser
 from .money import number_to_words
 from .stt.base import Transcript
@@ -99,7 +99,10 @@ def _count_words(quantity: int | None) -> str:
 def _understand_scored(transcript: Transcript, parser: IntentParser) -> Understanding:
     weighed = weigh(transcript, parser)
     if weighed is not None and weighed.is_sure:
-        return Understanding(weighed.text, weighed.intent, True)
+        intent = weighed.intent
+        if any((item.quantity or 0) >= READ_BACK_COUNT for item in intent.items):
+            intent = replace(intent, read_back=True)
+        return Understanding(weighed.text, intent, True)
     heard = parser.parse(transcript.text) if transcript.text else None
     unknown = Intent(IntentName.UNKNOWN, text=transcript.text,
                      choice=heard.choice if heard else None,

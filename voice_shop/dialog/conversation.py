@@ -16,7 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from ..errors import CartError
-from ..intent.model import Intent, IntentName, ItemSlot
+from ..intent.model import READ_BACK_COUNT, Intent, IntentName, ItemSlot
 from ..intent.parser import SINGLE_UNIT, IntentParser
 from ..intent.quantities import MEASURES, unit_named
 from ..intent.secret import mask_text, masked_intent
@@ -267,6 +267,12 @@ class Dialog:
             item = self._buyable(self._by_unit_said(item))
             if item.sku is not None and item.alternatives and (item.quantity or 1) >= 1:
                 unsure.append(item)  # asked about below, one at a time
+                continue
+            if intent.read_back and item.sku is not None \
+                    and (item.quantity or 0) >= READ_BACK_COUNT \
+                    and state.pending is None:  # a heard dozen-plus: "did you mean ...?"
+                replies.append(self._offer_closest(self.shop.product(item.sku),
+                                                   item.quantity or 1, item, state))
                 continue
             reply = self._add_item(item, state, speaker, added, unsure)
             if reply:

@@ -89,8 +89,10 @@ def expected_from_label(label: dict[str, object], products: Sequence[Product],
 
 
 def judge(intent: Intent, expected: Expected) -> str:
-    """"correct", "wrong" or "rejected"."""
-    if intent.intent is IntentName.UNKNOWN:
+    """"correct", "wrong" or "rejected". A request read back as a question before it is done
+    (``Intent.read_back``: a dozen or more of one item heard) is rejected: nothing is added
+    unless the shopper says yes to it."""
+    if intent.intent is IntentName.UNKNOWN or intent.read_back:
         return "rejected"
     if intent.intent is not IntentName.ADD_ITEM or len(intent.items) != 1:
         return "wrong"

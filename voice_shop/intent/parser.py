@@ -283,10 +283,6 @@ class _Segment:
     fraction: str | None = None
 
 
-DETERMINERS = frozenset({"a", "an", "the", "some"})
-"""Words that begin a noun phrase."""
-
-
 class IntentParser:
     """Parses utterances against one catalog; build once, call ``parse`` per utterance."""
 
@@ -871,7 +867,7 @@ class IntentParser:
         "i won a house coffee" name the mocha and the house coffee exactly."""
         if segment.match is not None and segment.match.score >= 1.0:
             return
-        starts = [i for i, w in enumerate(query_words) if w in DETERMINERS and i > 0]
+        starts = [i for i, w in enumerate(query_words) if w in lexicon().determiners and i > 0]
         if not starts:
             return
         rest = query_words[starts[0] + 1:]

@@ -40,6 +40,8 @@ class Lexicon:
     glue_words: frozenset[str]
     back_words: frozenset[str]
     tag_question_subjects: frozenset[str]
+    determiners: frozenset[str]
+    articles: tuple[str, ...]
     counted_by_name: frozenset[str]
     spoken_units: dict[str, str]
     said_before_the_name: frozenset[str]
@@ -72,6 +74,8 @@ class Lexicon:
             leading_words=words("leading_words"), plural_pronouns=words("plural_pronouns"),
             glue_words=words("glue_words"), back_words=words("back_words"),
             tag_question_subjects=words("tag_question_subjects"),
+            determiners=words("determiners"),
+            articles=tuple(str(w) for w in data["articles"]),
             counted_by_name=words("counted_by_name"),
             spoken_units={str(k): str(v) for k, v in data["spoken_units"].items()},
             said_before_the_name=words("said_before_the_name"),

@@ -21,6 +21,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from ..audio import SAMPLE_RATE_HZ
+from ..language.lexicon import lexicon
 from ..text import normalize
 from .base import Transcript
 from .domain import Domain
@@ -180,15 +181,13 @@ class MoonshineStream:
         return self.stt.transcribe(audio)
 
 
-ARTICLES = ("a", "an")
-"""Run into the next word when heard ("alight roast" for "a light roast"): each word of the
-language is also a phrase with an article before it."""
-
-
 def _phrases(domain: Domain) -> list[str]:
+    """The shop's words and phrases; each word also with an article before it, which a
+    recogniser runs into the word ("alight roast" for "a light roast")."""
     language = domain.language
     words = language.words()
-    return sorted({*words, *(f"{article} {w}" for w in words for article in ARTICLES),
+    return sorted({*words, *(f"{article} {w}" for w in words
+                             for article in lexicon().articles),
                    *(v for values in language.lists.values() for v in values)})
 
 

@@ -1234,7 +1234,7 @@ def _service_user() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
-DEFAULT_SECTIONS = "parse,speech,loop,speakers,recommend"
+DEFAULT_SECTIONS = "parse,speech,synthetic,loop,speakers,recommend"
 
 
 @app.command()

@@ -1069,9 +1069,17 @@ def bench(sections: Annotated[str, typer.Option(
               "wakes are counted on the other recordings beside that folder.")] = None,
           tv_minutes: Annotated[float, typer.Option(
               help="Minutes of synthesised TV talk added to the false-wake speech.")] = 12.0,
+          wake_phrase: Annotated[str | None, typer.Option(
+              "--wake-phrase", help="With --wake: the recordings say this custom phrase; "
+              "measure it heard by Moonshine instead of the wake-word models.")] = None,
           as_json: JsonOption = False) -> None:
     """The benchmark report: stage latencies, real-time factors, memory, accuracy."""
     from .bench.report import run_report
+    if wake is not None and wake_phrase:
+        from .bench.wake_bench import phrase_run
+        for line in phrase_run(wake, wake.parent, wake_phrase, _models_dir(models_dir)):
+            emit({"event": "bench", "line": line}, as_json, line)
+        return
     if speakers is not None:
         from .bench.speaker_bench import run_folder
         for line in run_folder(speakers, strangers, _models_dir(models_dir)):

@@ -42,6 +42,31 @@ COUNT_STANDIN = "a"
 count stands only when the model hears it clearly over no count at all."""
 
 
+PHRASE_MAX_REPLACED = 3
+"""Heard words a wake phrase may stand for at the start of an utterance ("a lexa", "Alex
+saw")."""
+
+
+@dataclass(frozen=True)
+class PhraseScore:
+    """A wake phrase scored against the free decoding of the same audio."""
+
+    heard: str
+    """What the model heard (normalised)."""
+    heard_nats: float
+    """log P(heard | audio), as the model writes a sentence."""
+    phrase_nats: float
+    """log P(phrase, then the heard words after the first ``replaced`` | audio)."""
+    replaced: int
+    """Heard words the phrase stands for in its best reading."""
+
+    @property
+    def margin_nats(self) -> float:
+        """How much less likely the audio makes the phrase's reading than its own words
+        (0 or above: the model as good as heard the phrase)."""
+        return self.phrase_nats - self.heard_nats
+
+
 @dataclass(frozen=True)
 class MoonshineSettings:
     models_dir: Path
@@ -89,6 +114,23 @@ class MoonshineSTT:
         """What the model heard, with no reading proposed (the early-end check)."""
         states = self.model.encode(samples)
         return normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
+
+    def score_phrase(self, samples: np.ndarray, phrase: str,
+                     max_replaced: int = PHRASE_MAX_REPLACED) -> PhraseScore:
+        """How well the audio is explained as ``phrase`` followed by what the model heard:
+        the free decoding, and the same words with the phrase in place of their first 0 to
+        ``max_replaced`` words ("Alexis, add" -> "Alexa, add"), each scored by forced
+        decoding in one batch."""
+        states = self.model.encode(samples)
+        heard = normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
+        words = heard.split()
+        said = normalize(phrase)
+        readings = [" ".join([said, *words[k:]]) for k in range(min(max_replaced,
+                                                                     len(words)) + 1)]
+        scores = self.model.score(states, [_written(heard), *(_addressed(said, r)
+                                                              for r in readings)])
+        best = max(range(len(readings)), key=lambda k: scores[1 + k])
+        return PhraseScore(heard, scores[0], scores[1 + best], best)
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been: for each meaning, the reading
@@ -202,3 +244,10 @@ def _written(text: str) -> str:
     if not words:
         return ""
     return f"{words[0][:1].upper()}{words[0][1:]} {' '.join(words[1:])}".rstrip() + "."
+
+
+def _addressed(phrase: str, reading: str) -> str:
+    """A reading that begins with the wake phrase, written as one addresses someone:
+    "Alexa, add two bananas." (the phrase alone: "Alexa.")."""
+    rest = reading[len(phrase):].strip()
+    return _written(f"{phrase}, {rest}" if rest else phrase)

@@ -15,14 +15,14 @@ from voice_shop.audio import SAMPLE_RATE_HZ, read_audio, write_wav
 from voice_shop.bench.wake_bench import utterance_heads
 from voice_shop.config import AppSettings, SpeechSettings
 from voice_shop.shop.engine import Shop
-from voice_shop.stt.moonshine import MoonshineSTT
+from voice_shop.stt.base import Transcript
+from voice_shop.stt.moonshine import MoonshineSTT, PhraseScore
 from voice_shop.wake import WakeGate, WakeSettings
 from voice_shop.wake.neural import PhraseHeard
 
 from .speech import SpeechMaker
 from .test_wake import AUDIO, _copy_db, _kinds, _listen
 
-pytestmark = pytest.mark.slow
 PHRASE = WakeSettings(word="", phrase="alexa")
 REAL_CLIPS = ("18.flac", "206.flac", "278.flac", "250.flac")
 """Real people saying "alexa": Moonshine writes the first three "lexa", "i like so" and
@@ -54,6 +54,7 @@ def _woke(gate: WakeGate, ear: MoonshineSTT, path: Path) -> list[bool]:
     return [heard.has_phrase for heard in _heard(gate, ear, path)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("voice", ["piper", "en-gb"])
 def test_the_phrase_is_heard_on_the_audio(speech: SpeechMaker, ear: MoonshineSTT,
                                           voice: str) -> None:
@@ -66,6 +67,7 @@ def test_the_phrase_is_heard_on_the_audio(speech: SpeechMaker, ear: MoonshineSTT
     assert _woke(gate, ear, say("I told Alex to add two bananas")) == [False]
 
 
+@pytest.mark.slow
 def test_listen_decodes_only_what_follows_the_phrase(speech: SpeechMaker, demo_db: Path,
                                                     tmp_path: Path) -> None:
     db = _copy_db(demo_db, "neural-phrase")
@@ -79,6 +81,7 @@ def test_listen_decodes_only_what_follows_the_phrase(speech: SpeechMaker, demo_d
     assert [(line.sku, line.quantity) for line in Shop.open(db).cart().lines] == [("P101", 2)]
 
 
+@pytest.mark.slow
 def test_pocketsphinx_still_hears_the_phrase_in_its_transcript(
         speech: SpeechMaker, demo_db: Path, tmp_path: Path) -> None:
     db = _copy_db(demo_db, "sphinx-phrase")
@@ -100,6 +103,7 @@ needs_real = pytest.mark.skipif(
     reason="no real recordings in ../shared/audio/wake-alexa and librispeech-*")
 
 
+@pytest.mark.slow
 @needs_real
 def test_real_people_saying_the_phrase_wake_the_loop(demo_db: Path, tmp_path: Path,
                                                      ear: MoonshineSTT) -> None:
@@ -120,3 +124,21 @@ def test_real_people_saying_the_phrase_wake_the_loop(demo_db: Path, tmp_path: Pa
     assert [e["file"] for e in events if e["event"] == "wake"] == [str(c) for c in clips]
     assert not any(e["file"] in map(str, other) for e in events)
     assert _kinds(events).count("reply") == len(clips)  # "Yes?" to each
+
+
+def test_the_command_keeps_every_sentence_and_its_score() -> None:
+    """The words the phrase stood for are cut from each sentence that begins with them;
+    none is dropped, so the model's scores still belong to their sentences."""
+    gate = WakeGate(PHRASE)
+    heard = PhraseHeard(True, PhraseScore("alexis add two", -3.0, -4.0, 1), 1.2)
+    transcript = Transcript(text="alexis add two bananas", is_in_domain=True,
+                            confidence=0.0, duration_s=2.0, decode_s=0.1,
+                            alternatives=("alexa add two bananas", "add to bananas"),
+                            log_likelihoods=(-5.0, -6.0, -9.0))
+    command = gate.command(transcript, heard)
+    assert (command.text, command.alternatives) == (
+        "add two bananas", ("add two bananas", "add to bananas"))
+    assert command.log_likelihoods == transcript.log_likelihoods
+    assert gate.check(transcript.text, 0.0, heard).command == "add two bananas"
+    assert not gate.check("alexis add two bananas", 0.0, PhraseHeard(
+        False, PhraseScore("alexis add two", -3.0, -9.0, 1), 3.0)).is_awake

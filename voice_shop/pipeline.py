@@ -469,8 +469,9 @@ class Pipeline:
         mark = timing.mark("understand", mark)  # any re-cut's decodes included
         file = utterance.file
         if wake.has_phrase:
+            cost = {} if heard is None else {"cost_nats": round(-heard.score.margin_nats, 2)}
             yield PipelineEvent("wake", utterance.start_s, file, {"phrase": " ".join(
-                self.gate.phrase)})
+                self.gate.phrase), **cost})
         secret = self.dialog.is_secret_input(transcript.text or transcript.second_opinion)
         shown = masked_event if secret else dict  # a spoken PIN never reaches an event
         yield PipelineEvent("transcript", end_s, file, shown({

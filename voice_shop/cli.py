@@ -555,8 +555,9 @@ def listen(db: ConfigDbOption = None,
                "--wake-cutoff", help="Wake-word probability cutoff (default: the model's).")]
            = None,
            wake_phrase: Annotated[str | None, typer.Option(
-               "--wake-phrase", help="A custom wake phrase, checked in the transcript "
-               "instead of a wake-word model.")] = None,
+               "--wake-phrase", help="A custom wake phrase instead of a wake-word model, "
+               "heard on the audio by Moonshine (by other engines, in the transcript).")]
+           = None,
            no_wake: Annotated[bool, typer.Option("--no-wake",
                               help="Every utterance is a command.")] = False,
            live_timing: Annotated[bool, typer.Option(

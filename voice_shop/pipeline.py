@@ -469,7 +469,7 @@ class Pipeline:
         mark = timing.mark("understand", mark)  # any re-cut's decodes included
         file = utterance.file
         if wake.has_phrase:
-            cost = {} if heard is None else {"cost_nats": round(-heard.score.margin_nats, 2)}
+            cost = {} if heard is None else {"cost_nats": round(heard.cost_nats, 2)}
             yield PipelineEvent("wake", utterance.start_s, file, {"phrase": " ".join(
                 self.gate.phrase), **cost})
         secret = self.dialog.is_secret_input(transcript.text or transcript.second_opinion)

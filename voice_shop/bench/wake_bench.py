@@ -263,7 +263,7 @@ def _costs(ear: PhraseEar, phrase: str, clips: Sequence[Clip], policy: PhrasePol
         started = time.process_time()
         utterances = utterance_heads(clip.samples, policy)
         checked = time.process_time()
-        costs.append([min(-hear_phrase(ear, head, phrase, policy).score.margin_nats
+        costs.append([min(hear_phrase(ear, head, phrase, policy).cost_nats
                           for head in heads) for heads in utterances])
         checks += sum(len(heads) for heads in utterances)
         vad_cpu += checked - started

@@ -119,18 +119,18 @@ class MoonshineSTT:
                      max_replaced: int = PHRASE_MAX_REPLACED) -> PhraseScore:
         """How well the audio is explained as ``phrase`` followed by what the model heard:
         the free decoding, and the same words with the phrase in place of their first 0 to
-        ``max_replaced`` words ("Alexis, add" -> "Alexa, add"), each scored by forced
-        decoding in one batch."""
+        ``max_replaced`` words ("Alexis, add" -> "Alexa, add"), each written with and without
+        a comma after the phrase, all scored by forced decoding."""
         states = self.model.encode(samples)
         heard = normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
         words = heard.split()
         said = normalize(phrase)
-        readings = [" ".join([said, *words[k:]]) for k in range(min(max_replaced,
-                                                                     len(words)) + 1)]
-        scores = self.model.score(states, [_written(heard), *(_addressed(said, r)
-                                                              for r in readings)])
-        best = max(range(len(readings)), key=lambda k: scores[1 + k])
-        return PhraseScore(heard, scores[0], scores[1 + best], best)
+        rests = [" ".join(words[k:]) for k in range(min(max_replaced, len(words)) + 1)]
+        written = [_written(f"{said}{mark} {rest}".strip(" ,")) for rest in rests
+                   for mark in (",", "")]
+        scores = self.model.score(states, [_written(heard), *written])
+        best = max(range(len(written)), key=lambda k: scores[1 + k])
+        return PhraseScore(heard, scores[0], scores[1 + best], best // 2)
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been: for each meaning, the reading
@@ -245,9 +245,3 @@ def _written(text: str) -> str:
         return ""
     return f"{words[0][:1].upper()}{words[0][1:]} {' '.join(words[1:])}".rstrip() + "."
 
-
-def _addressed(phrase: str, reading: str) -> str:
-    """A reading that begins with the wake phrase, written as one addresses someone:
-    "Alexa, add two bananas." (the phrase alone: "Alexa.")."""
-    rest = reading[len(phrase):].strip()
-    return _written(f"{phrase}, {rest}" if rest else phrase)

@@ -5,8 +5,9 @@ While nobody has woken the device, the start of each utterance the endpointer fi
 heard or the whole start has been checked: it decodes the audio freely, then scores
 by forced decoding the phrase followed by what it heard ("Alexa, add two bananas.", also with
 the phrase in place of the first heard words: "Alexis, add" -> "Alexa, add"). The phrase is
-heard when that reading is nearly as likely as the model's own words: one number, in nats,
-with one cutoff. Only an utterance that is addressed to the device is decoded whole.
+heard when its own words begin with it, or that reading is nearly as likely as the model's
+own words: one number, in nats, with one cutoff. Only an utterance that is addressed to the
+device is decoded whole.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class PhraseHeard:
     heard_s: float
     """Seconds of audio checked: a check of less than ``PhrasePolicy.head_s`` that did not
     hear the phrase is made again when the utterance goes on after a pause."""
+    cost_nats: float
+    """How much less likely the phrase's reading is than the model's own words (0 when those
+    begin with the phrase)."""
 
     @property
     def stand_in(self) -> tuple[str, ...]:
@@ -60,8 +64,9 @@ def hear_phrase(ear: PhraseEar, samples: np.ndarray, phrase: str,
                 policy: PhrasePolicy) -> PhraseHeard:
     head = np.asarray(samples)[:int(policy.head_s * SAMPLE_RATE_HZ)]
     score = ear.score_phrase(head, phrase)
-    return PhraseHeard(-score.margin_nats <= policy.max_cost_nats, score,
-                       len(head) / SAMPLE_RATE_HZ)
+    words = phrase.split()
+    cost = 0.0 if score.heard.split()[:len(words)] == words else max(0.0, -score.margin_nats)
+    return PhraseHeard(cost <= policy.max_cost_nats, score, len(head) / SAMPLE_RATE_HZ, cost)
 
 
 def is_settled(heard: PhraseHeard | None, policy: PhrasePolicy) -> bool:

@@ -729,8 +729,9 @@ def listen(db: ConfigDbOption = None,
                "--wake-cutoff", help="Wake-word probability cutoff. [default: the model's]")]
            = None,
            wake_phrase: Annotated[str | None, typer.Option(
-               "--wake-phrase", help="A custom wake phrase, checked in the transcript "
-               "instead of a wake-word model.")] = None,
+               "--wake-phrase", help="A custom wake phrase instead of a wake-word model, "
+               "heard on the audio by Moonshine (by other engines, in the transcript).")]
+           = None,
            no_wake: Annotated[bool, typer.Option("--no-wake",
                               help="Every utterance is a command.")] = False,
            live_timing: Annotated[bool, typer.Option(
@@ -1272,6 +1273,9 @@ def bench(sections: Annotated[str, typer.Option(
           failures: Annotated[Path | None, typer.Option(
               "--failures", help="Write every synthetic command not understood right here "
               "(TSV: said, heard, readings, verdict).")] = None,
+          wake_phrase: Annotated[str | None, typer.Option(
+              "--wake-phrase", help="With --wake: the recordings say this custom phrase; "
+              "measure it heard by Moonshine instead of the wake-word models.")] = None,
           as_json: JsonOption = False) -> None:
     """The benchmark report: accuracy, stage latencies, real-time factors, memory.
 
@@ -1284,6 +1288,11 @@ def bench(sections: Annotated[str, typer.Option(
     if plot is not None:
         from .bench.plots import check_folder
         check_folder(plot)  # before the run, not after 15 minutes of it
+    if wake is not None and wake_phrase:
+        from .bench.wake_bench import phrase_run
+        for line in phrase_run(wake, wake.parent, wake_phrase, _models_dir(models_dir)):
+            emit({"event": "bench", "line": line}, as_json, line)
+        return
     lines: list[str] = []
     if speakers is not None:
         from .bench.speaker_bench import run_folder

@@ -8,7 +8,9 @@ understand -> Dialog -> TextToSpeech -> AudioSink.
   endpointer ends the utterance. The recogniser also runs, without a wake word, in the
   follow-up window after the device asked a question.
 - With a custom phrase (``WakeGate``) or no wake at all, every utterance the endpointer finds
-  is decoded, and the gate decides from the transcript.
+  is decoded, and the gate decides from the transcript. With a recogniser that can score the
+  phrase (Moonshine), the gate hears it on the start of the utterance's audio instead, once,
+  and only an utterance that begins with it is decoded.
 - The utterance ends after ``end_silence_ms`` of non-speech, or early, after ``pause_ms``,
   when ``is_complete(partial transcript)`` says the command is already complete. The check
   starts when the pause has lasted ``check_ms``, so the recogniser works while the rest of
@@ -43,6 +45,7 @@ from .tts import TextToSpeech
 from .understand import Understanding, understand
 from .vad import Endpointer, EndpointerSettings, EndpointKind
 from .wake import WakeDetection, WakeGate, WakeWordDetector
+from .wake.neural import PhraseHeard, is_settled
 
 log = logging.getLogger(__name__)
 PRE_ROLL_S = 0.3
@@ -139,6 +142,10 @@ class _Utterance:
     """The early-end check asked when the current pause began."""
     voice: _Voice | None = None
     """The speaker identified when the current pause began."""
+    phrase: PhraseHeard | None = None
+    """The custom wake phrase heard on the audio (``WakeGate.hear``); None until checked."""
+    phrase_t: float = -1.0
+    """The end of the speech the last phrase check heard (one check per pause)."""
 
     def voice_at(self, t: float) -> _Voice | None:
         """The speaker identified at the pause after speech that stopped at ``t``: the
@@ -297,6 +304,8 @@ class Pipeline:
         utterance.add(chunk.samples)
         event = self.endpointer.feed(chunk)
         end_t = chunk.start_s + chunk.duration_s
+        if end_t - utterance.start_s >= self.gate.policy.head_s:
+            self._hear_phrase(utterance, end_t)  # and at each pause before, and the end
         if not utterance.has_speech:
             if event is not None and event.kind is EndpointKind.STARTED:
                 utterance.has_speech = True
@@ -340,10 +349,30 @@ class Pipeline:
             event = self.endpointer.end_now(event.t)
         yield from self._finish(event.t, _Timing(1000 * (end_t - event.t), decided))
 
+    # ---- a custom wake phrase heard on the audio -----------------------------------------
+    def _hear_phrase(self, utterance: _Utterance, t: float) -> None:
+        """The neural check of a custom wake phrase on the utterance so far (its speech
+        ended at ``t``): at each pause, when its start (``PhrasePolicy.head_s``) is all
+        heard, and when it ends, until the verdict is settled."""
+        if utterance.wake is not None or utterance.phrase_t == t \
+                or is_settled(utterance.phrase, self.gate.policy):
+            return
+        ear = self.gate.ear_for(self.stt, utterance.start_s)
+        if ear is not None and utterance.samples:
+            utterance.phrase = self.gate.hear(ear, np.concatenate(utterance.samples))
+            utterance.phrase_t = t
+
+    def _is_addressed_so_far(self, utterance: _Utterance) -> bool:
+        """False while the neural check applies and has not heard the phrase: nothing else
+        (early-end decodes, speaker id) is spent on talk that is not for the device."""
+        if utterance.wake is not None or self.gate.ear_for(self.stt, utterance.start_s) is None:
+            return True
+        return utterance.phrase is not None and utterance.phrase.has_phrase
+
     def _voice_so_far(self, utterance: _Utterance, t: float) -> _Voice | None:
         """Who is speaking, asked the moment speech stops: until the check begins the
         device would only wait, and the answer stands when the pause ends the command."""
-        if self.identify is None:
+        if self.identify is None or not self._is_addressed_so_far(utterance):
             return None
         started = time.perf_counter()
         found = self._identify(utterance)
@@ -354,17 +383,16 @@ class Pipeline:
     def _check_so_far(self, utterance: _Utterance, t: float) -> _Check:
         """Is the command heard up to this pause (speech ended at ``t``) complete?"""
         started = time.perf_counter()
-        if self.is_complete is None or not isinstance(utterance.stream, PartialStream):
+        self._hear_phrase(utterance, t)
+        if self.is_complete is None or not isinstance(utterance.stream, PartialStream) \
+                or not self._is_addressed_so_far(utterance):
             return _Check(t, started, False)
         try:
             text = utterance.stream.partial()
         except Exception:  # the utterance goes on, and is decoded whole when it ends
             log.exception("decode at a pause failed")
             return _Check(t, started, False)
-        words = text.split()
-        phrase = self.gate.phrase
-        if phrase and tuple(words[:len(phrase)]) == phrase:
-            text = " ".join(words[len(phrase):])
+        text = self.gate.check(text, utterance.start_s, utterance.phrase).command
         return _Check(t, started, bool(text) and self.is_complete(text))
 
     # ---- while the device speaks ---------------------------------------------------------
@@ -422,12 +450,18 @@ class Pipeline:
         if voice is not None:
             identified = voice.found
             mark = timing.mark("speaker", mark)  # what was left of the check's decode
+        self._hear_phrase(utterance, end_s)
+        if not self._is_addressed_so_far(utterance):
+            return  # not for the device: never decoded whole
         transcript = utterance.stream.finish()
         mark = timing.mark("decode", mark)
-        wake = self.gate.check(transcript.text, utterance.start_s)
+        heard = utterance.phrase
+        wake = self.gate.check(transcript.text, utterance.start_s, heard)
         if not wake.is_awake:
             return
-        command = transcript.without_wake(self.gate.phrase) if wake.has_phrase else transcript
+        command = (self.gate.command(transcript, heard) if heard is not None
+                   else transcript.without_wake(self.gate.phrase) if wake.has_phrase
+                   else transcript)
         understood = understand(command, self.parser)
         # A grammar decode can lose a word at a cut the wake word left; the neural
         # recogniser hears the wake word's tail as words the parser passes over, and a
@@ -439,8 +473,9 @@ class Pipeline:
         mark = timing.mark("understand", mark)  # any re-cut's decodes included
         file = utterance.file
         if wake.has_phrase:
+            cost = {} if heard is None else {"cost_nats": round(heard.cost_nats, 2)}
             yield PipelineEvent("wake", utterance.start_s, file, {"phrase": " ".join(
-                self.gate.phrase)})
+                self.gate.phrase), **cost})
         secret = self.dialog.is_secret_input(transcript.text or transcript.second_opinion)
         shown = masked_event if secret else dict  # a spoken PIN never reaches an event
         yield PipelineEvent("transcript", end_s, file, shown({

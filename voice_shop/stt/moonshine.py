@@ -51,6 +51,31 @@ COUNT_STANDIN = "a"
 count stands only when the model hears it clearly over a single one."""
 
 
+PHRASE_MAX_REPLACED = 3
+"""Heard words a wake phrase may stand for at the start of an utterance ("a lexa", "Alex
+saw")."""
+
+
+@dataclass(frozen=True)
+class PhraseScore:
+    """A wake phrase scored against the free decoding of the same audio."""
+
+    heard: str
+    """What the model heard (normalised)."""
+    heard_nats: float
+    """log P(heard | audio), as the model writes a sentence."""
+    phrase_nats: float
+    """log P(phrase, then the heard words after the first ``replaced`` | audio)."""
+    replaced: int
+    """Heard words the phrase stands for in its best reading."""
+
+    @property
+    def margin_nats(self) -> float:
+        """How much less likely the audio makes the phrase's reading than its own words
+        (0 or above: the model as good as heard the phrase)."""
+        return self.phrase_nats - self.heard_nats
+
+
 @dataclass(frozen=True)
 class MoonshineSettings:
     models_dir: Path
@@ -105,6 +130,23 @@ class MoonshineSTT:
         if self.domain is None or self.sounds is None:
             return True
         return self.domain.is_command(text) or all(w in self.sounds for w in text.split())
+
+    def score_phrase(self, samples: np.ndarray, phrase: str,
+                     max_replaced: int = PHRASE_MAX_REPLACED) -> PhraseScore:
+        """How well the audio is explained as ``phrase`` followed by what the model heard:
+        the free decoding, and the same words with the phrase in place of their first 0 to
+        ``max_replaced`` words ("Alexis, add" -> "Alexa, add"), each written with and without
+        a comma after the phrase, all scored by forced decoding."""
+        states = self.model.encode(samples)
+        heard = normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
+        words = heard.split()
+        said = normalize(phrase)
+        rests = [" ".join(words[k:]) for k in range(min(max_replaced, len(words)) + 1)]
+        written = [_written(f"{said}{mark} {rest}".strip(" ,")) for rest in rests
+                   for mark in (",", "")]
+        scores = self.model.score(states, [_written(heard), *written])
+        best = max(range(len(written)), key=lambda k: scores[1 + k])
+        return PhraseScore(heard, scores[0], scores[1 + best], best // 2)
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the
@@ -248,3 +290,4 @@ def _written(text: str) -> str:
     if not words:
         return ""
     return f"{words[0][:1].upper()}{words[0][1:]} {' '.join(words[1:])}".rstrip() + "."
+

@@ -1,6 +1,7 @@
 """The wake stage: a trained wake-word engine on the raw audio (microWakeWord by default,
-openWakeWord as the alternative, each in its own module), or, for a custom phrase, the
-transcript-prefix gate in ``phrase``."""
+openWakeWord as the alternative, each in its own module), or, for a custom phrase, the gate
+in ``phrase``: heard on the audio by the neural recogniser (``neural``), or at the start of
+the transcript with a recogniser that cannot score it (PocketSphinx, Vosk)."""
 
 from __future__ import annotations
 

@@ -44,8 +44,9 @@ class WakeSettings:
     .json). Empty means no wake-word engine: a custom ``phrase`` or no wake at all."""
     engine: WakeEngineName = WakeEngineName.MICRO
     phrase: str = ""
-    """A custom wake phrase checked at the start of the recogniser's transcript; used only
-    when ``word`` is empty. Both empty: every utterance is a command (push-to-talk testing)."""
+    """A custom wake phrase, heard at the start of each utterance by the neural recogniser
+    (``neural``; others: at the start of its transcript); used only when ``word`` is empty.
+    Both empty: every utterance is a command (push-to-talk testing)."""
     probability_cutoff: float | None = None
     """A detection needs a probability above this; None: the model's own (see MODEL_CUTOFFS)."""
     refractory_s: float = 2.0

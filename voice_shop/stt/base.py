@@ -83,12 +83,18 @@ class Transcript:
 
         sentences = [cut(t) for t in (self.text, *self.alternatives)]
         text = sentences[0]
-        is_measured = bool(text) and len(self.shares) == len(sentences)
+        kept = [bool(a) for a in sentences[1:]]
+
+        def per_sentence(values: tuple[Any, ...]) -> tuple[Any, ...]:
+            """The measure of each sentence kept, beside its sentence (the text's first)."""
+            if not text or len(values) != len(sentences):
+                return ()
+            return (values[0], *(v for v, k in zip(values[1:], kept, strict=True) if k))
         return replace(
             self, text=text, alternatives=tuple(a for a in sentences[1:] if a),
             word_evidence=self.word_evidence[len(phrase):] if text else (),
-            shares=tuple(s for s, a in zip(self.shares, sentences, strict=True) if a)
-            if is_measured else (),
+            shares=per_sentence(self.shares), log_likelihoods=per_sentence(self.log_likelihoods),
+            in_language=per_sentence(self.in_language),
             cross_check=tuple(cut(view) for view in self.cross_check))
 
     def to_dict(self) -> dict[str, Any]:

@@ -137,16 +137,15 @@ class MoonshineSTT:
         the free decoding, and the same words with the phrase in place of their first 0 to
         ``max_replaced`` words ("Alexis, add" -> "Alexa, add"), each written with and without
         a comma after the phrase, all scored by forced decoding."""
-        states = self.model.encode(samples)
-        heard = normalize(self.model.generate(states, len(samples) / SAMPLE_RATE_HZ).text)
-        words = heard.split()
+        heard = self.listen(samples)
+        words = heard.text.split()
         said = normalize(phrase)
         rests = [" ".join(words[k:]) for k in range(min(max_replaced, len(words)) + 1)]
         written = [_written(f"{said}{mark} {rest}".strip(" ,")) for rest in rests
                    for mark in (",", "")]
-        scores = self.model.score(states, [_written(heard), *written])
+        scores = self.model.score(heard.states, [_written(heard.text), *written])
         best = max(range(len(written)), key=lambda k: scores[1 + k])
-        return PhraseScore(heard, scores[0], scores[1 + best], best // 2)
+        return PhraseScore(heard.text, scores[0], scores[1 + best], best // 2)
 
     def _readings(self, text: str) -> list[str]:
         """Complete commands the heard words could have been. For each meaning (the

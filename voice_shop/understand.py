@@ -31,6 +31,10 @@ MAX_BEND_NATS = 12.0
 """How much less likely than what the neural recogniser heard a reading of the shop may be,
 in nats of log P(words | audio): the catalog may bend "mocker" into "mocha", not rewrite a
 sentence."""
+MAX_BEND_PER_WORD_NATS = 1.5
+"""The same allowance per word of the reading (and its end): a short command bent into
+another ("add two" heard, "oat to" read) bends each of its few words far more than one
+misheard word bends a whole order."""
 MIN_MARGIN_NATS = 2.0
 """How much likelier a reading must be than the best reading that means something else
 (another product, option or count): e^2, about seven to one."""
@@ -56,8 +60,9 @@ class Weighed:
 
     @property
     def is_sure(self) -> bool:
-        return (self.bend_nats >= -MAX_BEND_NATS and self.margin_nats >= MIN_MARGIN_NATS
-                and not self.unexplained)
+        words = len(self.text.split()) + 1
+        return (self.bend_nats >= -min(MAX_BEND_NATS, MAX_BEND_PER_WORD_NATS * words)
+                and self.margin_nats >= MIN_MARGIN_NATS and not self.unexplained)
 
 
 def weigh(transcript: Transcript, parser: IntentParser) -> Weighed | None:

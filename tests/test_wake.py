@@ -19,6 +19,7 @@ from voice_shop.assistant import Assistant
 from voice_shop.audio import CHUNK_MS, SAMPLE_RATE_HZ, AudioChunk, chunks_of, read_audio, write_wav
 from voice_shop.config import AppSettings
 from voice_shop.errors import WakeError
+from voice_shop.intent.parser import IntentParser
 from voice_shop.pipeline import Pipeline, PipelineEvent
 from voice_shop.shop.engine import Shop
 from voice_shop.tts import PiperTTS
@@ -239,14 +240,18 @@ def test_a_command_said_in_one_breath_with_the_wake_word(speech: SpeechMaker, de
 
 
 def test_a_pause_inside_a_command_does_not_end_it(speech: SpeechMaker, demo_db: Path,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, parser: IntentParser) -> None:
     first = read_audio(speech.piper("Okay Nabu, add two bags"))
     rest = read_audio(speech.piper("of rice"))
     path = tmp_path / "paused.wav"
     write_wav(path, np.concatenate([first, np.zeros(int(0.35 * SAMPLE_RATE_HZ), np.int16), rest]))
     db = _copy_db(demo_db, "pause")
     _, events = _listen(db, tmp_path / "r", path)
-    assert [e["text"] for e in events if e["event"] == "transcript"] == ["add two bags of rice"]
+    heard = [e["text"] for e in events if e["event"] == "transcript"]
+    assert len(heard) == 1 and heard[0].endswith("two bags of rice"), heard  # one utterance
+    [intent] = [e["intent"] for e in events if e["event"] == "intent"]
+    rice = parser.parse("add two bags of rice").items[0].sku
+    assert [(i["sku"], i["quantity"], i["unit"]) for i in intent["items"]] == [(rice, 2, "bag")]
 
 
 # ---- the device's own voice, and barge-in -------------------------------------------------

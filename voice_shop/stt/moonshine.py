@@ -43,6 +43,10 @@ PROPOSAL_BEAM = 96
 UNKNOWN_WORD_COST = 0.5
 """What keeping a word the shop's language does not know costs a reading's sound score: as
 much as swapping it for a phrase that sounds half like it."""
+ROOM_S = 0.25
+"""Silence put around the audio before it is heard: audio that starts at the first sound
+came back empty for a third of one synthetic voice's commands; real clips cut with their
+own margin heard the same (37 / 1 / 2 right / wrong / rejected of 40 -> 37 / 0 / 3)."""
 SWAP_COST = 0.1
 """What any swap costs a reading's sound score beyond how far apart the sounds are: of two
 readings that sound alike, the one keeping more heard words comes first."""
@@ -106,8 +110,10 @@ class MoonshineSTT:
 
     def listen(self, samples: np.ndarray) -> Heard:
         """What the model heard, freely: the encoder once, then greedy decoding."""
-        states = self.model.encode(samples)
-        heard = self.model.generate(states, len(samples) / SAMPLE_RATE_HZ)
+        room = np.zeros(int(ROOM_S * SAMPLE_RATE_HZ), np.int16)
+        padded = np.concatenate([room, np.asarray(samples, np.int16), room])
+        states = self.model.encode(padded)
+        heard = self.model.generate(states, len(padded) / SAMPLE_RATE_HZ)
         return Heard(states, normalize(heard.text), len(samples))
 
     def hear(self, heard: Heard, started: float) -> Transcript:

@@ -45,8 +45,7 @@ UNKNOWN_WORD_COST = 0.5
 much as swapping it for a phrase that sounds half like it."""
 ROOM_S = 0.25
 """Silence put around the audio before it is heard: audio that starts at the first sound
-came back empty for a third of one synthetic voice's commands; real clips cut with their
-own margin heard the same (37 / 1 / 2 right / wrong / rejected of 40 -> 37 / 0 / 3)."""
+can come back empty (docs/measurements.md)."""
 SWAP_COST = 0.1
 """What any swap costs a reading's sound score beyond how far apart the sounds are: of two
 readings that sound alike, the one keeping more heard words comes first."""

@@ -43,6 +43,8 @@ PROPOSAL_BEAM = 96
 UNKNOWN_WORD_COST = 0.5
 """What keeping a word the shop's language does not know costs a reading's sound score: as
 much as swapping it for a phrase that sounds half like it."""
+LEADING_WORDS = 2
+"""Words before a sentence of the shop's language that do not keep it from being one."""
 ROOM_S = 0.25
 """Silence put around the audio before it is heard: audio that starts at the first sound
 can come back empty (docs/measurements.md)."""
@@ -130,11 +132,15 @@ class MoonshineSTT:
                           in_language=in_language)
 
     def _in_language(self, text: str) -> bool:
-        """Said in the shop's language: a whole sentence of its grammar, or words that are
-        all the shop's words ("what are your specials today")."""
+        """Said in the shop's language: a whole sentence of its grammar, but for at most
+        ``LEADING_WORDS`` words run into it from before (the wake word's tail: "boo what's in
+        my cart"), or words that are all the shop's words ("what are your specials today")."""
         if self.domain is None or self.sounds is None:
             return True
-        return self.domain.is_command(text) or all(w in self.sounds for w in text.split())
+        words = text.split()
+        return any(self.domain.is_command(" ".join(words[k:]))
+                   for k in range(min(LEADING_WORDS, len(words) - 1) + 1)) \
+            or all(w in self.sounds for w in words)
 
     def score_phrase(self, samples: np.ndarray, phrase: str,
                      max_replaced: int = PHRASE_MAX_REPLACED) -> PhraseScore:

@@ -236,8 +236,10 @@ def test_a_command_said_in_one_breath_with_the_wake_word(speech: SpeechMaker, de
                         speech.piper("Okay Nabu how much are the strawberries"))
     assert [(e["understood"], e["intent"]["intent"]) for e in events
             if e["event"] == "intent"] == [(True, "view_cart"), (True, "price_query")]
-    assert [e["text"] for e in events if e["event"] == "transcript"] == [
-        "what's in my cart", "how much are the strawberries"]
+    heard = [e["text"] for e in events if e["event"] == "transcript"]
+    # Decoded again from a little earlier, a word of the wake word's tail may come first.
+    assert len(heard) == 2 and heard[0].endswith("what's in my cart") \
+        and heard[1].endswith("how much are the strawberries"), heard
 
 
 def test_a_pause_inside_a_command_does_not_end_it(speech: SpeechMaker, demo_db: Path,

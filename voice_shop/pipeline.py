@@ -463,11 +463,7 @@ class Pipeline:
                    else transcript.without_wake(self.gate.phrase) if wake.has_phrase
                    else transcript)
         understood = understand(command, self.parser)
-        # A grammar decode can lose a word at a cut the wake word left; the neural
-        # recogniser hears the wake word's tail as words the parser passes over, and a
-        # second cut would only be a second chance for a wrong reading.
-        if not understood.is_understood and _has_words(transcript) and utterance.wake \
-                and not transcript.log_likelihoods:
+        if not understood.is_understood and _has_words(transcript) and utterance.wake:
             transcript, understood = self._recut(utterance, transcript, understood)
             command, wake = transcript, self.gate.check(transcript.text, utterance.start_s)
         mark = timing.mark("understand", mark)  # any re-cut's decodes included

@@ -45,9 +45,6 @@ UNKNOWN_WORD_COST = 0.5
 much as swapping it for a phrase that sounds half like it."""
 LEADING_WORDS = 2
 """Words before a sentence of the shop's language that do not keep it from being one."""
-ROOM_S = 0.25
-"""Silence put around the audio before it is heard: audio that starts at the first sound
-can come back empty (docs/measurements.md)."""
 SWAP_COST = 0.1
 """What any swap costs a reading's sound score beyond how far apart the sounds are: of two
 readings that sound alike, the one keeping more heard words comes first."""
@@ -111,10 +108,8 @@ class MoonshineSTT:
 
     def listen(self, samples: np.ndarray) -> Heard:
         """What the model heard, freely: the encoder once, then greedy decoding."""
-        room = np.zeros(int(ROOM_S * SAMPLE_RATE_HZ), np.int16)
-        padded = np.concatenate([room, np.asarray(samples, np.int16), room])
-        states = self.model.encode(padded)
-        heard = self.model.generate(states, len(padded) / SAMPLE_RATE_HZ)
+        states = self.model.encode(samples)
+        heard = self.model.generate(states, len(samples) / SAMPLE_RATE_HZ)
         return Heard(states, normalize(heard.text), len(samples))
 
     def hear(self, heard: Heard, started: float) -> Transcript:

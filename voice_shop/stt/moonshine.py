@@ -34,8 +34,7 @@ two texts asking for the same thing), or None when it is none; told whether the 
 whole sentence of the shop's language."""
 
 MAX_READINGS = 11
-"""Meanings whose readings are scored per utterance: with what was heard, one decoder call
-(``SCORE_BATCH``)."""
+"""Meanings whose readings are scored per utterance (with what was heard, twelve sentences)."""
 PROPOSALS_READ = 64
 """Readings, the closest-sounding first, that the parser reads for their meaning."""
 PROPOSAL_BEAM = 96

@@ -25,8 +25,6 @@ TOKENS_PER_S = 6.5
 in noise the decoder can otherwise repeat a sentence until it runs out of room."""
 MIN_SAMPLES = 4000
 """The encoder needs a quarter of a second at least; shorter audio is padded with silence."""
-SCORE_BATCH = 12
-"""Sentences scored per decoder call: the logits of a batch are batch x tokens x 32,768."""
 
 
 def model_dir() -> Path:
@@ -166,29 +164,18 @@ class MoonshineModel:
         return Heard(self.tokenizer.decode(list(body)), body, total)
 
     def score(self, states: np.ndarray, sentences: list[str]) -> list[float]:
-        """log P(sentence | audio) for each sentence, in nats (the end token included)."""
-        encoded = [self.tokenizer.encode(s) for s in sentences]
-        scores: list[float] = []
-        for start in range(0, len(encoded), SCORE_BATCH):
-            scores.extend(self._score_batch(states, encoded[start:start + SCORE_BATCH]))
-        return scores
+        """log P(sentence | audio) for each sentence, in nats (the end token included).
+        One decoder call per sentence: the int8 layers quantise their inputs per call, so a
+        sentence scored in a batch would score a little differently beside other sentences
+        (and a batch is no faster on a CPU)."""
+        return [self._score_one(states, self.tokenizer.encode(s)) for s in sentences]
 
-    def _score_batch(self, states: np.ndarray, batch: list[list[int]]) -> list[float]:
-        length = max(len(ids) for ids in batch) + 1
-        inputs = np.full((len(batch), length), END, np.int64)
-        for row, ids in enumerate(batch):
-            inputs[row, :len(ids) + 1] = [START, *ids]
+    def _score_one(self, states: np.ndarray, ids: list[int]) -> float:
         logits = self.decoder.run(["logits"], {
-            "input_ids": inputs,
-            "encoder_hidden_states": np.repeat(states, len(batch), axis=0),
-            "use_cache_branch": np.array([False]), **_empty_past(len(batch))})[0]
-        scores = []
-        for row, ids in enumerate(batch):
-            targets = [*ids, END]
-            rows = logits[row, :len(targets)]
-            log_probs = rows[np.arange(len(targets)), targets] - _log_sum_exp(rows)
-            scores.append(float(log_probs.sum()))
-        return scores
+            "input_ids": np.array([[START, *ids]], np.int64), "encoder_hidden_states": states,
+            "use_cache_branch": np.array([False]), **_empty_past(1)})[0][0]
+        targets = [*ids, END]
+        return float((logits[np.arange(len(targets)), targets] - _log_sum_exp(logits)).sum())
 
 
 def _empty_past(batch: int) -> dict[str, np.ndarray]:

@@ -102,7 +102,7 @@ def _utf8_characters(data: bytes) -> list[bytes]:
 
 
 @dataclass(frozen=True)
-class Heard:
+class Decoded:
     """One free decoding."""
 
     text: str
@@ -142,7 +142,7 @@ class MoonshineModel:
         result = self.encoder.run(None, {"input_values": audio[None, :]})
         return np.asarray(result[0])
 
-    def generate(self, states: np.ndarray, duration_s: float) -> Heard:
+    def generate(self, states: np.ndarray, duration_s: float) -> Decoded:
         """Greedy decoding with the key/value cache, capped by the audio's duration."""
         cap = int(duration_s * TOKENS_PER_S) + 4
         past = _empty_past(1)
@@ -161,7 +161,7 @@ class MoonshineModel:
             past = _next_past(past, present, keep_encoder=step > 0)
             feed = np.array([[token]], np.int64)
         body = tuple(t for t in tokens[1:] if t != END)
-        return Heard(self.tokenizer.decode(list(body)), body, total)
+        return Decoded(self.tokenizer.decode(list(body)), body, total)
 
     def score(self, states: np.ndarray, sentences: list[str]) -> list[float]:
         """log P(sentence | audio) for each sentence, in nats (the end token included).

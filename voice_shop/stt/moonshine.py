@@ -196,22 +196,19 @@ class MoonshineStream:
     def __init__(self, stt: MoonshineSTT) -> None:
         self.stt = stt
         self._chunks: list[np.ndarray] = []
-        self._fed = 0
         self._end: int | None = None
         self._at_pause: tuple[int, Transcript] | None = None
         """(samples heard, the transcript of them) at the last pause."""
 
     def feed(self, samples: np.ndarray) -> None:
-        chunk = np.asarray(samples, np.int16)
-        self._chunks.append(chunk)
-        self._fed += len(chunk)
+        self._chunks.append(np.asarray(samples, np.int16))
 
     def _audio(self) -> np.ndarray:
         audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return audio[:self._end] if self._end is not None else audio
 
     def partial(self) -> str:
-        if not self._fed:
+        if not self._chunks:
             return ""
         audio = self._audio()
         self._at_pause = (len(audio), self.stt.transcribe(audio))

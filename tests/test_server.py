@@ -99,7 +99,8 @@ def server(demo_db: Path) -> Iterator[RunningServer]:
     db = _copy_db(demo_db, "served")
     settings = AppSettings(db_path=db, server=ServerSettings(
         wyoming_port=_free_port(), http_port=0,
-        max_connections_per_address=CONCURRENT_CLIENTS))  # every test client is 127.0.0.1
+        max_connections_per_address=2 * CONCURRENT_CLIENTS))  # all clients are 127.0.0.1,
+    # and a connection of the test before may still be closing
     running = RunningServer(settings)
     running.start()
     yield running

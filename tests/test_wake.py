@@ -22,7 +22,7 @@ from voice_shop.errors import WakeError
 from voice_shop.intent.parser import IntentParser
 from voice_shop.pipeline import Pipeline, PipelineEvent
 from voice_shop.shop.engine import Shop
-from voice_shop.tts import PiperTTS
+from voice_shop.tts import PiperSettings, PiperTTS
 from voice_shop.vad import EndpointerSettings
 from voice_shop.wake import WakeEngineName, WakeGate, WakeSettings, load_detector
 
@@ -312,10 +312,11 @@ class _EchoRoom:
 
 
 class _SaysTheWakeWord:
-    """Piper, made to start every reply with the wake word (the worst case for self-wake)."""
+    """Piper, made to start every reply with the wake word (the worst case for self-wake);
+    without its sampling noise, so the echo is the same in every run."""
 
     def __init__(self) -> None:
-        self.piper = PiperTTS()
+        self.piper = PiperTTS(PiperSettings(noise_scale=0.0, noise_w_scale=0.0))
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         return self.piper.synthesize(f"Okay Nabu. {text}")

@@ -114,16 +114,15 @@ class MoonshineSTT:
     def hear(self, heard: Heard, started: float) -> Transcript:
         """The whole decision for one utterance: what was heard, the complete readings of
         the shop it could have been, and the model's score of each."""
-        readings = self._readings(heard.text)
-        sentences = [_written(t) for t in (heard.text, *readings)] if heard.text else []
-        scores = self.model.score(heard.states, sentences) if sentences else []
-        in_language = tuple(self._in_language(t) for t in (heard.text, *readings)) \
-            if heard.text else ()
+        judged = [(heard.text, self._in_language(heard.text)), *self._readings(heard.text)] \
+            if heard.text else []
+        scores = self.model.score(heard.states, [_written(t) for t, _ in judged])
         return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
                           duration_s=heard.samples / SAMPLE_RATE_HZ,
                           decode_s=time.perf_counter() - started,
-                          alternatives=tuple(readings), log_likelihoods=tuple(scores),
-                          in_language=in_language)
+                          alternatives=tuple(t for t, _ in judged[1:]),
+                          log_likelihoods=tuple(scores),
+                          in_language=tuple(is_said for _, is_said in judged))
 
     def _in_language(self, text: str) -> bool:
         """Said in the shop's language: a whole sentence of its grammar, but for at most
@@ -152,18 +151,20 @@ class MoonshineSTT:
         best = max(range(len(written)), key=lambda k: scores[1 + k])
         return PhraseScore(heard.text, scores[0], scores[1 + best], best // 2)
 
-    def _readings(self, text: str) -> list[str]:
-        """Complete commands the heard words could have been. For each meaning (the
-        closest-sounding ``MAX_READINGS`` of them) the reading that changes the fewest heard
-        words, so a word the parser can pass over ("brew a mocha") is kept as heard; for the
-        likeliest meaning also its closest-sounding reading; each count also read as "a"."""
+    def _readings(self, text: str) -> list[tuple[str, bool]]:
+        """Complete commands the heard words could have been, each with whether it is said in
+        the shop's language. For each meaning (the closest-sounding ``MAX_READINGS`` of them)
+        the reading that changes the fewest heard words, so a word the parser can pass over
+        ("brew a mocha") is kept as heard; for the likeliest meaning also its closest-sounding
+        reading; each count also read as "a"."""
         if self.sounds is None or self.meaning_of is None or not text:
             return []
         heard = text.split()
+        said: dict[str, bool] = {}
         groups: dict[Hashable, list[str]] = {}
-        for reading, _ in _proposals(heard, self.sounds)[:PROPOSALS_READ]:
-            meaning = self.meaning_of(reading, self._in_language(reading)) \
-                if reading != text else None
+        for reading in _proposals(heard, self.sounds)[:PROPOSALS_READ]:
+            said[reading] = self._in_language(reading)
+            meaning = self.meaning_of(reading, said[reading]) if reading != text else None
             if meaning is not None and (meaning in groups or len(groups) < MAX_READINGS):
                 groups.setdefault(meaning, []).append(reading)
         chosen = [min(group, key=lambda r: Levenshtein.distance(heard, r.split()))
@@ -171,10 +172,12 @@ class MoonshineSTT:
         if groups:
             chosen.insert(1, next(iter(groups.values()))[0])
         readings = list(dict.fromkeys(chosen))
-        counted = [c for c in (_without_counts(r, self.sounds) for r in readings[:4])
-                   if c and c not in readings
-                   and self.meaning_of(c, self._in_language(c)) is not None]
-        return readings + counted
+        for count in (_without_counts(r, self.sounds) for r in readings[:4]):
+            if count and count not in said:
+                said[count] = self._in_language(count)
+            if count and count not in readings and self.meaning_of(count, said[count]):
+                readings.append(count)
+        return [(reading, said[reading]) for reading in readings]
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ def _counts(domain: Domain) -> set[str]:
             for w in n.split()} - {"a", "an", "one"}
 
 
-def _proposals(words: list[str], sounds: SoundIndex) -> list[tuple[str, float]]:
+def _proposals(words: list[str], sounds: SoundIndex) -> list[str]:
     """Readings of the heard words with phrases of the shop's language swapped in, the likeliest by
     sound first: a beam search left to right in which each word is kept (a word the shop's
     language does not know costs ``UNKNOWN_WORD_COST``) or a stretch of words is swapped for
@@ -264,7 +267,7 @@ def _proposals(words: list[str], sounds: SoundIndex) -> list[tuple[str, float]]:
         grown.sort(key=lambda state: -state[0])
         beam = grown[:PROPOSAL_BEAM]
     done.sort(key=lambda found: -found[0])
-    return [(" ".join(said), prior) for prior, said in done]
+    return [" ".join(said) for _, said in done]
 
 
 def _without_counts(text: str, sounds: SoundIndex) -> str:

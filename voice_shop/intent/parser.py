@@ -321,6 +321,14 @@ class IntentParser:
         units = {w for unit in lexicon().units for w in unit.split()}
         return frozenset(words - lexicon().glue_words - amounts - units)
 
+    @cached_property
+    def _first_words(self) -> frozenset[str]:
+        """Words (singular) that begin a product's name or alias or an option value: after
+        words the catalog does not know, where a bare order may begin ("brew small latte")."""
+        names = (n for p in self.index.products for n in (p.name, *p.aliases))
+        return frozenset({singular(w) for n in names for w in normalize(n).split()[:1]}
+                         | {phrase[0] for phrase in self._options if phrase})
+
     @staticmethod
     def _option_phrases(products: Sequence[Product]) -> dict[tuple[str, ...], set[str]]:
         """Every option value's words (singular) -> the catalog spellings."""
@@ -518,8 +526,11 @@ class IntentParser:
         for skip in range(min(MAX_UNKNOWN_LEAD_WORDS, len(words) - 1) + 1):
             if skip and ({words[skip - 1], singular(words[skip - 1])} & self.index.vocabulary):
                 break  # only words the catalog does not know may be skipped
-            if skip and words[skip] not in _AMOUNT_WORDS:
-                continue  # "brew a coffee", never "turn on the lights"
+            if skip and words[skip] not in _AMOUNT_WORDS \
+                    and singular(words[skip]) not in self._first_words \
+                    and spoken_homophone_quantity(words[skip:])[0] is None:
+                continue  # "brew a coffee", "brew small latte", "fetch to hammers" (two),
+                # never "turn on the lights"
             items = self._items(words[skip:])
             if items and all(i.sku and i.score >= FALLBACK_THRESHOLD for i in items):
                 return Intent(IntentName.ADD_ITEM, items=tuple(items), text=text,

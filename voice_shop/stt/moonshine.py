@@ -25,7 +25,8 @@ from ..language.lexicon import lexicon
 from ..text import normalize
 from .base import Transcript
 from .domain import Domain
-from .moonshine_model import MoonshineModel
+from .moonshine_model import MoonshineModel, token_cap
+from .moonshine_search import GraphSearch
 from .sounds import SoundIndex, Substitution
 
 MeaningOf = Callable[[str, bool], Hashable | None]
@@ -97,6 +98,8 @@ class MoonshineSTT:
         self.domain = domain
         self.meaning_of = meaning_of
         self.sounds = SoundIndex(_phrases(domain), _counts(domain)) if domain is not None else None
+        self.search = GraphSearch(self.model, domain.grammar) \
+            if domain is not None and domain.grammar is not None else None
 
     def stream(self) -> MoonshineStream:
         return MoonshineStream(self)
@@ -116,6 +119,13 @@ class MoonshineSTT:
         the shop it could have been, and the model's score of each."""
         judged = [(heard.text, self._in_language(heard.text)), *self._readings(heard.text)] \
             if heard.text else []
+        if self.search is not None and heard.text:
+            known = {text for text, _ in judged}
+            for found, _ in self.search.search(heard.states, heard.cap):
+                text = normalize(found)
+                if text and text not in known:
+                    known.add(text)
+                    judged.append((text, self._in_language(text)))
         scores = self.model.score(heard.states, [_written(t) for t, _ in judged])
         return Transcript(text=heard.text, is_in_domain=True, confidence=0.0,
                           duration_s=heard.samples / SAMPLE_RATE_HZ,
@@ -189,6 +199,11 @@ class Heard:
     """Normalised words."""
     samples: int
     """Samples of audio heard."""
+
+    @property
+    def cap(self) -> int:
+        """Most tokens a sentence of this audio may take."""
+        return token_cap(self.samples / SAMPLE_RATE_HZ)
 
 
 class MoonshineStream:

@@ -68,6 +68,10 @@ class Tokenizer:
             i += length
         return cls(pieces)
 
+    def piece_id(self, piece: bytes) -> int:
+        """The id of one piece of the vocabulary ("." -> 29889)."""
+        return self._ids[piece]
+
     def decode(self, ids: list[int]) -> str:
         raw = b"".join(self.pieces[i] for i in ids if i > END and i < len(self.pieces))
         return raw.decode("utf-8", "replace").replace("\u2581", " ").strip()
@@ -144,15 +148,15 @@ class MoonshineModel:
 
     def generate(self, states: np.ndarray, duration_s: float) -> Decoded:
         """Greedy decoding with the key/value cache, capped by the audio's duration."""
-        cap = int(duration_s * TOKENS_PER_S) + 4
-        past = _empty_past(1)
+        cap = token_cap(duration_s)
+        past = empty_past(1)
         tokens, total = [START], 0.0
         feed = np.array([[START]], np.int64)
         for step in range(cap):
             logits, *present = self.decoder.run(None, {
                 "input_ids": feed, "encoder_hidden_states": states,
                 "use_cache_branch": np.array([step > 0]), **past})
-            row = _log_softmax(logits[0, -1])
+            row = log_softmax(logits[0, -1])
             token = int(np.argmax(row))
             total += float(row[token])
             tokens.append(token)
@@ -173,12 +177,17 @@ class MoonshineModel:
     def _score_one(self, states: np.ndarray, ids: list[int]) -> float:
         logits = self.decoder.run(["logits"], {
             "input_ids": np.array([[START, *ids]], np.int64), "encoder_hidden_states": states,
-            "use_cache_branch": np.array([False]), **_empty_past(1)})[0][0]
+            "use_cache_branch": np.array([False]), **empty_past(1)})[0][0]
         targets = [*ids, END]
         return float((logits[np.arange(len(targets)), targets] - _log_sum_exp(logits)).sum())
 
 
-def _empty_past(batch: int) -> dict[str, np.ndarray]:
+def token_cap(duration_s: float) -> int:
+    """Most tokens the decoder may write for audio this long."""
+    return int(duration_s * TOKENS_PER_S) + 4
+
+
+def empty_past(batch: int) -> dict[str, np.ndarray]:
     return {f"past_key_values.{layer}.{part}.{kind}":
             np.zeros((batch, HEADS, 0, HEAD_DIM), np.float32)
             for layer in range(LAYERS) for part in ("decoder", "encoder")
@@ -193,7 +202,7 @@ def _next_past(past: dict[str, np.ndarray], present: list[np.ndarray],
             for (name, old), new in zip(past.items(), present, strict=True)}
 
 
-def _log_softmax(row: np.ndarray) -> np.ndarray:
+def log_softmax(row: np.ndarray) -> np.ndarray:
     row = row.astype(np.float64)
     return row - float(_log_sum_exp(row[None, :])[0])
 

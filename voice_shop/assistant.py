@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from functools import cached_property, partial
 
 from .config import AppSettings
@@ -18,7 +17,7 @@ from .stt.moonshine import MoonshineSettings, MoonshineSTT
 from .stt.pocketsphinx_engine import PocketSphinxSTT, SphinxSettings
 from .stt.vosk_engine import VoskSTT, find_vosk_model
 from .tts import PiperTTS
-from .understand import is_complete, is_cross_check_due, meaning_of
+from .understand import is_complete, is_cross_check_due
 
 
 class Assistant:
@@ -65,8 +64,7 @@ class Assistant:
                     "--engine pocketsphinx")
             return VoskSTT(vosk_model, domain)
         if speech.engine in ("auto", "moonshine"):
-            return MoonshineSTT(domain, MoonshineSettings(self.settings.models_dir),
-                                self.meaning_of)
+            return MoonshineSTT(domain, MoonshineSettings(self.settings.models_dir))
         if speech.engine != "pocketsphinx":
             raise ValueError(f"unknown speech engine {speech.engine!r}")
         settings = SphinxSettings(self.settings.cache_dir, use_domain=speech.use_domain,
@@ -82,11 +80,6 @@ class Assistant:
     @cached_property
     def speakers(self) -> SpeakerIdentifier:
         return SpeakerIdentifier(self.shop, SpeakerSettings(models_dir=self.settings.models_dir))
-
-    def meaning_of(self, text: str, is_sentence: bool = True) -> Hashable | None:
-        """What this text asks for when it is a complete shop command, else None (the
-        neural recogniser scores one reading per meaning; ``understanding.meaning_of``)."""
-        return meaning_of(self.parser.parse(text), is_sentence)
 
     def is_complete(self, text: str) -> bool:
         """The pipeline's early-end hook: is this partial transcript already a whole

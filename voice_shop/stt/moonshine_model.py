@@ -23,6 +23,8 @@ START, END = 1, 2
 TOKENS_PER_S = 6.5
 """Cap on generated tokens per second of audio (plus a few): speech rarely needs more, and
 in noise the decoder can otherwise repeat a sentence until it runs out of room."""
+KEPT_WORDS = 50_000
+"""Encoded words the tokenizer remembers (more than a 5,000-product catalog's)."""
 MIN_SAMPLES = 4000
 """The encoder needs a quarter of a second at least; shorter audio is padded with silence."""
 
@@ -51,6 +53,8 @@ class Tokenizer:
         self._ids = {piece: i for i, piece in enumerate(pieces) if i > END}
         self._byte_ids = {piece[0]: i for i, piece in enumerate(pieces[:END + 257])
                           if len(piece) == 1 and i > END}
+        self._words: dict[bytes, tuple[int, ...]] = {}
+        """Words already encoded (a catalog's words are encoded again and again)."""
 
     @classmethod
     def from_file(cls, path: Path) -> Tokenizer:
@@ -79,7 +83,12 @@ class Tokenizer:
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
         for word in text.split():
-            ids.extend(self._encode_word(("\u2581" + word).encode()))
+            key = ("\u2581" + word).encode()
+            if key not in self._words:
+                if len(self._words) >= KEPT_WORDS:
+                    self._words.clear()
+                self._words[key] = tuple(self._encode_word(key))
+            ids.extend(self._words[key])
         return ids
 
     def _encode_word(self, word: bytes) -> list[int]:

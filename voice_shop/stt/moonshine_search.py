@@ -21,7 +21,10 @@ from ..language.graph import WordGraph
 from .moonshine_model import END, START, MoonshineModel, empty_past, log_softmax
 
 BEAM = 4
-"""Hypotheses kept at each step."""
+"""Hypotheses in the shop's language kept at each step."""
+FREE_BEAM = 2
+"""Hypotheses still in their free opening words kept at each step, besides: the model's own
+words always score better than the shop's, and would crowd them out."""
 FREE_WORDS = 2
 """Words outside the shop's language that may open the sentence."""
 _WORD_START = "\u2581".encode()
@@ -66,7 +69,11 @@ class GraphSearch:
         self.graph = graph
         self._tries: dict[tuple[int, bool], _Node] = {}
         self.stops = (model.tokenizer.piece_id(b"."), model.tokenizer.piece_id(b"?"))
-        self.word_starts = np.array([p.startswith(_WORD_START) for p in model.tokenizer.pieces])
+        pieces = model.tokenizer.pieces
+        self.word_starts = np.array([p.startswith(_WORD_START) for p in pieces])
+        self.is_word_piece = np.array([_is_word_piece(p.removeprefix(_WORD_START))
+                                       for p in pieces])
+        """Pieces of words (letters, apostrophes): what a free word may be spelled with."""
 
     def _trie(self, state: int, first: bool) -> _Node:
         """The tokens of the words leaving ``state`` (capitalised when ``first``)."""
@@ -87,10 +94,9 @@ class GraphSearch:
             return [(END, hyp.state, None, hyp.free_words, True)]
         if hyp.state == FREE:  # the model's own likeliest tokens, or the shop's first words
             moves: list[_Move] = []
-            for token in map(int, np.argpartition(-row, BEAM)[:BEAM]):
+            for token in map(int, np.argpartition(-row, FREE_BEAM)[:FREE_BEAM]):
                 starts = bool(self.word_starts[token]) or not hyp.tokens
-                if token not in (END, *self.stops) and not (
-                        starts and hyp.free_words >= FREE_WORDS):
+                if self.is_word_piece[token] and not (starts and hyp.free_words >= FREE_WORDS):
                     moves.append((token, FREE, None, hyp.free_words + starts, False))
             return moves + self._words_from(hyp, self.graph.start, first=not hyp.tokens)
         assert hyp.node is not None
@@ -138,6 +144,7 @@ class GraphSearch:
                 grown.extend((move, k) for move in self._grown(hyp, log_softmax(logits[k, -1])))
             grown.sort(key=lambda m: (-m[0].score, m[0].state == FREE))
             alive: list[tuple[_Hypothesis, int]] = []
+            free = 0
             seen: set[tuple[int, ...]] = set()
             for move, k in grown:
                 if move.tokens in seen:
@@ -148,7 +155,11 @@ class GraphSearch:
                     if words not in found:
                         found[words] = (self.model.tokenizer.decode(list(move.tokens)),
                                         move.score)
-                elif len(alive) < BEAM:
+                elif move.state == FREE:
+                    if free < FREE_BEAM:
+                        alive.append((move, k))
+                        free += 1
+                elif len(alive) - free < BEAM:
                     alive.append((move, k))
             best = sorted((score for _, score in found.values()), reverse=True)
             if not alive or (len(best) >= keep and best[keep - 1] >= alive[0][0].score):
@@ -158,6 +169,11 @@ class GraphSearch:
                     for (name, old), new in zip(past.items(), present, strict=True)}
             hyps = [move for move, _ in alive]
         return sorted(found.values(), key=lambda item: -item[1])[:keep]
+
+
+def _is_word_piece(piece: bytes) -> bool:
+    text = piece.decode("utf-8", "replace")
+    return bool(text) and all(ch.isalpha() or ch == "'" for ch in text)
 
 
 _CAPITALISED = {"i": "I", "i'd": "I'd", "i'm": "I'm", "i'll": "I'll", "i've": "I've"}

@@ -13,8 +13,8 @@ from voice_shop.bench.synthetic import HARDWARE
 from voice_shop.config import AppSettings, SpeechSettings
 from voice_shop.intent.model import IntentName
 from voice_shop.shop.engine import Shop
-from voice_shop.stt.moonshine import MoonshineSTT
-from voice_shop.stt.moonshine_search import FREE_WORDS
+from voice_shop.stt.moonshine import Heard, MoonshineSTT
+from voice_shop.stt.moonshine_search import FREE_WORDS, Found
 from voice_shop.text import normalize
 from voice_shop.understand import understand
 from voice_shop.vad import speech_span
@@ -43,7 +43,7 @@ def _stt(ear: Assistant) -> MoonshineSTT:
     return ear.stt
 
 
-def _found(ear: Assistant, path: Path) -> tuple[list[tuple[str, float]], object]:
+def _found(ear: Assistant, path: Path) -> tuple[list[Found], Heard]:
     stt = _stt(ear)
     heard = stt.listen(speech_span(read_audio(path)))
     assert stt.search is not None
@@ -55,7 +55,7 @@ def test_the_likeliest_sentence_of_the_shop_is_what_was_said(
         speech: SpeechMaker, hardware_ear: Assistant, text: str) -> None:
     found, _ = _found(hardware_ear, speech.piper(text))
     assert found, text
-    assert normalize(found[0][0]) == text
+    assert normalize(found[0].written) == text
 
 
 @pytest.mark.parametrize("voice", ["piper", "en-us"])
@@ -67,8 +67,8 @@ def test_every_sentence_found_is_one_of_the_shop(speech: SpeechMaker,
     for text in (*SAID, "the weather was lovely by the sea yesterday"):
         path = speech.piper(text) if voice == "piper" else speech.espeak(text)
         found, _ = _found(hardware_ear, path)
-        for sentence, _score in found:
-            words = normalize(sentence).split()
+        for sentence in found:
+            words = normalize(sentence.written).split()
             assert any(grammar.accepts(words[k:]) for k in range(FREE_WORDS + 1)), sentence
 
 
@@ -78,9 +78,10 @@ def test_its_scores_are_the_models_likelihoods(speech: SpeechMaker,
     the rounding of the int8 layers, which quantise each batch as a whole)."""
     stt = _stt(hardware_ear)
     found, heard = _found(hardware_ear, speech.piper(SAID[1]))
-    for sentence, score in found:
-        forced = stt.model.score(heard.states, [sentence])[0]  # type: ignore[attr-defined]
-        assert abs(forced - score) < 0.5, (sentence, forced, score)
+    for sentence in found:
+        forced = stt.model.score(heard.states, [sentence.written])[0]
+        assert abs(forced - sentence.score) < 0.5, sentence
+        assert sentence.end_nats < 0
 
 
 def test_a_verb_the_shop_does_not_know_may_open_an_order(speech: SpeechMaker,

@@ -25,6 +25,11 @@ from .domain import Domain
 from .moonshine_model import MoonshineModel, token_cap
 from .moonshine_search import FREE_WORDS, GraphSearch
 
+MAX_END_NATS = 4.0
+"""How unlikely the model may find the speech ending where a sentence of the shop ends
+(log P(end mark, end of text | sentence, audio), about 2% at 4 nats): a shorter sentence
+that stops where the speech goes on ("I need twelve cans of satin paint." with "in navy
+blue and a box of wood screws" still to come) is no reading of the utterance."""
 PHRASE_MAX_REPLACED = 3
 """Heard words a wake phrase may stand for at the start of an utterance ("a lexa", "Alex
 saw")."""
@@ -89,7 +94,8 @@ class MoonshineSTT:
         decoding in the model's own spelling and punctuation)."""
         written = [heard.written] if heard.text else []
         if self.search is not None and heard.text:
-            found = [sentence for sentence, _ in self.search.search(heard.states, heard.cap)]
+            found = [f.written for f in self.search.search(heard.states, heard.cap)
+                     if f.end_nats >= -MAX_END_NATS]
             written += [s for s in found if normalize(s) != heard.text]
         texts = [normalize(w) for w in written]
         scores = self.model.score(heard.states, written)

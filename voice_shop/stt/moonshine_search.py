@@ -54,6 +54,21 @@ class _Hypothesis:
     free_words: int = 0
     done: bool = False
     """Written to its end mark: only the end token may follow."""
+    before_end: float = 0.0
+    """The score before the end mark."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A sentence of the shop's language the search wrote to its end."""
+
+    written: str
+    """With the model's capitals and end mark."""
+    score: float
+    """log P(written | audio) as the search found it."""
+    end_nats: float
+    """log P(end mark, end of text | the sentence before it, audio): how sure the model is
+    that the speech ends where the sentence does."""
 
 
 _Move = tuple[int, int, "_Node | None", int, bool]
@@ -122,14 +137,15 @@ class GraphSearch:
             gains = row[[move[0] for move in moves]]
             moves = [moves[k] for k in np.argpartition(-gains, BEAM)[:BEAM]]
         return [_Hypothesis((*hyp.tokens, token), hyp.score + float(row[token]), state, node,
-                            free, done) for token, state, node, free, done in moves]
+                            free, done, hyp.before_end if hyp.done else hyp.score)
+                for token, state, node, free, done in moves]
 
-    def search(self, states: np.ndarray, cap: int, keep: int = 3) -> list[tuple[str, float]]:
-        """The likeliest sentences of the graph (after at most ``FREE_WORDS`` free words),
-        written as words, with the search's log-likelihood of each."""
+    def search(self, states: np.ndarray, cap: int, keep: int = 3) -> list[Found]:
+        """The ``keep`` likeliest sentences of the graph (after at most ``FREE_WORDS`` free
+        words), the likeliest first."""
         hyps = [_Hypothesis((), 0.0, self.graph.start, self._trie(self.graph.start, True)),
                 _Hypothesis((), 0.0, FREE, None)]
-        found: dict[str, tuple[str, float]] = {}
+        found: dict[str, Found] = {}
         """Sentences written to their end (and their scores), by their words: one sentence
         ended by "." or by "?" is found once."""
         past = empty_past(len(hyps))
@@ -153,22 +169,22 @@ class GraphSearch:
                 if move.tokens[-1] == END:
                     words = self.model.tokenizer.decode(list(move.tokens[:-2]))
                     if words not in found:
-                        found[words] = (self.model.tokenizer.decode(list(move.tokens)),
-                                        move.score)
+                        found[words] = Found(self.model.tokenizer.decode(list(move.tokens)),
+                                             move.score, move.score - move.before_end)
                 elif move.state == FREE:
                     if free < FREE_BEAM:
                         alive.append((move, k))
                         free += 1
                 elif len(alive) - free < BEAM:
                     alive.append((move, k))
-            best = sorted((score for _, score in found.values()), reverse=True)
+            best = sorted((f.score for f in found.values()), reverse=True)
             if not alive or (len(best) >= keep and best[keep - 1] >= alive[0][0].score):
                 break
             rows = np.array([k for _, k in alive])
             past = {name: (old if step > 0 and ".encoder." in name else new)[rows]
                     for (name, old), new in zip(past.items(), present, strict=True)}
             hyps = [move for move, _ in alive]
-        return sorted(found.values(), key=lambda item: -item[1])[:keep]
+        return sorted(found.values(), key=lambda f: -f.score)[:keep]
 
 
 def _is_word_piece(piece: bytes) -> bool:

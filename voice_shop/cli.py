@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -602,14 +602,17 @@ def _audio_files(files: list[Path], as_json: bool, failed: list[Path]) -> Iterat
             _file_error(path, exc, as_json)
 
 
-def _transcripts(stt: Any, files: list[Path], as_json: bool,
-                 failed: list[Path]) -> Iterator[Any]:
+def _transcripts(stt: Any, files: list[Path], as_json: bool, failed: list[Path],
+                 is_heard: Callable[[Any], bool] = lambda transcript: False,
+                 ) -> Iterator[Any]:
     """(path, transcript) per file with speech; silent, noisy or unreadable files are
-    reported and put in ``failed``."""
+    reported and put in ``failed``. ``is_heard``: a transcript with no words that still
+    counts (a command the shop found where the free decoding heard nothing, as in babble)."""
     from .vad import speech_span
     for path, samples in _audio_files(files, as_json, failed):
         transcript = stt.transcribe(speech_span(samples))
-        if transcript.text or (transcript.second_opinion and _has_voice(samples)):
+        if transcript.text or (transcript.second_opinion and _has_voice(samples)) \
+                or is_heard(transcript):
             yield path, transcript  # heard, if perhaps not understood
         else:
             failed.append(path)
@@ -673,7 +676,9 @@ def understand_cmd(files: FilesArgument, db: DbOption = DEFAULT_DB,
     assistant = Assistant(_settings(db, engine, model, models_dir, wake_phrase=wake_phrase))
     stt, parser = assistant.stt, assistant.parser
     phrase = tuple(assistant.settings.wake.phrase.split())
-    for path, transcript in _transcripts(stt, files, as_json, failed):
+    for path, transcript in _transcripts(
+            stt, files, as_json, failed,
+            lambda transcript: understand(transcript, parser).is_understood):
         if phrase and transcript.text.split()[:len(phrase)] == list(phrase):
             transcript = transcript.without_wake(phrase)
         result = understand(transcript, parser)

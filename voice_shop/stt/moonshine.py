@@ -25,6 +25,9 @@ from .domain import Domain
 from .moonshine_model import MoonshineModel, token_cap
 from .moonshine_search import FREE_WORDS, GraphSearch
 
+NOTHING = ""
+"""The reading that nothing was said: scored beside the others, so a short command found in
+talk the model could not make out (babble, a television) must be likelier than silence."""
 MAX_END_NATS = 4.0
 """How unlikely the model may find the speech ending where a sentence of the shop ends
 (log P(end mark, end of text | sentence, audio), about 2% at 4 nats): a shorter sentence
@@ -92,8 +95,8 @@ class MoonshineSTT:
         """The whole decision for one utterance: what was heard, the sentences of the shop
         it could have been, and the model's score of each, every one as written (the free
         decoding in the model's own spelling and punctuation)."""
-        written = [heard.written] if heard.text else []
-        if self.search is not None and heard.text:
+        written = list(dict.fromkeys([heard.written, NOTHING]))
+        if self.search is not None:
             found = [f.written for f in self.search.search(heard.states, heard.cap)
                      if f.end_nats >= -MAX_END_NATS]
             written += [s for s in found if normalize(s) != heard.text]

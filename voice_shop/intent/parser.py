@@ -519,8 +519,8 @@ class IntentParser:
 
     def _fallback(self, sentence: str, text: str) -> Intent:
         """No verb: a bare product list ("two bananas and a latte", "yeah a large mocha",
-        "brew a dark roast coffee") is an order."""
-        words = sentence.split()
+        "brew a dark roast coffee", "three tubs of yogurt in my cart") is an order."""
+        words = _CART_WORDS.sub(" ", sentence).split()
         while len(words) > 1 and words[0] in _OPENING_WORDS:
             words = words[1:]
         for skip in range(min(MAX_UNKNOWN_LEAD_WORDS, len(words) - 1) + 1):

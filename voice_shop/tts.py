@@ -122,6 +122,8 @@ def _session(model: Path, threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # A memory pattern is planned per input shape, and no two replies have the same length.
+    options.enable_mem_pattern = False
     return _ShrinkingSession(onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]))
 

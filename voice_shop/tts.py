@@ -84,17 +84,35 @@ the first piece is what the shopper waits for ("Today's deals: ..." took ~1 s as
 CLAUSE_MARK = re.compile(r"(?<=[,;:])\s+")
 CACHED_PIECE_CHARS = 40
 """Only pieces up to this length are cached (fixed phrases, not read-backs)."""
+MAX_PIECE_CHARS = 80
+"""A longer sentence is said in runs of whole clauses up to this length: Piper's working
+memory grows with the speech it makes at once (a list of four deals as one piece was the
+listen loop's peak)."""
 
 
 def speakable_pieces(text: str) -> list[str]:
     """Sentences, with a long first sentence split after its first comma, semicolon or
-    colon."""
+    colon, and any sentence longer than ``MAX_PIECE_CHARS`` said in runs of its clauses."""
     text = re.sub(r"\s+", " ", text).strip()
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
     if sentences and len(sentences[0]) > FIRST_PIECE_CHARS:
         parts = CLAUSE_MARK.split(sentences[0], maxsplit=1)
         sentences[:1] = [p for p in parts if p]
-    return sentences
+    return [piece for sentence in sentences for piece in _clause_runs(sentence)]
+
+
+def _clause_runs(sentence: str) -> list[str]:
+    """The sentence as consecutive clauses joined up to ``MAX_PIECE_CHARS`` (a single
+    longer clause stays whole)."""
+    if len(sentence) <= MAX_PIECE_CHARS:
+        return [sentence]
+    runs: list[str] = []
+    for clause in CLAUSE_MARK.split(sentence):
+        if runs and len(runs[-1]) + 1 + len(clause) <= MAX_PIECE_CHARS:
+            runs[-1] += " " + clause
+        else:
+            runs.append(clause)
+    return runs
 
 
 def _session(model: Path, threads: int) -> Any:
@@ -104,8 +122,28 @@ def _session(model: Path, threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(str(model), sess_options=options,
-                                        providers=["CPUExecutionProvider"])
+    # A memory pattern is planned per input shape, and no two replies have the same length.
+    options.enable_mem_pattern = False
+    return _ShrinkingSession(onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]))
+
+
+class _ShrinkingSession:
+    """The voice's session, handing its memory arena's growth back after every piece: the
+    arena keeps what the longest piece ever needed, ~100 MB for a long sentence, while
+    rebuilding it costs a few per cent of the synthesis time."""
+
+    def __init__(self, session: Any) -> None:
+        import onnxruntime
+        self._session = session
+        self._options = onnxruntime.RunOptions()
+        self._options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+    def run(self, output_names: Any, feed: dict[str, Any]) -> Any:
+        return self._session.run(output_names, feed, self._options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
 
 
 class PiperTTS:

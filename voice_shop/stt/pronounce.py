@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 _VOICELESS = {"P", "T", "K", "F", "TH"}
 _SIBILANT = {"S", "Z", "SH", "ZH", "CH", "JH"}
@@ -46,18 +49,61 @@ def bundled_dictionary_path() -> Path:
 
 
 @lru_cache(maxsize=1)
-def cmu_dictionary() -> dict[str, list[str]]:
+def cmu_dictionary() -> Mapping[str, list[str]]:
     """word -> its pronunciations (variants ``word(2)`` folded in)."""
-    entries: dict[str, list[str]] = {}
-    with bundled_dictionary_path().open(encoding="utf-8") as f:
-        for line in f:
+    return PackedDictionary.from_lines(bundled_dictionary_path().read_text("utf-8")
+                                       .splitlines())
+
+
+class _Packed:
+    """Strings packed into one, each found by its offset (a sequence ``bisect`` can search)."""
+
+    def __init__(self, items: list[str]) -> None:
+        self._text = "".join(items)
+        self._ends = np.cumsum([len(item) for item in items], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> str:
+        start = int(self._ends[i - 1]) if i > 0 else 0
+        return self._text[start:int(self._ends[i])]
+
+
+class PackedDictionary(Mapping[str, list[str]]):
+    """The dictionary kept as two packed strings, sorted by word: it is looked up for every
+    word heard, and as a dict of lists its 135,000 words took ~30 MB of Python objects."""
+
+    def __init__(self, words: list[str], pronunciations: list[list[str]]) -> None:
+        """``words`` sorted, each with its pronunciations."""
+        self._words = _Packed(words)
+        self._phones = _Packed(["\n".join(p) for p in pronunciations])
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> PackedDictionary:
+        """From the dictionary's lines (``word(2) phones`` for a variant)."""
+        entries: dict[str, list[str]] = {}
+        for line in lines:
             word, _, phones = line.strip().partition(" ")
             if phones:
                 entries.setdefault(word.split("(")[0], []).append(phones.strip())
-    return entries
+        words = sorted(entries)
+        return cls(words, [entries[word] for word in words])
+
+    def __getitem__(self, word: str) -> list[str]:
+        i = bisect_left(self._words, word)
+        if i < len(self._words) and self._words[i] == word:
+            return self._phones[i].split("\n")
+        raise KeyError(word)
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._words[i] for i in range(len(self._words)))
+
+    def __len__(self) -> int:
+        return len(self._words)
 
 
-def _plural(word: str, known: dict[str, list[str]]) -> str | None:
+def _plural(word: str, known: Mapping[str, list[str]]) -> str | None:
     for stem in (word[:-1], word[:-2]) if word.endswith("es") else (word[:-1],):
         if word.endswith("s") and stem in known:
             phones = known[stem][0]
@@ -98,7 +144,7 @@ def _espeak(word: str) -> str | None:
     return phones or None
 
 
-def _compound(word: str, known: dict[str, list[str]]) -> str | None:
+def _compound(word: str, known: Mapping[str, list[str]]) -> str | None:
     for cut in range(len(word) - 3, 2, -1):
         head, tail = word[:cut], word[cut:]
         if head in known and tail in known:

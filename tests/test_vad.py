@@ -135,7 +135,8 @@ def test_silero_finds_speech_in_steady_noise(speech: SpeechMaker) -> None:
 @pytest.mark.skipif(not REAL.is_dir(), reason="no real recordings in ../shared/audio")
 def test_silero_segments_real_read_speech() -> None:
     """Real recordings: every one holds speech, found near its start, ended before its end."""
-    files = sorted(REAL.glob("*.flac"))[:6]
+    files = sorted(REAL.rglob("*.flac"))[:6]
+    assert files, REAL
     for path in files:
         audio = np.concatenate([np.zeros(8000, np.int16), read_audio(path),
                                 np.zeros(16000, np.int16)])

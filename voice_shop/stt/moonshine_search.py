@@ -27,6 +27,8 @@ FREE_BEAM = 2
 words always score better than the shop's, and would crowd them out."""
 FREE_WORDS = 2
 """Words outside the shop's language that may open the sentence."""
+KEPT_TRIES = 1024
+"""States whose token tries are kept between utterances (a few MB; then built again)."""
 _WORD_START = "\u2581".encode()
 
 
@@ -94,6 +96,8 @@ class GraphSearch:
         """The tokens of the words leaving ``state`` (capitalised when ``first``)."""
         key = (state, first)
         if key not in self._tries:
+            if len(self._tries) >= KEPT_TRIES:
+                self._tries.clear()
             root = _Node()
             for word, after in self.graph.arcs[state].items():
                 node = root
@@ -181,10 +185,16 @@ class GraphSearch:
             if not alive or (len(best) >= keep and best[keep - 1] >= alive[0][0].score):
                 break
             rows = np.array([k for _, k in alive])
-            past = {name: (old if step > 0 and ".encoder." in name else new)[rows]
-                    for (name, old), new in zip(past.items(), present, strict=True)}
+            past = {name: _cross(old if step > 0 else new, len(rows)) if ".encoder." in name
+                    else new[rows] for (name, old), new in zip(past.items(), present, strict=True)}
             hyps = [move for move, _ in alive]
         return sorted(found.values(), key=lambda f: -f.score)[:keep]
+
+
+def _cross(keys: np.ndarray, rows: int) -> np.ndarray:
+    """The encoder's keys or values for ``rows`` hypotheses: the same audio for every one, so
+    copied only when the number of hypotheses changes."""
+    return keys if keys.shape[0] == rows else np.repeat(keys[:1], rows, axis=0)
 
 
 def _is_word_piece(piece: bytes) -> bool:

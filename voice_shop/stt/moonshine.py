@@ -150,7 +150,7 @@ class Heard:
     samples: int
     """Samples of audio heard."""
 
-    @property
+    @cached_property
     def text(self) -> str:
         """The words heard, normalised."""
         return normalize(self.written)

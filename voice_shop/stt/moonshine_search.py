@@ -7,8 +7,8 @@ its words it is); only tokens that continue some word of the graph, or end a sen
 are allowed, scored by the model's own log-probabilities (never renormalised over the
 allowed ones, so a path's score is log P(sentence | audio), as forced decoding gives).
 A few words the graph does not know may come first ("brew a mocha": any verb of the
-shopper's own), as the free decoding writes them. The result are readings to score, not a
-decision: what was heard freely stays the yardstick of how far the catalog bent it.
+shopper's own), spelled with the model's likeliest tokens. The results are readings to
+score, not a decision: what was heard freely stays the yardstick of how far the catalog bent it.
 """
 
 from __future__ import annotations

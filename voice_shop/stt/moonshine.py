@@ -23,7 +23,7 @@ from ..text import normalize
 from .base import Transcript
 from .domain import Domain
 from .moonshine_model import MoonshineModel, token_cap
-from .moonshine_search import FREE_WORDS, GraphSearch
+from .moonshine_search import FREE_WORDS, GraphSearch, written_word
 
 NOTHING = ""
 """The reading that nothing was said: scored beside the others, so a short command found in
@@ -197,14 +197,9 @@ class MoonshineStream:
         return self.stt.transcribe(audio)
 
 
-_CAPITALISED = {"i": "I", "i'd": "I'd", "i'm": "I'm", "i'll": "I'll", "i've": "I've"}
-
-
 def _written(text: str) -> str:
     """A reading as the model writes a sentence: capital first letter and "I", a full stop
     (every reading is scored in the same form, so they compare fairly)."""
-    words = [_CAPITALISED.get(w, w) for w in text.split()]
-    if not words:
-        return ""
-    return f"{words[0][:1].upper()}{words[0][1:]} {' '.join(words[1:])}".rstrip() + "."
+    words = [written_word(w, k == 0) for k, w in enumerate(text.split())]
+    return " ".join(words) + "." if words else ""
 

@@ -101,7 +101,7 @@ class GraphSearch:
             root = _Node()
             for word, after in self.graph.arcs[state].items():
                 node = root
-                for token in self.model.tokenizer.encode(_written_word(word, first)):
+                for token in self.model.tokenizer.encode(written_word(word, first)):
                     node = node.children.setdefault(token, _Node())
                 node.next_state = after
             self._tries[key] = root
@@ -156,8 +156,9 @@ class GraphSearch:
         for step in range(cap):
             feed = np.array([[hyp.tokens[-1] if hyp.tokens else START] for hyp in hyps],
                             np.int64)
+            states = _cross(states, len(hyps))
             logits, *present = self.model.decoder.run(None, {
-                "input_ids": feed, "encoder_hidden_states": np.repeat(states, len(hyps), 0),
+                "input_ids": feed, "encoder_hidden_states": states,
                 "use_cache_branch": np.array([step > 0]), **past})
             grown: list[tuple[_Hypothesis, int]] = []
             for k, hyp in enumerate(hyps):
@@ -192,8 +193,8 @@ class GraphSearch:
 
 
 def _cross(keys: np.ndarray, rows: int) -> np.ndarray:
-    """The encoder's keys or values for ``rows`` hypotheses: the same audio for every one, so
-    copied only when the number of hypotheses changes."""
+    """The encoder's states, keys or values for ``rows`` hypotheses: the same audio for every
+    one, so copied only when the number of hypotheses changes."""
     return keys if keys.shape[0] == rows else np.repeat(keys[:1], rows, axis=0)
 
 
@@ -205,6 +206,7 @@ def _is_word_piece(piece: bytes) -> bool:
 _CAPITALISED = {"i": "I", "i'd": "I'd", "i'm": "I'm", "i'll": "I'll", "i've": "I've"}
 
 
-def _written_word(word: str, first: bool) -> str:
+def written_word(word: str, first: bool) -> str:
+    """A word as the model writes it: "I" always capital, the sentence's first word too."""
     word = _CAPITALISED.get(word, word)
     return word[:1].upper() + word[1:] if first else word
